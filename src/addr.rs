@@ -1,0 +1,308 @@
+//! Addresses and CIDRs as a family stores them: parsing, validation against
+//! the family's set type and address family, and canonical form.
+//!
+//! Pure: no I/O. Every message names the offending text, so callers only add
+//! where it came from (`file:line`).
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::str::FromStr;
+
+use serde::Serialize;
+
+/// The kernel set type of every shard of a family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum SetType {
+    /// `hash:ip`: single host addresses.
+    #[serde(rename = "hash:ip")]
+    HashIp,
+    /// `hash:net`: network blocks (CIDRs) of any prefix length.
+    #[serde(rename = "hash:net")]
+    HashNet,
+}
+
+impl SetType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SetType::HashIp => "hash:ip",
+            SetType::HashNet => "hash:net",
+        }
+    }
+}
+
+impl fmt::Display for SetType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for SetType {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "hash:ip" => Ok(SetType::HashIp),
+            "hash:net" => Ok(SetType::HashNet),
+            _ => Err(format!(
+                "unknown set type '{s}': mipset families are hash:ip or hash:net"
+            )),
+        }
+    }
+}
+
+/// The address family of a family's shards, named as ipset names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AddrFamily {
+    Inet,
+    Inet6,
+}
+
+impl AddrFamily {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AddrFamily::Inet => "inet",
+            AddrFamily::Inet6 => "inet6",
+        }
+    }
+
+    /// Address width in bits: 32 or 128.
+    pub fn width(self) -> u32 {
+        match self {
+            AddrFamily::Inet => 32,
+            AddrFamily::Inet6 => 128,
+        }
+    }
+
+    fn ip_word(self) -> &'static str {
+        match self {
+            AddrFamily::Inet => "IPv4",
+            AddrFamily::Inet6 => "IPv6",
+        }
+    }
+
+    pub fn of(addr: &IpAddr) -> AddrFamily {
+        match addr {
+            IpAddr::V4(_) => AddrFamily::Inet,
+            IpAddr::V6(_) => AddrFamily::Inet6,
+        }
+    }
+}
+
+impl fmt::Display for AddrFamily {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for AddrFamily {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "inet" | "ipv4" | "4" => Ok(AddrFamily::Inet),
+            "inet6" | "ipv6" | "6" => Ok(AddrFamily::Inet6),
+            _ => Err(format!("unknown address family '{s}': use inet or inet6")),
+        }
+    }
+}
+
+/// One element of a family: a host address, or (hash:net only) a network.
+/// The address is always the network address (host bits zero), as the kernel
+/// stores it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Entry {
+    pub addr: IpAddr,
+    pub prefix: u8,
+}
+
+impl Entry {
+    pub fn host(addr: IpAddr) -> Entry {
+        Entry {
+            addr,
+            prefix: AddrFamily::of(&addr).width() as u8,
+        }
+    }
+
+    pub fn family(&self) -> AddrFamily {
+        AddrFamily::of(&self.addr)
+    }
+
+    pub fn is_host(&self) -> bool {
+        u32::from(self.prefix) == self.family().width()
+    }
+
+    /// The address as an unsigned integer (IPv4 in the low 32 bits).
+    pub fn bits(&self) -> u128 {
+        addr_bits(&self.addr)
+    }
+}
+
+impl fmt::Display for Entry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_host() {
+            write!(f, "{}", self.addr)
+        } else {
+            write!(f, "{}/{}", self.addr, self.prefix)
+        }
+    }
+}
+
+/// The address as an unsigned integer: bit 0 is the least significant bit of
+/// the address in network order (IPv4 uses the low 32 bits).
+pub fn addr_bits(addr: &IpAddr) -> u128 {
+    match addr {
+        IpAddr::V4(v4) => u128::from(u32::from(*v4)),
+        IpAddr::V6(v6) => u128::from(*v6),
+    }
+}
+
+fn mask_to_prefix(addr: IpAddr, prefix: u8) -> IpAddr {
+    match addr {
+        IpAddr::V4(v4) => {
+            let mask = if prefix == 0 {
+                0
+            } else {
+                u32::MAX << (32 - u32::from(prefix))
+            };
+            IpAddr::V4(Ipv4Addr::from(u32::from(v4) & mask))
+        }
+        IpAddr::V6(v6) => {
+            let mask = if prefix == 0 {
+                0
+            } else {
+                u128::MAX << (128 - u32::from(prefix))
+            };
+            IpAddr::V6(Ipv6Addr::from(u128::from(v6) & mask))
+        }
+    }
+}
+
+/// Longest text we accept for one address, so a huge token is reported
+/// without being copied into the message.
+const MAX_TOKEN_IN_MESSAGE: usize = 64;
+
+fn quoted(text: &str) -> String {
+    if text.len() > MAX_TOKEN_IN_MESSAGE {
+        let cut = (0..=MAX_TOKEN_IN_MESSAGE)
+            .rev()
+            .find(|&i| text.is_char_boundary(i))
+            .unwrap_or(0);
+        format!("'{}...' ({} bytes)", &text[..cut], text.len())
+    } else {
+        format!("'{text}'")
+    }
+}
+
+/// Parse `text` as an element of a family with the given set type and address
+/// family. Accepts `ADDR` and `ADDR/PREFIX`; for hash:net the address is
+/// masked to its network address (as the kernel does).
+pub fn parse_entry(text: &str, set_type: SetType, family: AddrFamily) -> Result<Entry, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err("empty address".to_string());
+    }
+    let (addr_text, prefix_text) = match text.split_once('/') {
+        Some((a, p)) => (a, Some(p)),
+        None => (text, None),
+    };
+    let addr: IpAddr = match addr_text.parse() {
+        Ok(addr) => addr,
+        Err(_) => {
+            return Err(format!(
+                "{} is not an {} address",
+                quoted(text),
+                family.ip_word()
+            ))
+        }
+    };
+    let addr_family = AddrFamily::of(&addr);
+    if addr_family != family {
+        return Err(format!(
+            "{} is an {} address, but the family holds {} ({})",
+            quoted(text),
+            addr_family.ip_word(),
+            family.ip_word(),
+            family
+        ));
+    }
+    let width = family.width();
+    let prefix = match prefix_text {
+        None => width as u8,
+        Some(p) => match p.parse::<u8>() {
+            Ok(p) if u32::from(p) <= width => p,
+            _ => {
+                return Err(format!(
+                    "{}: prefix length must be a number from 1 to {width}",
+                    quoted(text)
+                ))
+            }
+        },
+    };
+    if u32::from(prefix) != width && set_type == SetType::HashIp {
+        return Err(format!(
+            "{} is a network, but hash:ip families hold single addresses (create the family with --type hash:net)",
+            quoted(text)
+        ));
+    }
+    if prefix == 0 {
+        return Err(format!(
+            "{}: the kernel does not accept prefix length 0 in a hash:net set (use /1 twice)",
+            quoted(text)
+        ));
+    }
+    Ok(Entry {
+        addr: mask_to_prefix(addr, prefix),
+        prefix,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(text: &str, t: SetType, f: AddrFamily) -> String {
+        parse_entry(text, t, f).unwrap().to_string()
+    }
+
+    #[test]
+    fn host_addresses_parse_in_their_family() {
+        assert_eq!(ok("10.0.0.1", SetType::HashIp, AddrFamily::Inet), "10.0.0.1");
+        assert_eq!(ok(" 10.0.0.1 ", SetType::HashIp, AddrFamily::Inet), "10.0.0.1");
+        assert_eq!(ok("10.0.0.1/32", SetType::HashIp, AddrFamily::Inet), "10.0.0.1");
+        assert_eq!(ok("2001:db8::1", SetType::HashIp, AddrFamily::Inet6), "2001:db8::1");
+        assert_eq!(ok("2001:db8::1/128", SetType::HashNet, AddrFamily::Inet6), "2001:db8::1");
+    }
+
+    #[test]
+    fn networks_are_masked_to_their_network_address() {
+        assert_eq!(ok("10.1.2.3/16", SetType::HashNet, AddrFamily::Inet), "10.1.0.0/16");
+        assert_eq!(ok("2001:db8::7/64", SetType::HashNet, AddrFamily::Inet6), "2001:db8::/64");
+        assert_eq!(ok("128.0.0.1/1", SetType::HashNet, AddrFamily::Inet), "128.0.0.0/1");
+    }
+
+    #[test]
+    fn bad_input_gets_a_message_naming_it() {
+        let e = parse_entry("10.0.0.300", SetType::HashIp, AddrFamily::Inet).unwrap_err();
+        assert_eq!(e, "'10.0.0.300' is not an IPv4 address");
+        let e = parse_entry("::1", SetType::HashIp, AddrFamily::Inet).unwrap_err();
+        assert!(e.contains("is an IPv6 address, but the family holds IPv4"), "{e}");
+        let e = parse_entry("10.0.0.0/24", SetType::HashIp, AddrFamily::Inet).unwrap_err();
+        assert!(e.contains("hash:ip families hold single addresses"), "{e}");
+        let e = parse_entry("10.0.0.0/33", SetType::HashNet, AddrFamily::Inet).unwrap_err();
+        assert!(e.contains("prefix length must be a number from 1 to 32"), "{e}");
+        let e = parse_entry("10.0.0.0/0", SetType::HashNet, AddrFamily::Inet).unwrap_err();
+        assert!(e.contains("prefix length 0"), "{e}");
+        let e = parse_entry("10.0.0.0/-1", SetType::HashNet, AddrFamily::Inet).unwrap_err();
+        assert!(e.contains("prefix length"), "{e}");
+        assert_eq!(
+            parse_entry("", SetType::HashNet, AddrFamily::Inet).unwrap_err(),
+            "empty address"
+        );
+        let huge = "9".repeat(100_000);
+        let e = parse_entry(&huge, SetType::HashIp, AddrFamily::Inet).unwrap_err();
+        assert!(e.len() < 200, "message stays short: {}", e.len());
+        assert!(e.contains("(100000 bytes)"), "{e}");
+        let e = parse_entry("ééééééééééééééééééééééééééééééééééééééé", SetType::HashIp, AddrFamily::Inet)
+            .unwrap_err();
+        assert!(e.contains("not an IPv4 address"), "{e}");
+    }
+}

@@ -1,0 +1,288 @@
+//! The command line, as clap definitions only: no kernel access and no
+//! validation beyond what clap does (that is `config`'s job).
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::exit::EXIT_STATUS_HELP;
+
+const ABOUT: &str = "Multi IP hash sets: a family of N tagged kernel ipsets (shards) that behaves like one set";
+
+const LONG_ABOUT: &str = "\
+Multi IP hash sets: a family of N tagged kernel ipsets (shards) that behaves like one set.
+
+A family FAMILY is N ordinary hash:ip or hash:net sets FAMILY-s0 .. FAMILY-s{N-1}
+(the shards) and a list:set FAMILY (the umbrella) whose member comments record the
+family's definition. Each address is stored in the one shard its tag picks (bits of
+the address, or a hash), so every add, del and test touches exactly one small set.
+Everything lives in the kernel: stock `ipset list` and `ipset save` show it, and any
+mipset process finds it again. No state files.";
+
+fn after_help() -> String {
+    format!(
+        "\
+Examples:
+  mipset create web --shards 16                 # 16 hash:ip shards for IPv4
+  mipset add web 192.0.2.1 192.0.2.7
+  mipset test web 192.0.2.1 && echo member
+  mipset list web
+
+Environment:
+  NO_COLOR    mipset never colours its output, so it is always honoured.
+
+{EXIT_STATUS_HELP}"
+    )
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mipset",
+    version,
+    about = ABOUT,
+    long_about = LONG_ABOUT,
+    after_help = after_help(),
+    propagate_version = true,
+    disable_help_subcommand = true
+)]
+pub struct Cli {
+    /// Print results as JSON on stdout (for scripts).
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Print nothing on stdout; the exit status still tells the result.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a family: N shards and the umbrella list:set that records it.
+    #[command(after_help = "\
+Sizes: --hashsize and --maxelem are for the whole family, as for one set, and each
+shard gets 1/N of them (hashsize rounded up to a power of two, at least 64). With the
+defaults (1024, 65536) a 16-shard family has shards of hashsize 64 and maxelem 4096.
+Addresses are not spread perfectly evenly, so one shard can fill before the family
+holds --maxelem entries: `mipset list` shows the fullest shard.
+
+Routing (--route): bits:S takes log2(N) bits of the address starting at bit S,
+counted from the least significant bit; hash mixes the whole address (hash:ip only).
+Defaults: hash:ip bits:0 (lowest bits vary most between hosts); hash:net inet bits:8
+(every /24 or longer network lands in one shard); hash:net inet6 bits:64 (every /64
+or longer lands in one shard). A network whose host bits overlap the tag bits is
+stored in every shard it covers; `mipset which` shows where.
+
+Examples:
+  mipset create web --shards 16
+  mipset create blocklist --type hash:net --shards 64 --maxelem 1000000
+  mipset create pods6 --family inet6 --route hash --timeout 1h30m --comment
+  mipset create web --shards 16 --exist        # no-op if an identical family exists")]
+    Create(CreateArgs),
+
+    /// Destroy a family (refuses while an iptables rule or set references it).
+    #[command(after_help = "\
+Examples:
+  mipset destroy web
+  mipset destroy --force web     # also a damaged family (a shard missing)")]
+    Destroy(DestroyArgs),
+
+    /// List families: type, address family, routing, shards, entries, memory, references.
+    #[command(after_help = "\
+Examples:
+  mipset list                  # every family, with a table of shards each
+  mipset list web --terse      # one summary line
+  mipset list --json | jq '.[].entries'")]
+    List(ListArgs),
+
+    /// Remove every entry from every shard of a family (shard by shard).
+    #[command(after_help = "Example:\n  mipset flush web")]
+    Flush(FamilyArg),
+
+    /// Add addresses (or networks, for hash:net) to a family.
+    #[command(after_help = "\
+All addresses are checked before the kernel is touched: one bad address and nothing
+is added. If the kernel refuses one, the ones already added by this command are
+removed again.
+
+Examples:
+  mipset add web 192.0.2.1 192.0.2.2
+  mipset add blocklist 198.51.100.0/24 203.0.113.7
+  mipset add web --exist --timeout 10m 192.0.2.1     # refresh the timeout
+  grep -v '^#' hosts.txt | mipset add web -          # one address per line")]
+    Add(AddArgs),
+
+    /// Delete addresses from a family.
+    #[command(after_help = "\
+Examples:
+  mipset del web 192.0.2.1
+  mipset del web --exist 192.0.2.99     # no error if it is not there
+  mipset del web - < retired.txt")]
+    Del(DelArgs),
+
+    /// Test membership: exit 0 if the address is in the family, 1 if not.
+    #[command(after_help = "\
+Like `ipset test`: for hash:net an address matches any network holding it, and a
+network must be present exactly. Exactly one shard is consulted.
+
+Examples:
+  mipset test web 192.0.2.1 && echo member
+  mipset -q test web 192.0.2.1; echo $?     # 0 member, 1 not, 2/3 errors")]
+    Test(TestArgs),
+
+    /// Show which shard(s) an address or network is stored in.
+    #[command(after_help = "\
+Prints one shard name per line: the first is the shard a lookup consults.
+
+Examples:
+  mipset which web 192.0.2.19
+  mipset which blocklist 10.1.32.0/20      # a short prefix covers several shards")]
+    Which(TestArgs),
+
+    /// Print a shell completion script.
+    #[command(after_help = "Example:\n  mipset completions bash > /etc/bash_completion.d/mipset")]
+    Completions(CompletionsArgs),
+
+    /// Print the man page (roff).
+    #[command(after_help = "Example:\n  mipset man | gzip > /usr/local/share/man/man1/mipset.1.gz")]
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct FamilyArg {
+    /// Family name (at most 25 characters of [A-Za-z0-9_.-]).
+    pub family: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// Family name (at most 25 characters of [A-Za-z0-9_.-]).
+    pub family: String,
+
+    /// Kernel set type of the shards.
+    #[arg(long = "type", value_name = "TYPE", default_value = "hash:ip",
+          value_parser = ["hash:ip", "hash:net"])]
+    pub set_type: String,
+
+    /// Address family of the shards.
+    #[arg(long = "family", value_name = "FAMILY", default_value = "inet",
+          value_parser = ["inet", "inet6"])]
+    pub addr_family: String,
+
+    /// Number of shards: a power of two from 1 to 1024.
+    #[arg(long, default_value_t = 16)]
+    pub shards: u32,
+
+    /// How an address picks its shard: bits:S or hash [default: bits:0 for
+    /// hash:ip, bits:8 for hash:net inet, bits:64 for hash:net inet6].
+    #[arg(long, value_name = "ROUTING")]
+    pub route: Option<String>,
+
+    /// Initial hash size of the whole family, divided across the shards.
+    #[arg(long, default_value_t = 1024)]
+    pub hashsize: u32,
+
+    /// Maximal number of entries of the whole family, divided across the shards.
+    #[arg(long, default_value_t = 65536)]
+    pub maxelem: u32,
+
+    /// Default entry timeout, e.g. 600, 10m or 1h30m (enables per-entry timeouts; 0 = permanent).
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+
+    /// Keep packet and byte counters per entry.
+    #[arg(long)]
+    pub counters: bool,
+
+    /// Allow a comment per entry.
+    #[arg(long)]
+    pub comment: bool,
+
+    /// Succeed without change if an identical family exists.
+    #[arg(long)]
+    pub exist: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DestroyArgs {
+    /// Family name.
+    pub family: String,
+
+    /// Also destroy a damaged family (valid metadata, shards missing or out
+    /// of order). Never touches sets in use or sets without mipset metadata.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Family name; all families if omitted.
+    pub family: Option<String>,
+
+    /// One summary line per family, without the table of shards.
+    #[arg(short, long)]
+    pub terse: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// Family name.
+    pub family: String,
+
+    /// Addresses or networks; `-` reads one per line from stdin (`#` starts a comment).
+    #[arg(required = true, value_name = "ADDR")]
+    pub addrs: Vec<String>,
+
+    /// Do not fail on entries that are already there (and refresh their timeout/comment).
+    #[arg(long)]
+    pub exist: bool,
+
+    /// Timeout of these entries, e.g. 600, 10m, 1h30m (family created with --timeout).
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+
+    /// Comment for these entries (family created with --comment).
+    #[arg(long, value_name = "TEXT")]
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DelArgs {
+    /// Family name.
+    pub family: String,
+
+    /// Addresses or networks; `-` reads one per line from stdin.
+    #[arg(required = true, value_name = "ADDR")]
+    pub addrs: Vec<String>,
+
+    /// Do not fail on entries that are not there.
+    #[arg(long)]
+    pub exist: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// Family name.
+    pub family: String,
+
+    /// One address, or a network for hash:net families.
+    #[arg(value_name = "ADDR")]
+    pub addr: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// Shell to generate for.
+    pub shell: clap_complete::Shell,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn verify_cli() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,322 @@
+//! One function per subcommand: validate, then act through the family
+//! engine, then report on stdout (results) and stderr (warnings).
+
+use std::io::{self, Write};
+
+use clap::CommandFactory;
+use serde_json::json;
+
+use crate::addr::parse_entry;
+use crate::cli::{AddArgs, Cli, Command, CreateArgs, DelArgs, DestroyArgs, ListArgs, TestArgs};
+use crate::config;
+use crate::error::{Error, Result};
+use crate::exit::ExitCode;
+use crate::family::{self, Created};
+use crate::input;
+use crate::kernel::{AddOptions, Kernel};
+use crate::meta::FamilySpec;
+use crate::naming;
+use crate::output;
+use crate::route;
+
+/// Where results go: stdout, silenced by `-q`, JSON with `--json`.
+pub struct Out<'a> {
+    pub json: bool,
+    pub quiet: bool,
+    pub stdout: &'a mut dyn Write,
+    pub stderr: &'a mut dyn Write,
+}
+
+impl Out<'_> {
+    fn text(&mut self, text: &str) -> io::Result<()> {
+        if !self.quiet && !self.json {
+            self.stdout.write_all(text.as_bytes())?;
+        }
+        Ok(())
+    }
+
+    fn value(&mut self, value: &serde_json::Value) -> io::Result<()> {
+        if self.json && !self.quiet {
+            serde_json::to_writer_pretty(&mut *self.stdout, value)?;
+            self.stdout.write_all(b"\n")?;
+        }
+        Ok(())
+    }
+
+    fn warn(&mut self, text: &str) {
+        // Diagnostics: a failed write to stderr has nowhere to be reported.
+        let _ = writeln!(self.stderr, "mipset: warning: {text}");
+    }
+}
+
+/// A failure of a command: a mipset error, or stdout going away.
+#[derive(Debug)]
+pub enum Failure {
+    Mipset(Error),
+    Io(io::Error),
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::Mipset(e)
+    }
+}
+
+impl From<io::Error> for Failure {
+    fn from(e: io::Error) -> Self {
+        Failure::Io(e)
+    }
+}
+
+pub fn run(cli: Cli, stdin: &mut dyn io::BufRead, out: &mut Out) -> std::result::Result<ExitCode, Failure> {
+    match cli.command {
+        Command::Create(args) => create(&args, out),
+        Command::Destroy(args) => destroy(&args, out),
+        Command::List(args) => list(&args, out),
+        Command::Flush(args) => flush(&args.family, out),
+        Command::Add(args) => add(&args, stdin, out),
+        Command::Del(args) => del(&args, stdin, out),
+        Command::Test(args) => test(&args, out),
+        Command::Which(args) => which(&args, out),
+        Command::Completions(args) => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(args.shell, &mut cmd, "mipset", out.stdout);
+            Ok(ExitCode::Ok)
+        }
+        Command::Man => {
+            man_page(out.stdout)?;
+            Ok(ExitCode::Ok)
+        }
+    }
+}
+
+/// The man page: clap_mangen's sections plus every subcommand's help.
+pub fn man_page(w: &mut dyn Write) -> io::Result<()> {
+    let cmd = Cli::command();
+    let man = clap_mangen::Man::new(cmd.clone());
+    man.render(w)?;
+    for sub in cmd.get_subcommands() {
+        let name = format!("mipset {}", sub.get_name());
+        let sub = sub.clone().name(name.clone()).display_name(name);
+        writeln!(w, ".SH \"{}\"", sub.get_name().to_uppercase())?;
+        let man = clap_mangen::Man::new(sub);
+        man.render_description_section(w)?;
+        man.render_options_section(w)?;
+        man.render_extra_section(w)?;
+    }
+    writeln!(w, ".SH \"EXIT STATUS\"")?;
+    for line in crate::exit::EXIT_STATUS_HELP.lines().skip(1) {
+        let line = line.trim_start();
+        let (code, text) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+        writeln!(w, ".TP\n{code}\n{}", text.trim())?;
+    }
+    Ok(())
+}
+
+fn check_name(name: &str) -> Result<()> {
+    naming::validate_family_name(name).map_err(Error::Usage)
+}
+
+fn create(args: &CreateArgs, out: &mut Out) -> std::result::Result<ExitCode, Failure> {
+    let spec = config::create_spec(args)?;
+    let mut kernel = Kernel::open();
+    let created = family::create(&mut kernel, &spec, args.exist)?;
+    let verb = match created {
+        Created::New => "created",
+        Created::AlreadyThere => "unchanged",
+    };
+    out.text(&format!(
+        "{verb} family {}: {} {} {} shards ({}-s0..{}-s{}), routing {}, maxelem {} per shard\n",
+        spec.name,
+        spec.shards,
+        spec.set_type,
+        spec.family,
+        spec.name,
+        spec.name,
+        spec.shards - 1,
+        spec.routing,
+        spec.maxelem
+    ))?;
+    out.value(&json!({ "result": verb, "family": spec }))?;
+    Ok(ExitCode::Ok)
+}
+
+fn destroy(args: &DestroyArgs, out: &mut Out) -> std::result::Result<ExitCode, Failure> {
+    check_name(&args.family)?;
+    let mut kernel = Kernel::open();
+    let spec = family::destroy(&mut kernel, &args.family, args.force)?;
+    out.text(&format!("destroyed family {} ({} shards)\n", spec.name, spec.shards))?;
+    out.value(&json!({ "result": "destroyed", "family": spec.name, "shards": spec.shards }))?;
+    Ok(ExitCode::Ok)
+}
+
+fn list(args: &ListArgs, out: &mut Out) -> std::result::Result<ExitCode, Failure> {
+    let mut kernel = Kernel::open();
+    let specs: Vec<FamilySpec> = match &args.family {
+        Some(name) => {
+            check_name(name)?;
+            vec![family::open(&mut kernel, name)?]
+        }
+        None => {
+            let (families, suspicious) = family::discover_all(&mut kernel)?;
+            for (name, problem) in suspicious {
+                out.warn(&format!(
+                    "set '{name}' carries mipset metadata but is not a usable family ({problem}); not touching it"
+                ));
+            }
+            families
+        }
+    };
+    let headers = kernel.list_headers(None)?;
+    let statuses: Vec<_> = specs.iter().map(|s| family::status(s, &headers)).collect();
+    if args.terse || statuses.is_empty() {
+        if statuses.is_empty() && args.family.is_none() {
+            out.text("no mipset families\n")?;
+        } else {
+            out.text(&output::families_table(&statuses))?;
+        }
+    } else {
+        let blocks: Vec<String> = statuses.iter().map(output::family_detail).collect();
+        out.text(&blocks.join("\n"))?;
+    }
+    if args.terse {
+        let terse: Vec<_> = statuses
+            .iter()
+            .map(|s| {
+                let mut v = serde_json::to_value(s).unwrap_or_default();
+                if let Some(o) = v.as_object_mut() {
+                    o.remove("shards_detail");
+                }
+                v
+            })
+            .collect();
+        out.value(&json!(terse))?;
+    } else {
+        out.value(&json!(statuses))?;
+    }
+    Ok(ExitCode::Ok)
+}
+
+fn flush(name: &str, out: &mut Out) -> std::result::Result<ExitCode, Failure> {
+    check_name(name)?;
+    let mut kernel = Kernel::open();
+    let spec = family::open(&mut kernel, name)?;
+    family::flush(&mut kernel, &spec)?;
+    out.text(&format!("flushed family {} ({} shards)\n", spec.name, spec.shards))?;
+    out.value(&json!({ "result": "flushed", "family": spec.name }))?;
+    Ok(ExitCode::Ok)
+}
+
+fn add(args: &AddArgs, stdin: &mut dyn io::BufRead, out: &mut Out) -> std::result::Result<ExitCode, Failure> {
+    check_name(&args.family)?;
+    let timeout = args
+        .timeout
+        .as_deref()
+        .map(|t| config::parse_timeout("--timeout", t))
+        .transpose()?;
+    let opts = AddOptions {
+        exist: args.exist,
+        timeout,
+        comment: args.comment.clone(),
+    };
+    let mut kernel = Kernel::open();
+    let spec = family::open(&mut kernel, &args.family)?;
+    family::validate_add_options(&spec, &opts)?;
+    let entries = input::read_args(&args.addrs, &mut StdinReader(stdin), spec.set_type, spec.family)?;
+    if entries.is_empty() {
+        out.warn("no addresses read; nothing to add");
+    }
+    let change = family::add(&mut kernel, &spec, &entries, &opts)?;
+    out.text(&format!(
+        "added {} of {} entries to family {} ({} shard elements){}\n",
+        change.entries - change.unchanged,
+        change.entries,
+        spec.name,
+        change.elements,
+        if change.unchanged > 0 {
+            format!(", {} already there", change.unchanged)
+        } else {
+            String::new()
+        }
+    ))?;
+    out.value(&json!({ "result": "added", "family": spec.name, "change": change }))?;
+    Ok(ExitCode::Ok)
+}
+
+fn del(args: &DelArgs, stdin: &mut dyn io::BufRead, out: &mut Out) -> std::result::Result<ExitCode, Failure> {
+    check_name(&args.family)?;
+    let mut kernel = Kernel::open();
+    let spec = family::open(&mut kernel, &args.family)?;
+    let entries = input::read_args(&args.addrs, &mut StdinReader(stdin), spec.set_type, spec.family)?;
+    if entries.is_empty() {
+        out.warn("no addresses read; nothing to delete");
+    }
+    let change = family::del(&mut kernel, &spec, &entries, args.exist)?;
+    out.text(&format!(
+        "deleted {} of {} entries from family {} ({} shard elements){}\n",
+        change.entries - change.unchanged,
+        change.entries,
+        spec.name,
+        change.elements,
+        if change.unchanged > 0 {
+            format!(", {} were not there", change.unchanged)
+        } else {
+            String::new()
+        }
+    ))?;
+    out.value(&json!({ "result": "deleted", "family": spec.name, "change": change }))?;
+    Ok(ExitCode::Ok)
+}
+
+fn test(args: &TestArgs, out: &mut Out) -> std::result::Result<ExitCode, Failure> {
+    check_name(&args.family)?;
+    let mut kernel = Kernel::open();
+    let spec = family::open(&mut kernel, &args.family)?;
+    let entry = parse_entry(&args.addr, spec.set_type, spec.family).map_err(Error::Usage)?;
+    let member = family::test(&mut kernel, &spec, &entry)?;
+    let shard = spec.shard_name(route::lookup_shard(&entry, spec.shards, spec.routing));
+    out.text(&format!(
+        "{entry} is {}in family {} (shard {shard})\n",
+        if member { "" } else { "NOT " },
+        spec.name
+    ))?;
+    out.value(&json!({ "family": spec.name, "entry": entry.to_string(), "member": member, "shard": shard }))?;
+    Ok(if member { ExitCode::Ok } else { ExitCode::No })
+}
+
+fn which(args: &TestArgs, out: &mut Out) -> std::result::Result<ExitCode, Failure> {
+    check_name(&args.family)?;
+    let mut kernel = Kernel::open();
+    let spec = family::open(&mut kernel, &args.family)?;
+    let entry = parse_entry(&args.addr, spec.set_type, spec.family).map_err(Error::Usage)?;
+    let shards: Vec<String> = route::shards_for(&entry, spec.shards, spec.routing)
+        .map(|i| spec.shard_name(i))
+        .collect();
+    let lookup = spec.shard_name(route::lookup_shard(&entry, spec.shards, spec.routing));
+    let mut text = String::new();
+    for s in &shards {
+        text.push_str(s);
+        text.push('\n');
+    }
+    out.text(&text)?;
+    out.value(&json!({ "family": spec.name, "entry": entry.to_string(), "shards": shards, "lookup": lookup }))?;
+    Ok(ExitCode::Ok)
+}
+
+/// Adapter so `&mut dyn BufRead` can be passed where `impl BufRead` is taken.
+struct StdinReader<'a>(&'a mut dyn io::BufRead);
+
+impl io::Read for StdinReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl io::BufRead for StdinReader<'_> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.0.fill_buf()
+    }
+    fn consume(&mut self, amt: usize) {
+        self.0.consume(amt)
+    }
+}

@@ -1,0 +1,118 @@
+//! Turning command-line values into validated definitions. Pure: no kernel
+//! access, so every mistake is reported before anything changes.
+
+use std::time::Duration;
+
+use crate::addr::{AddrFamily, SetType};
+use crate::cli::CreateArgs;
+use crate::error::{Error, Result};
+use crate::meta::FamilySpec;
+use crate::naming;
+use crate::route::{self, Routing};
+
+/// The kernel's largest timeout in seconds (IPSET_MAX_TIMEOUT).
+pub const MAX_TIMEOUT_SECS: u64 = 2_147_483;
+/// The kernel's smallest hash size (IPSET_MIMINAL_HASHSIZE).
+pub const MIN_HASHSIZE: u32 = 64;
+
+/// Parse a duration: plain seconds (`600`) or humantime (`10m`, `1h30m`).
+pub fn parse_timeout(flag: &str, text: &str) -> Result<u32> {
+    let secs = match text.trim().parse::<u64>() {
+        Ok(s) => s,
+        Err(_) => {
+            let d: Duration = humantime::parse_duration(text.trim()).map_err(|e| {
+                Error::Usage(format!(
+                    "{flag} '{text}': {e} (use seconds like 600, or 10m, 1h30m)"
+                ))
+            })?;
+            if d.subsec_nanos() != 0 {
+                return Err(Error::Usage(format!(
+                    "{flag} '{text}': the kernel counts whole seconds"
+                )));
+            }
+            d.as_secs()
+        }
+    };
+    if secs > MAX_TIMEOUT_SECS {
+        return Err(Error::Usage(format!(
+            "{flag} '{text}': the kernel's longest timeout is {MAX_TIMEOUT_SECS} seconds (about 24 days)"
+        )));
+    }
+    Ok(secs as u32)
+}
+
+/// Per-shard size from a family total: ceil(total / shards).
+pub fn per_shard(total: u32, shards: u32) -> u32 {
+    total.div_ceil(shards).max(1)
+}
+
+/// Per-shard hash size: total / shards, a power of two, at least 64.
+pub fn per_shard_hashsize(total: u32, shards: u32) -> u32 {
+    per_shard(total, shards)
+        .max(MIN_HASHSIZE)
+        .checked_next_power_of_two()
+        .unwrap_or(1 << 31)
+}
+
+pub fn create_spec(args: &CreateArgs) -> Result<FamilySpec> {
+    naming::validate_family_name(&args.family).map_err(Error::Usage)?;
+    let set_type: SetType = args.set_type.parse().map_err(Error::Usage)?;
+    let family: AddrFamily = args.addr_family.parse().map_err(Error::Usage)?;
+    let routing: Routing = match &args.route {
+        Some(r) => r.parse().map_err(Error::Usage)?,
+        None => route::default_routing(set_type, family),
+    };
+    route::validate(args.shards, routing, set_type, family).map_err(Error::Usage)?;
+    if args.maxelem == 0 {
+        return Err(Error::Usage("--maxelem must be at least 1".into()));
+    }
+    if args.hashsize == 0 {
+        return Err(Error::Usage("--hashsize must be at least 1".into()));
+    }
+    let timeout = args
+        .timeout
+        .as_deref()
+        .map(|t| parse_timeout("--timeout", t))
+        .transpose()?;
+    Ok(FamilySpec {
+        name: args.family.clone(),
+        set_type,
+        family,
+        shards: args.shards,
+        routing,
+        hashsize: per_shard_hashsize(args.hashsize, args.shards),
+        maxelem: per_shard(args.maxelem, args.shards),
+        timeout,
+        counters: args.counters,
+        comment: args.comment,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts() {
+        assert_eq!(parse_timeout("--timeout", "600").unwrap(), 600);
+        assert_eq!(parse_timeout("--timeout", "10m").unwrap(), 600);
+        assert_eq!(parse_timeout("--timeout", "1h30m").unwrap(), 5400);
+        assert_eq!(parse_timeout("--timeout", "0").unwrap(), 0);
+        assert!(parse_timeout("--timeout", "2147484").is_err());
+        assert!(parse_timeout("--timeout", "1.5s").is_err());
+        assert!(parse_timeout("--timeout", "-1").is_err());
+        assert!(parse_timeout("--timeout", "soon").is_err());
+    }
+
+    #[test]
+    fn sizes_are_divided_across_shards() {
+        assert_eq!(per_shard(65536, 16), 4096);
+        assert_eq!(per_shard(1_000_000, 64), 15625);
+        assert_eq!(per_shard(10, 16), 1);
+        assert_eq!(per_shard(u32::MAX, 1), u32::MAX);
+        assert_eq!(per_shard_hashsize(1024, 16), 64);
+        assert_eq!(per_shard_hashsize(1024, 1024), 64);
+        assert_eq!(per_shard_hashsize(1_000_000, 16), 65536);
+        assert_eq!(per_shard_hashsize(u32::MAX, 1), 1 << 31);
+    }
+}

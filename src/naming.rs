@@ -1,0 +1,80 @@
+//! Names of the kernel sets that make up a family.
+//!
+//! A family `web` is the umbrella list:set `web` plus shards `web-s0` ..
+//! `web-s{N-1}`. The kernel limits set names to 31 bytes
+//! (IPSET_MAXNAMELEN 32 including the NUL), so a family name may use at most
+//! 31 - len("-s1023") = 25 bytes. Suffixes `-tN` are reserved for the
+//! temporary sets of atomic replacement.
+
+/// The kernel's longest set name, in bytes.
+pub const MAX_SET_NAME_LEN: usize = 31;
+/// The longest suffix mipset appends: `-s1023` for the largest family.
+pub const LONGEST_SUFFIX: &str = "-s1023";
+/// The longest family name that leaves room for every shard suffix.
+pub const MAX_FAMILY_NAME_LEN: usize = MAX_SET_NAME_LEN - LONGEST_SUFFIX.len();
+
+/// Check a family name: 1 to 25 bytes of `[A-Za-z0-9_.-]`, not starting with
+/// `-` or `.` (ipset would read a leading `-` as an option).
+pub fn validate_family_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("family name is empty".to_string());
+    }
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')))
+    {
+        return Err(format!(
+            "family name '{}' contains {:?}; use only letters, digits, '_', '.' and '-'",
+            name.escape_debug(),
+            bad
+        ));
+    }
+    if name.starts_with('-') || name.starts_with('.') {
+        return Err(format!(
+            "family name '{name}' must start with a letter, digit or '_'"
+        ));
+    }
+    if name.len() > MAX_FAMILY_NAME_LEN {
+        return Err(format!(
+            "family name '{name}' is {} characters; the limit is {MAX_FAMILY_NAME_LEN} (the kernel allows {MAX_SET_NAME_LEN} per set name and mipset appends up to '{LONGEST_SUFFIX}')",
+            name.len()
+        ));
+    }
+    Ok(())
+}
+
+/// The name of shard `index` of `family`.
+pub fn shard_name(family: &str, index: u32) -> String {
+    format!("{family}-s{index}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limit_leaves_room_for_every_suffix() {
+        assert_eq!(MAX_FAMILY_NAME_LEN, 25);
+        let longest = "a".repeat(MAX_FAMILY_NAME_LEN);
+        assert!(validate_family_name(&longest).is_ok());
+        assert_eq!(shard_name(&longest, 1023).len(), MAX_SET_NAME_LEN);
+        let e = validate_family_name(&"a".repeat(26)).unwrap_err();
+        assert!(e.contains("the limit is 25"), "{e}");
+    }
+
+    #[test]
+    fn bad_names_are_refused() {
+        for bad in ["", "-x", ".x", "a b", "a/b", "a\"b", "é", "a\nb"] {
+            assert!(validate_family_name(bad).is_err(), "{bad:?}");
+        }
+        for good in ["web", "Web_1", "k8s.pods-v4", "_x", "9"] {
+            assert!(validate_family_name(good).is_ok(), "{good:?}");
+        }
+    }
+
+    #[test]
+    fn shard_names() {
+        assert_eq!(shard_name("web", 0), "web-s0");
+        assert_eq!(shard_name("web", 15), "web-s15");
+    }
+}

@@ -1,0 +1,141 @@
+//! Rendering results for people (comfy-table) and scripts (JSON). Writes go
+//! to stdout only; nothing here touches the kernel.
+
+use comfy_table::{presets::NOTHING, Cell, CellAlignment, Table};
+
+use crate::family::FamilyStatus;
+
+/// Bytes in binary units: 216 B, 4.0 KiB, 1.2 MiB.
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// A table's text without the padding comfy-table leaves at line ends.
+fn render(t: &Table) -> String {
+    let mut out = String::new();
+    for line in t.to_string().lines() {
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn table(header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_preset(NOTHING);
+    t.set_header(header.iter().map(|h| Cell::new(h)));
+    t
+}
+
+fn right(t: &mut Table, columns: std::ops::Range<usize>) {
+    for i in columns {
+        if let Some(c) = t.column_mut(i) {
+            c.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+}
+
+fn timeout_text(t: Option<u32>) -> String {
+    match t {
+        None => "-".into(),
+        Some(0) => "permanent".into(),
+        Some(s) => humantime::format_duration(std::time::Duration::from_secs(u64::from(s))).to_string(),
+    }
+}
+
+/// One row per family.
+pub fn families_table(families: &[FamilyStatus]) -> String {
+    let mut t = table(&[
+        "FAMILY", "TYPE", "ADDR", "ROUTE", "SHARDS", "ENTRIES", "MIN/SHARD", "MAX/SHARD",
+        "MAXELEM/SHARD", "MEMORY", "REFS",
+    ]);
+    for f in families {
+        t.add_row(vec![
+            f.spec.name.clone(),
+            f.spec.set_type.to_string(),
+            f.spec.family.to_string(),
+            f.spec.routing.to_string(),
+            f.spec.shards.to_string(),
+            f.entries.to_string(),
+            f.entries_min.to_string(),
+            f.entries_max.to_string(),
+            f.spec.maxelem.to_string(),
+            human_bytes(f.memory),
+            f.references.to_string(),
+        ]);
+    }
+    right(&mut t, 4..11);
+    render(&t)
+}
+
+/// A family's header block and its table of shards.
+pub fn family_detail(f: &FamilyStatus) -> String {
+    let s = &f.spec;
+    let mut out = format!(
+        "Family: {}\nType: {} {}\nRouting: {}\nShards: {} (hashsize {}, maxelem {} each)\nTimeout: {}\nCounters: {}\nComments: {}\nEntries: {} (per shard min {}, max {})\nMemory: {}\nReferences: {}\n",
+        s.name,
+        s.set_type,
+        s.family,
+        s.routing,
+        s.shards,
+        s.hashsize,
+        s.maxelem,
+        timeout_text(s.timeout),
+        if s.counters { "yes" } else { "no" },
+        if s.comment { "yes" } else { "no" },
+        f.entries,
+        f.entries_min,
+        f.entries_max,
+        human_bytes(f.memory),
+        f.references,
+    );
+    let mut t = table(&["SHARD", "ENTRIES", "FILL", "HASHSIZE", "MEMORY", "REFS"]);
+    for shard in &f.shards_detail {
+        if shard.present {
+            t.add_row(vec![
+                shard.name.clone(),
+                shard.entries.to_string(),
+                format!("{:.1}%", 100.0 * shard.entries as f64 / f64::from(s.maxelem.max(1))),
+                shard.hashsize.to_string(),
+                human_bytes(shard.memory),
+                shard.references.to_string(),
+            ]);
+        } else {
+            t.add_row(vec![shard.name.clone(), "MISSING".into(), "".into(), "".into(), "".into(), "".into()]);
+        }
+    }
+    right(&mut t, 1..6);
+    out.push('\n');
+    out.push_str(&render(&t));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes() {
+        assert_eq!(human_bytes(216), "216 B");
+        assert_eq!(human_bytes(4096), "4.0 KiB");
+        assert_eq!(human_bytes(1_258_291), "1.2 MiB");
+    }
+
+    #[test]
+    fn timeouts() {
+        assert_eq!(timeout_text(None), "-");
+        assert_eq!(timeout_text(Some(0)), "permanent");
+        assert_eq!(timeout_text(Some(5400)), "1h 30m");
+    }
+}
