@@ -70,10 +70,10 @@ pub fn kernel_error(what: &str, set: &str, raw: &str) -> Error {
     let kind = classify(&message);
     let text = match kind {
         KernelErrorKind::NoPermission => format!(
-            "{what}: the kernel refused: {message} (mipset needs root or CAP_NET_ADMIN)"
+            "the kernel refused: {message} (mipset needs root or CAP_NET_ADMIN)"
         ),
         KernelErrorKind::NoIpset => format!(
-            "{what}: this kernel has no ipset support ({message}); load it with `modprobe ip_set`"
+            "this kernel has no ipset support ({message}); load it with `modprobe ip_set`"
         ),
         _ => format!("{what}: set {set}: {message}"),
     };
