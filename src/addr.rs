@@ -265,18 +265,42 @@ mod tests {
 
     #[test]
     fn host_addresses_parse_in_their_family() {
-        assert_eq!(ok("10.0.0.1", SetType::HashIp, AddrFamily::Inet), "10.0.0.1");
-        assert_eq!(ok(" 10.0.0.1 ", SetType::HashIp, AddrFamily::Inet), "10.0.0.1");
-        assert_eq!(ok("10.0.0.1/32", SetType::HashIp, AddrFamily::Inet), "10.0.0.1");
-        assert_eq!(ok("2001:db8::1", SetType::HashIp, AddrFamily::Inet6), "2001:db8::1");
-        assert_eq!(ok("2001:db8::1/128", SetType::HashNet, AddrFamily::Inet6), "2001:db8::1");
+        assert_eq!(
+            ok("10.0.0.1", SetType::HashIp, AddrFamily::Inet),
+            "10.0.0.1"
+        );
+        assert_eq!(
+            ok(" 10.0.0.1 ", SetType::HashIp, AddrFamily::Inet),
+            "10.0.0.1"
+        );
+        assert_eq!(
+            ok("10.0.0.1/32", SetType::HashIp, AddrFamily::Inet),
+            "10.0.0.1"
+        );
+        assert_eq!(
+            ok("2001:db8::1", SetType::HashIp, AddrFamily::Inet6),
+            "2001:db8::1"
+        );
+        assert_eq!(
+            ok("2001:db8::1/128", SetType::HashNet, AddrFamily::Inet6),
+            "2001:db8::1"
+        );
     }
 
     #[test]
     fn networks_are_masked_to_their_network_address() {
-        assert_eq!(ok("10.1.2.3/16", SetType::HashNet, AddrFamily::Inet), "10.1.0.0/16");
-        assert_eq!(ok("2001:db8::7/64", SetType::HashNet, AddrFamily::Inet6), "2001:db8::/64");
-        assert_eq!(ok("128.0.0.1/1", SetType::HashNet, AddrFamily::Inet), "128.0.0.0/1");
+        assert_eq!(
+            ok("10.1.2.3/16", SetType::HashNet, AddrFamily::Inet),
+            "10.1.0.0/16"
+        );
+        assert_eq!(
+            ok("2001:db8::7/64", SetType::HashNet, AddrFamily::Inet6),
+            "2001:db8::/64"
+        );
+        assert_eq!(
+            ok("128.0.0.1/1", SetType::HashNet, AddrFamily::Inet),
+            "128.0.0.0/1"
+        );
     }
 
     #[test]
@@ -284,11 +308,17 @@ mod tests {
         let e = parse_entry("10.0.0.300", SetType::HashIp, AddrFamily::Inet).unwrap_err();
         assert_eq!(e, "'10.0.0.300' is not an IPv4 address");
         let e = parse_entry("::1", SetType::HashIp, AddrFamily::Inet).unwrap_err();
-        assert!(e.contains("is an IPv6 address, but the family holds IPv4"), "{e}");
+        assert!(
+            e.contains("is an IPv6 address, but the family holds IPv4"),
+            "{e}"
+        );
         let e = parse_entry("10.0.0.0/24", SetType::HashIp, AddrFamily::Inet).unwrap_err();
         assert!(e.contains("hash:ip families hold single addresses"), "{e}");
         let e = parse_entry("10.0.0.0/33", SetType::HashNet, AddrFamily::Inet).unwrap_err();
-        assert!(e.contains("prefix length must be a number from 1 to 32"), "{e}");
+        assert!(
+            e.contains("prefix length must be a number from 1 to 32"),
+            "{e}"
+        );
         let e = parse_entry("10.0.0.0/0", SetType::HashNet, AddrFamily::Inet).unwrap_err();
         assert!(e.contains("prefix length 0"), "{e}");
         let e = parse_entry("10.0.0.0/-1", SetType::HashNet, AddrFamily::Inet).unwrap_err();
@@ -301,8 +331,12 @@ mod tests {
         let e = parse_entry(&huge, SetType::HashIp, AddrFamily::Inet).unwrap_err();
         assert!(e.len() < 200, "message stays short: {}", e.len());
         assert!(e.contains("(100000 bytes)"), "{e}");
-        let e = parse_entry("ééééééééééééééééééééééééééééééééééééééé", SetType::HashIp, AddrFamily::Inet)
-            .unwrap_err();
+        let e = parse_entry(
+            "ééééééééééééééééééééééééééééééééééééééé",
+            SetType::HashIp,
+            AddrFamily::Inet,
+        )
+        .unwrap_err();
         assert!(e.contains("not an IPv4 address"), "{e}");
     }
 }

@@ -5,7 +5,8 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::exit::EXIT_STATUS_HELP;
 
-const ABOUT: &str = "Multi IP hash sets: a family of N tagged kernel ipsets (shards) that behaves like one set";
+const ABOUT: &str =
+    "Multi IP hash sets: a family of N tagged kernel ipsets (shards) that behaves like one set";
 
 const LONG_ABOUT: &str = "\
 Multi IP hash sets: a family of N tagged kernel ipsets (shards) that behaves like one set.
@@ -144,7 +145,9 @@ Examples:
     Completions(CompletionsArgs),
 
     /// Print the man page (roff).
-    #[command(after_help = "Example:\n  mipset man | gzip > /usr/local/share/man/man1/mipset.1.gz")]
+    #[command(
+        after_help = "Example:\n  mipset man | gzip > /usr/local/share/man/man1/mipset.1.gz"
+    )]
     Man,
 }
 

@@ -68,7 +68,11 @@ impl From<io::Error> for Failure {
     }
 }
 
-pub fn run(cli: Cli, stdin: &mut dyn io::BufRead, out: &mut Out) -> std::result::Result<ExitCode, Failure> {
+pub fn run(
+    cli: Cli,
+    stdin: &mut dyn io::BufRead,
+    out: &mut Out,
+) -> std::result::Result<ExitCode, Failure> {
     match cli.command {
         Command::Create(args) => create(&args, out),
         Command::Destroy(args) => destroy(&args, out),
@@ -145,7 +149,10 @@ fn destroy(args: &DestroyArgs, out: &mut Out) -> std::result::Result<ExitCode, F
     check_name(&args.family)?;
     let mut kernel = Kernel::open();
     let spec = family::destroy(&mut kernel, &args.family, args.force)?;
-    out.text(&format!("destroyed family {} ({} shards)\n", spec.name, spec.shards))?;
+    out.text(&format!(
+        "destroyed family {} ({} shards)\n",
+        spec.name, spec.shards
+    ))?;
     out.value(&json!({ "result": "destroyed", "family": spec.name, "shards": spec.shards }))?;
     Ok(ExitCode::Ok)
 }
@@ -202,12 +209,19 @@ fn flush(name: &str, out: &mut Out) -> std::result::Result<ExitCode, Failure> {
     let mut kernel = Kernel::open();
     let spec = family::open(&mut kernel, name)?;
     family::flush(&mut kernel, &spec)?;
-    out.text(&format!("flushed family {} ({} shards)\n", spec.name, spec.shards))?;
+    out.text(&format!(
+        "flushed family {} ({} shards)\n",
+        spec.name, spec.shards
+    ))?;
     out.value(&json!({ "result": "flushed", "family": spec.name }))?;
     Ok(ExitCode::Ok)
 }
 
-fn add(args: &AddArgs, stdin: &mut dyn io::BufRead, out: &mut Out) -> std::result::Result<ExitCode, Failure> {
+fn add(
+    args: &AddArgs,
+    stdin: &mut dyn io::BufRead,
+    out: &mut Out,
+) -> std::result::Result<ExitCode, Failure> {
     check_name(&args.family)?;
     let timeout = args
         .timeout
@@ -222,7 +236,12 @@ fn add(args: &AddArgs, stdin: &mut dyn io::BufRead, out: &mut Out) -> std::resul
     let mut kernel = Kernel::open();
     let spec = family::open(&mut kernel, &args.family)?;
     family::validate_add_options(&spec, &opts)?;
-    let entries = input::read_args(&args.addrs, &mut StdinReader(stdin), spec.set_type, spec.family)?;
+    let entries = input::read_args(
+        &args.addrs,
+        &mut StdinReader(stdin),
+        spec.set_type,
+        spec.family,
+    )?;
     if entries.is_empty() {
         out.warn("no addresses read; nothing to add");
     }
@@ -243,11 +262,20 @@ fn add(args: &AddArgs, stdin: &mut dyn io::BufRead, out: &mut Out) -> std::resul
     Ok(ExitCode::Ok)
 }
 
-fn del(args: &DelArgs, stdin: &mut dyn io::BufRead, out: &mut Out) -> std::result::Result<ExitCode, Failure> {
+fn del(
+    args: &DelArgs,
+    stdin: &mut dyn io::BufRead,
+    out: &mut Out,
+) -> std::result::Result<ExitCode, Failure> {
     check_name(&args.family)?;
     let mut kernel = Kernel::open();
     let spec = family::open(&mut kernel, &args.family)?;
-    let entries = input::read_args(&args.addrs, &mut StdinReader(stdin), spec.set_type, spec.family)?;
+    let entries = input::read_args(
+        &args.addrs,
+        &mut StdinReader(stdin),
+        spec.set_type,
+        spec.family,
+    )?;
     if entries.is_empty() {
         out.warn("no addresses read; nothing to delete");
     }

@@ -67,7 +67,10 @@ mod tests {
         codes.dedup();
         assert_eq!(codes.len(), all.len());
         for c in codes {
-            assert!(EXIT_STATUS_HELP.contains(&format!("\n  {c} ")), "{c} undocumented");
+            assert!(
+                EXIT_STATUS_HELP.contains(&format!("\n  {c} ")),
+                "{c} undocumented"
+            );
         }
     }
 }

@@ -64,7 +64,10 @@ pub fn discover(umbrella: &SetInfo) -> Discovery {
         match d {
             Err(e) => return problem(format!("member {} has bad metadata: {e}", member.elem)),
             Ok((s, _)) if *s != spec => {
-                return problem(format!("member {} disagrees on the family definition", member.elem))
+                return problem(format!(
+                    "member {} disagrees on the family definition",
+                    member.elem
+                ))
             }
             Ok((_, index)) if *index != i as u32 || member.elem != spec.shard_name(*index) => {
                 return problem(format!(
@@ -110,13 +113,19 @@ fn open_any(kernel: &mut Kernel, name: &str) -> Result<Discovery> {
     }
 }
 
+/// Sets that carry mipset metadata but are not usable families: (name, problem).
+pub type Unusable = Vec<(String, String)>;
+
 /// Every family in the kernel, plus sets that carry mipset metadata but are
 /// not usable families (to warn about).
-pub fn discover_all(kernel: &mut Kernel) -> Result<(Vec<FamilySpec>, Vec<(String, String)>)> {
+pub fn discover_all(kernel: &mut Kernel) -> Result<(Vec<FamilySpec>, Unusable)> {
     let headers = kernel.list_headers(None)?;
     let mut families = Vec::new();
     let mut suspicious = Vec::new();
-    for h in headers.iter().filter(|h| h.set_type == "list:set" && h.header_flag("comment")) {
+    for h in headers
+        .iter()
+        .filter(|h| h.set_type == "list:set" && h.header_flag("comment"))
+    {
         let info = match kernel.list_set(&h.name) {
             Ok(info) => info,
             // Destroyed since the header listing: not ours to report.
@@ -149,7 +158,10 @@ fn describe_difference(have: &FamilySpec, want: &FamilySpec) -> String {
             ("route", s.routing.to_string()),
             ("hashsize per shard", s.hashsize.to_string()),
             ("maxelem per shard", s.maxelem.to_string()),
-            ("timeout", s.timeout.map_or("none".to_string(), |t| t.to_string())),
+            (
+                "timeout",
+                s.timeout.map_or("none".to_string(), |t| t.to_string()),
+            ),
             ("counters", s.counters.to_string()),
             ("comment", s.comment.to_string()),
         ]
@@ -185,9 +197,9 @@ pub fn create(kernel: &mut Kernel, spec: &FamilySpec, exist: bool) -> Result<Cre
         }
         Ok(Discovery::Damaged { problem, .. }) => {
             return Err(Error::Usage(format!(
-                "family '{}' exists but is damaged: {problem}; `mipset destroy --force {}` removes it",
-                spec.name, spec.name
-            )))
+            "family '{}' exists but is damaged: {problem}; `mipset destroy --force {}` removes it",
+            spec.name, spec.name
+        )))
         }
         Ok(Discovery::NotFamily(reason)) => {
             return Err(Error::Usage(format!(
@@ -299,7 +311,11 @@ pub struct Change {
 
 fn dedup(entries: &[Entry]) -> Vec<Entry> {
     let mut seen = HashSet::new();
-    entries.iter().filter(|e| seen.insert(**e)).copied().collect()
+    entries
+        .iter()
+        .filter(|e| seen.insert(**e))
+        .copied()
+        .collect()
 }
 
 /// Fail before touching anything if the entries cannot fit in some shard.
@@ -361,7 +377,12 @@ fn full_message(spec: &FamilySpec, e: Error) -> Error {
 
 /// Add entries (validated for this family) to every shard they route to.
 /// All or nothing: on failure the elements added by this call are removed.
-pub fn add(kernel: &mut Kernel, spec: &FamilySpec, entries: &[Entry], opts: &AddOptions) -> Result<Change> {
+pub fn add(
+    kernel: &mut Kernel,
+    spec: &FamilySpec,
+    entries: &[Entry],
+    opts: &AddOptions,
+) -> Result<Change> {
     validate_add_options(spec, opts)?;
     let entries = dedup(entries);
     check_capacity(kernel, spec, &entries)?;
@@ -411,7 +432,11 @@ fn undo_adds(kernel: &mut Kernel, spec: &FamilySpec, done: &[(u32, Entry)], caus
     let failed: Vec<String> = done
         .iter()
         .rev()
-        .filter(|(shard, e)| kernel.del(&spec.shard_name(*shard), spec.set_type, e).is_err())
+        .filter(|(shard, e)| {
+            kernel
+                .del(&spec.shard_name(*shard), spec.set_type, e)
+                .is_err()
+        })
         .map(|(shard, e)| format!("{e} in {}", spec.shard_name(*shard)))
         .collect();
     if failed.is_empty() {
@@ -426,7 +451,12 @@ fn undo_adds(kernel: &mut Kernel, spec: &FamilySpec, done: &[(u32, Entry)], caus
 
 /// Delete entries from every shard they route to. Without `exist`, an entry
 /// that is not in the family is an error and nothing is deleted.
-pub fn del(kernel: &mut Kernel, spec: &FamilySpec, entries: &[Entry], exist: bool) -> Result<Change> {
+pub fn del(
+    kernel: &mut Kernel,
+    spec: &FamilySpec,
+    entries: &[Entry],
+    exist: bool,
+) -> Result<Change> {
     let entries = dedup(entries);
     let mut change = Change {
         entries: entries.len(),
@@ -477,7 +507,11 @@ fn undo_dels(kernel: &mut Kernel, spec: &FamilySpec, done: &[(u32, Entry)], caus
     let failed: Vec<String> = done
         .iter()
         .rev()
-        .filter(|(shard, e)| kernel.add(&spec.shard_name(*shard), spec.set_type, e, &opts).is_err())
+        .filter(|(shard, e)| {
+            kernel
+                .add(&spec.shard_name(*shard), spec.set_type, e, &opts)
+                .is_err()
+        })
         .map(|(shard, e)| format!("{e} from {}", spec.shard_name(*shard)))
         .collect();
     if failed.is_empty() {
@@ -503,7 +537,11 @@ pub fn flush(kernel: &mut Kernel, spec: &FamilySpec) -> Result<()> {
             return Err(if i == 0 {
                 e
             } else {
-                Error::Partial(format!("{e}; shards {}-s0..s{} were already flushed", spec.name, i - 1))
+                Error::Partial(format!(
+                    "{e}; shards {}-s0..s{} were already flushed",
+                    spec.name,
+                    i - 1
+                ))
             });
         }
     }
@@ -703,16 +741,34 @@ mod tests {
         let s = spec(4);
         let mut m = members(&s);
         m.remove(2);
-        assert!(matches!(discover(&umbrella(&s, m)), Discovery::Damaged { .. }));
+        assert!(matches!(
+            discover(&umbrella(&s, m)),
+            Discovery::Damaged { .. }
+        ));
         let mut m = members(&s);
         m.swap(0, 1);
-        assert!(matches!(discover(&umbrella(&s, m)), Discovery::Damaged { .. }));
+        assert!(matches!(
+            discover(&umbrella(&s, m)),
+            Discovery::Damaged { .. }
+        ));
         let mut m = members(&s);
         m[3].comment = Some(spec(8).encode(3));
-        assert!(matches!(discover(&umbrella(&s, m)), Discovery::Damaged { .. }));
-        let foreign = vec![Member { elem: "x".into(), comment: Some("hello".into()) }];
-        assert!(matches!(discover(&umbrella(&s, foreign)), Discovery::NotFamily(_)));
-        assert!(matches!(discover(&umbrella(&s, vec![])), Discovery::NotFamily(_)));
+        assert!(matches!(
+            discover(&umbrella(&s, m)),
+            Discovery::Damaged { .. }
+        ));
+        let foreign = vec![Member {
+            elem: "x".into(),
+            comment: Some("hello".into()),
+        }];
+        assert!(matches!(
+            discover(&umbrella(&s, foreign)),
+            Discovery::NotFamily(_)
+        ));
+        assert!(matches!(
+            discover(&umbrella(&s, vec![])),
+            Discovery::NotFamily(_)
+        ));
         let mut hash = umbrella(&s, members(&s));
         hash.set_type = "hash:ip".into();
         assert!(matches!(discover(&hash), Discovery::NotFamily(_)));
@@ -729,7 +785,10 @@ mod tests {
             ..SetInfo::default()
         };
         let st = status(&s, &[h("web", 0, 1), h("web-s0", 3, 1), h("web-s1", 5, 2)]);
-        assert_eq!((st.entries, st.entries_min, st.entries_max, st.memory), (8, 3, 5, 300));
+        assert_eq!(
+            (st.entries, st.entries_min, st.entries_max, st.memory),
+            (8, 3, 5, 300)
+        );
         assert_eq!(st.references, 2);
         assert_eq!(st.shards_detail[1].references, 1);
     }
@@ -737,11 +796,20 @@ mod tests {
     #[test]
     fn add_options_are_checked_against_the_family() {
         let s = spec(1);
-        let with_timeout = AddOptions { timeout: Some(5), ..AddOptions::default() };
+        let with_timeout = AddOptions {
+            timeout: Some(5),
+            ..AddOptions::default()
+        };
         assert!(validate_add_options(&s, &with_timeout).is_err());
-        let comment = |c: &str| AddOptions { comment: Some(c.into()), ..AddOptions::default() };
+        let comment = |c: &str| AddOptions {
+            comment: Some(c.into()),
+            ..AddOptions::default()
+        };
         assert!(validate_add_options(&s, &comment("x")).is_err());
-        let sc = FamilySpec { comment: true, ..spec(1) };
+        let sc = FamilySpec {
+            comment: true,
+            ..spec(1)
+        };
         assert!(validate_add_options(&sc, &comment("fine text")).is_ok());
         assert!(validate_add_options(&sc, &comment("a\"b")).is_err());
         assert!(validate_add_options(&sc, &comment(&"x".repeat(256))).is_err());

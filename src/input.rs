@@ -65,7 +65,10 @@ pub fn read_list(
         };
         line_no += 1;
         if too_long {
-            return Err(bad(line_no, format!("line is longer than {MAX_LINE_LEN} bytes")));
+            return Err(bad(
+                line_no,
+                format!("line is longer than {MAX_LINE_LEN} bytes"),
+            ));
         }
         let text = std::str::from_utf8(&buf)
             .map_err(|_| bad(line_no, "line is not valid UTF-8 text".to_string()))?;
@@ -112,7 +115,12 @@ mod tests {
     use super::*;
 
     fn list(text: &str) -> Result<Vec<Entry>> {
-        read_list(&mut text.as_bytes(), "f.txt", SetType::HashNet, AddrFamily::Inet)
+        read_list(
+            &mut text.as_bytes(),
+            "f.txt",
+            SetType::HashNet,
+            AddrFamily::Inet,
+        )
     }
 
     #[test]
@@ -131,17 +139,31 @@ mod tests {
         assert!(e.starts_with("f.txt:1: unexpected 'timeout'"), "{e}");
         let long = format!("10.0.0.1\n{}\n10.0.0.2\n", "1".repeat(MAX_LINE_LEN + 1));
         let e = list(&long).unwrap_err().to_string();
-        assert_eq!(e, format!("f.txt:2: line is longer than {MAX_LINE_LEN} bytes"));
-        let e = read_list(&mut &b"\xff\xfe\n"[..], "f", SetType::HashIp, AddrFamily::Inet)
-            .unwrap_err()
-            .to_string();
+        assert_eq!(
+            e,
+            format!("f.txt:2: line is longer than {MAX_LINE_LEN} bytes")
+        );
+        let e = read_list(
+            &mut &b"\xff\xfe\n"[..],
+            "f",
+            SetType::HashIp,
+            AddrFamily::Inet,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("UTF-8"), "{e}");
     }
 
     #[test]
     fn arguments_and_stdin() {
         let args = vec!["10.0.0.1".to_string(), "-".to_string()];
-        let got = read_args(&args, &mut &b"10.0.0.2\n"[..], SetType::HashIp, AddrFamily::Inet).unwrap();
+        let got = read_args(
+            &args,
+            &mut &b"10.0.0.2\n"[..],
+            SetType::HashIp,
+            AddrFamily::Inet,
+        )
+        .unwrap();
         assert_eq!(got.len(), 2);
         let twice = vec!["-".to_string(), "-".to_string()];
         assert!(read_args(&twice, &mut &b""[..], SetType::HashIp, AddrFamily::Inet).is_err());

@@ -29,7 +29,9 @@ fn main() -> ProcessExit {
     let flushed = stdout.flush();
     let code = match (result, flushed) {
         (Ok(code), Ok(())) => code,
-        (Err(Failure::Io(e)), _) | (Ok(_), Err(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::Ok,
+        (Err(Failure::Io(e)), _) | (Ok(_), Err(e)) if e.kind() == io::ErrorKind::BrokenPipe => {
+            ExitCode::Ok
+        }
         (Err(Failure::Io(e)), _) | (Ok(_), Err(e)) => {
             let _ = writeln!(io::stderr(), "mipset: error: writing output: {e}");
             ExitCode::Usage

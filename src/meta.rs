@@ -194,9 +194,17 @@ mod tests {
         assert!(c.len() <= 255, "{}", c.len());
         assert!(!c.contains('"'));
         assert_eq!(decode("web", &c).unwrap(), (s.clone(), 1023));
-        let plain = FamilySpec { timeout: None, counters: false, comment: false, ..s.clone() };
+        let plain = FamilySpec {
+            timeout: None,
+            counters: false,
+            comment: false,
+            ..s.clone()
+        };
         assert_eq!(decode("web", &plain.encode(0)).unwrap(), (plain, 0));
-        let permanent = FamilySpec { timeout: Some(0), ..s };
+        let permanent = FamilySpec {
+            timeout: Some(0),
+            ..s
+        };
         assert_eq!(decode("web", &permanent.encode(0)).unwrap(), (permanent, 0));
     }
 
@@ -215,7 +223,10 @@ mod tests {
             comment: false,
         };
         assert_eq!(s.encode(3), "mipset:v1 shard=3/16 type=hash:ip family=inet route=bits:0 hashsize=64 maxelem=4096 timeout=none counters=0 comment=0");
-        assert_eq!(s.shard_create_args(), "hash:ip family inet hashsize 64 maxelem 4096");
+        assert_eq!(
+            s.shard_create_args(),
+            "hash:ip family inet hashsize 64 maxelem 4096"
+        );
     }
 
     #[test]

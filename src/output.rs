@@ -34,7 +34,7 @@ fn render(t: &Table) -> String {
 fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
     t.load_preset(NOTHING);
-    t.set_header(header.iter().map(|h| Cell::new(h)));
+    t.set_header(header.iter().map(Cell::new));
     t
 }
 
@@ -50,15 +50,26 @@ fn timeout_text(t: Option<u32>) -> String {
     match t {
         None => "-".into(),
         Some(0) => "permanent".into(),
-        Some(s) => humantime::format_duration(std::time::Duration::from_secs(u64::from(s))).to_string(),
+        Some(s) => {
+            humantime::format_duration(std::time::Duration::from_secs(u64::from(s))).to_string()
+        }
     }
 }
 
 /// One row per family.
 pub fn families_table(families: &[FamilyStatus]) -> String {
     let mut t = table(&[
-        "FAMILY", "TYPE", "ADDR", "ROUTE", "SHARDS", "ENTRIES", "MIN/SHARD", "MAX/SHARD",
-        "MAXELEM/SHARD", "MEMORY", "REFS",
+        "FAMILY",
+        "TYPE",
+        "ADDR",
+        "ROUTE",
+        "SHARDS",
+        "ENTRIES",
+        "MIN/SHARD",
+        "MAX/SHARD",
+        "MAXELEM/SHARD",
+        "MEMORY",
+        "REFS",
     ]);
     for f in families {
         t.add_row(vec![
@@ -106,13 +117,23 @@ pub fn family_detail(f: &FamilyStatus) -> String {
             t.add_row(vec![
                 shard.name.clone(),
                 shard.entries.to_string(),
-                format!("{:.1}%", 100.0 * shard.entries as f64 / f64::from(s.maxelem.max(1))),
+                format!(
+                    "{:.1}%",
+                    100.0 * shard.entries as f64 / f64::from(s.maxelem.max(1))
+                ),
                 shard.hashsize.to_string(),
                 human_bytes(shard.memory),
                 shard.references.to_string(),
             ]);
         } else {
-            t.add_row(vec![shard.name.clone(), "MISSING".into(), "".into(), "".into(), "".into(), "".into()]);
+            t.add_row(vec![
+                shard.name.clone(),
+                "MISSING".into(),
+                "".into(),
+                "".into(),
+                "".into(),
+                "".into(),
+            ]);
         }
     }
     right(&mut t, 1..6);

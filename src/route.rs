@@ -55,9 +55,13 @@ impl FromStr for Routing {
             return shift
                 .parse::<u32>()
                 .map(|shift| Routing::Bits { shift })
-                .map_err(|_| format!("routing '{s}': S in bits:S must be a bit number such as 0 or 8"));
+                .map_err(|_| {
+                    format!("routing '{s}': S in bits:S must be a bit number such as 0 or 8")
+                });
         }
-        Err(format!("unknown routing '{s}': use bits:S (e.g. bits:0) or hash"))
+        Err(format!(
+            "unknown routing '{s}': use bits:S (e.g. bits:0) or hash"
+        ))
     }
 }
 
@@ -181,19 +185,34 @@ mod tests {
         let e = net("2001:db8:0:7::1", AddrFamily::Inet6);
         assert_eq!(shards_for(&e, 16, Routing::Bits { shift: 64 }), 7..8);
         let e = net("255.255.255.255", AddrFamily::Inet);
-        assert_eq!(shards_for(&e, 1024, Routing::Bits { shift: 22 }), 1023..1024);
+        assert_eq!(
+            shards_for(&e, 1024, Routing::Bits { shift: 22 }),
+            1023..1024
+        );
     }
 
     #[test]
     fn networks_cover_every_shard_their_host_bits_leave_free() {
         let r = Routing::Bits { shift: 8 };
         // /24 leaves bits 0..7 free: tag bits 8..11 fixed, one shard.
-        assert_eq!(shards_for(&net("10.1.37.0/24", AddrFamily::Inet), 16, r), 5..6);
+        assert_eq!(
+            shards_for(&net("10.1.37.0/24", AddrFamily::Inet), 16, r),
+            5..6
+        );
         // /22 frees bits 8 and 9: four shards.
-        assert_eq!(shards_for(&net("10.1.36.0/22", AddrFamily::Inet), 16, r), 4..8);
+        assert_eq!(
+            shards_for(&net("10.1.36.0/22", AddrFamily::Inet), 16, r),
+            4..8
+        );
         // /20 or shorter frees all four tag bits.
-        assert_eq!(shards_for(&net("10.1.32.0/20", AddrFamily::Inet), 16, r), 0..16);
-        assert_eq!(shards_for(&net("10.0.0.0/8", AddrFamily::Inet), 16, r), 0..16);
+        assert_eq!(
+            shards_for(&net("10.1.32.0/20", AddrFamily::Inet), 16, r),
+            0..16
+        );
+        assert_eq!(
+            shards_for(&net("10.0.0.0/8", AddrFamily::Inet), 16, r),
+            0..16
+        );
         // bits:0 with /31: bit 0 free, 2 shards.
         let e = net("10.0.0.6/31", AddrFamily::Inet);
         assert_eq!(shards_for(&e, 16, Routing::Bits { shift: 0 }), 6..8);
@@ -201,18 +220,48 @@ mod tests {
 
     #[test]
     fn defaults_and_validation() {
-        assert_eq!(default_routing(SetType::HashIp, AddrFamily::Inet6).to_string(), "bits:0");
-        assert_eq!(default_routing(SetType::HashNet, AddrFamily::Inet).to_string(), "bits:8");
-        assert_eq!(default_routing(SetType::HashNet, AddrFamily::Inet6).to_string(), "bits:64");
-        assert!(validate(16, Routing::Bits { shift: 28 }, SetType::HashIp, AddrFamily::Inet).is_ok());
-        assert!(validate(16, Routing::Bits { shift: 29 }, SetType::HashIp, AddrFamily::Inet).is_err());
-        assert!(validate(16, Routing::Bits { shift: 124 }, SetType::HashIp, AddrFamily::Inet6).is_ok());
+        assert_eq!(
+            default_routing(SetType::HashIp, AddrFamily::Inet6).to_string(),
+            "bits:0"
+        );
+        assert_eq!(
+            default_routing(SetType::HashNet, AddrFamily::Inet).to_string(),
+            "bits:8"
+        );
+        assert_eq!(
+            default_routing(SetType::HashNet, AddrFamily::Inet6).to_string(),
+            "bits:64"
+        );
+        assert!(validate(
+            16,
+            Routing::Bits { shift: 28 },
+            SetType::HashIp,
+            AddrFamily::Inet
+        )
+        .is_ok());
+        assert!(validate(
+            16,
+            Routing::Bits { shift: 29 },
+            SetType::HashIp,
+            AddrFamily::Inet
+        )
+        .is_err());
+        assert!(validate(
+            16,
+            Routing::Bits { shift: 124 },
+            SetType::HashIp,
+            AddrFamily::Inet6
+        )
+        .is_ok());
         assert!(validate(16, Routing::Hash, SetType::HashNet, AddrFamily::Inet).is_err());
         for bad in [0, 3, 12, 2048] {
             assert!(validate(bad, Routing::Hash, SetType::HashIp, AddrFamily::Inet).is_err());
         }
         assert!(validate(1024, Routing::Hash, SetType::HashIp, AddrFamily::Inet).is_ok());
-        assert_eq!("bits:12".parse::<Routing>(), Ok(Routing::Bits { shift: 12 }));
+        assert_eq!(
+            "bits:12".parse::<Routing>(),
+            Ok(Routing::Bits { shift: 12 })
+        );
         assert!("bits:x".parse::<Routing>().is_err());
         assert!("foo".parse::<Routing>().is_err());
     }
@@ -230,18 +279,31 @@ mod tests {
             counts[lookup_shard(&e, 16, Routing::Hash) as usize] += 1;
         }
         // bits:0 would put all of these (multiples of 16) in shard 0.
-        assert!(counts.iter().all(|&c| (800..1200).contains(&c)), "{counts:?}");
+        assert!(
+            counts.iter().all(|&c| (800..1200).contains(&c)),
+            "{counts:?}"
+        );
     }
 
     fn any_v4_net() -> impl Strategy<Value = Entry> {
         (any::<u32>(), 1u8..=32).prop_map(|(a, p)| {
-            parse_entry(&format!("{}/{p}", Ipv4Addr::from(a)), SetType::HashNet, AddrFamily::Inet).unwrap()
+            parse_entry(
+                &format!("{}/{p}", Ipv4Addr::from(a)),
+                SetType::HashNet,
+                AddrFamily::Inet,
+            )
+            .unwrap()
         })
     }
 
     fn any_v6_net() -> impl Strategy<Value = Entry> {
         (any::<u128>(), 1u8..=128).prop_map(|(a, p)| {
-            parse_entry(&format!("{}/{p}", Ipv6Addr::from(a)), SetType::HashNet, AddrFamily::Inet6).unwrap()
+            parse_entry(
+                &format!("{}/{p}", Ipv6Addr::from(a)),
+                SetType::HashNet,
+                AddrFamily::Inet6,
+            )
+            .unwrap()
         })
     }
 
@@ -277,11 +339,8 @@ mod tests {
             let shards = 1u32 << k;
             let r = Routing::Bits { shift };
             let host_bits = 128 - u32::from(net.prefix);
-            let inside = if host_bits >= 64 {
-                net.bits() | u128::from(low) & ((1u128 << host_bits) - 1)
-            } else {
-                net.bits() | (u128::from(low) & ((1u128 << host_bits) - 1))
-            };
+            // prefix >= 1, so host_bits <= 127 and the shift cannot overflow.
+            let inside = net.bits() | (u128::from(low) & ((1u128 << host_bits) - 1));
             let h = Entry::host(IpAddr::V6(Ipv6Addr::from(inside)));
             prop_assert!(contains(&net, h.bits()));
             prop_assert!(shards_for(&net, shards, r).contains(&lookup_shard(&h, shards, r)));

@@ -18,9 +18,13 @@ fn create_add_test_which_del_flush_destroy() {
     // Stock ipset sees the umbrella and the shards.
     let names = ns.ok("ipset", &["list", "-n"]);
     for name in ["web", "web-s0", "web-s1", "web-s2", "web-s3"] {
-        assert!(names.lines().any(|l| l == name), "{name} missing from {names}");
+        assert!(
+            names.lines().any(|l| l == name),
+            "{name} missing from {names}"
+        );
     }
-    ns.mipset(&["add", "web", "192.0.2.1", "192.0.2.2", "192.0.2.7"]).expect(0);
+    ns.mipset(&["add", "web", "192.0.2.1", "192.0.2.2", "192.0.2.7"])
+        .expect(0);
     ns.mipset(&["test", "web", "192.0.2.1"]).expect(0);
     let r = ns.mipset(&["test", "web", "192.0.2.9"]);
     r.expect(1);
@@ -39,7 +43,10 @@ fn create_add_test_which_del_flush_destroy() {
     assert_eq!(l[0]["routing"], "bits:0");
     assert_eq!(l[0]["shards_detail"].as_array().unwrap().len(), 4);
     let text = ns.mipset(&["list"]).stdout;
-    assert!(text.contains("Family: web") && text.contains("web-s3"), "{text}");
+    assert!(
+        text.contains("Family: web") && text.contains("web-s3"),
+        "{text}"
+    );
     let terse = ns.mipset(&["list", "--terse"]).stdout;
     assert!(terse.lines().nth(1).unwrap().starts_with(" web"), "{terse}");
     // del, then the address is gone; -q silences stdout only.
@@ -48,7 +55,10 @@ fn create_add_test_which_del_flush_destroy() {
     assert_eq!(r.stdout, "");
     ns.mipset(&["-q", "test", "web", "192.0.2.1"]).expect(1);
     ns.mipset(&["flush", "web"]).expect(0);
-    assert_eq!(json(&ns.mipset(&["list", "web", "--json"]).stdout)[0]["entries"], 0);
+    assert_eq!(
+        json(&ns.mipset(&["list", "web", "--json"]).stdout)[0]["entries"],
+        0
+    );
     ns.mipset(&["destroy", "web"]).expect(0);
     assert_eq!(ns.ok("ipset", &["list", "-n"]), "");
     ns.mipset(&["test", "web", "192.0.2.1"]).expect(2);
@@ -65,7 +75,8 @@ fn create_is_idempotent_with_exist_and_refuses_a_different_family() {
     let r = ns.mipset(&["create", "web", "--shards", "8"]);
     r.expect(2);
     assert!(r.stderr.contains("already exists"), "{}", r.stderr);
-    ns.mipset(&["create", "web", "--shards", "8", "--exist"]).expect(0);
+    ns.mipset(&["create", "web", "--shards", "8", "--exist"])
+        .expect(0);
     let r = ns.mipset(&["create", "web", "--shards", "16", "--exist"]);
     r.expect(2);
     assert!(r.stderr.contains("shards 8 (asked 16)"), "{}", r.stderr);
@@ -78,14 +89,26 @@ fn hash_net_networks_span_shards_and_sizes_are_divided() {
         return;
     }
     let ns = Netns::new();
-    ns.mipset(&["create", "nets", "--type", "hash:net", "--shards", "16", "--maxelem", "1000000", "--hashsize", "4096"])
-        .expect(0);
+    ns.mipset(&[
+        "create",
+        "nets",
+        "--type",
+        "hash:net",
+        "--shards",
+        "16",
+        "--maxelem",
+        "1000000",
+        "--hashsize",
+        "4096",
+    ])
+    .expect(0);
     let header = ns.ok("ipset", &["list", "-t", "nets-s0"]);
     assert!(header.contains("hashsize 256 maxelem 62500"), "{header}");
     // Default bits:8: a /22 covers 4 shards, a /24 one.
     let which = ns.mipset(&["which", "nets", "10.1.36.0/22"]).stdout;
     assert_eq!(which, "nets-s4\nnets-s5\nnets-s6\nnets-s7\n");
-    ns.mipset(&["add", "nets", "10.1.36.0/22", "10.9.3.0/24"]).expect(0);
+    ns.mipset(&["add", "nets", "10.1.36.0/22", "10.9.3.0/24"])
+        .expect(0);
     for shard in ["nets-s4", "nets-s5", "nets-s6", "nets-s7"] {
         ns.ok("ipset", &["test", shard, "10.1.36.0/22"]);
     }
@@ -95,7 +118,10 @@ fn hash_net_networks_span_shards_and_sizes_are_divided() {
     ns.mipset(&["test", "nets", "10.1.36.0/23"]).expect(1);
     ns.mipset(&["del", "nets", "10.1.36.0/22"]).expect(0);
     ns.mipset(&["test", "nets", "10.1.39.200"]).expect(1);
-    assert_eq!(json(&ns.mipset(&["--json", "list", "nets"]).stdout)[0]["entries"], 1);
+    assert_eq!(
+        json(&ns.mipset(&["--json", "list", "nets"]).stdout)[0]["entries"],
+        1
+    );
 }
 
 #[test]
@@ -104,23 +130,60 @@ fn ipv6_families_with_timeout_and_comment() {
         return;
     }
     let ns = Netns::new();
-    ns.mipset(&["create", "six", "--family", "inet6", "--route", "hash", "--timeout", "1h30m", "--comment", "--counters"])
-        .expect(0);
+    ns.mipset(&[
+        "create",
+        "six",
+        "--family",
+        "inet6",
+        "--route",
+        "hash",
+        "--timeout",
+        "1h30m",
+        "--comment",
+        "--counters",
+    ])
+    .expect(0);
     let header = ns.ok("ipset", &["list", "-t", "six-s0"]);
-    assert!(header.contains("family inet6") && header.contains("timeout 5400"), "{header}");
-    assert!(header.contains("counters") && header.contains("comment"), "{header}");
-    ns.mipset(&["add", "six", "2001:db8::1", "--timeout", "10m", "--comment", "web frontend"]).expect(0);
-    let shard = ns.mipset(&["which", "six", "2001:db8::1"]).stdout.trim().to_string();
+    assert!(
+        header.contains("family inet6") && header.contains("timeout 5400"),
+        "{header}"
+    );
+    assert!(
+        header.contains("counters") && header.contains("comment"),
+        "{header}"
+    );
+    ns.mipset(&[
+        "add",
+        "six",
+        "2001:db8::1",
+        "--timeout",
+        "10m",
+        "--comment",
+        "web frontend",
+    ])
+    .expect(0);
+    let shard = ns
+        .mipset(&["which", "six", "2001:db8::1"])
+        .stdout
+        .trim()
+        .to_string();
     let listing = ns.ok("ipset", &["list", &shard]);
-    let line = listing.lines().find(|l| l.starts_with("2001:db8::1 ")).expect("entry listed");
+    let line = listing
+        .lines()
+        .find(|l| l.starts_with("2001:db8::1 "))
+        .expect("entry listed");
     let timeout: u32 = line.split_whitespace().nth(2).unwrap().parse().unwrap();
     assert!((590..=600).contains(&timeout), "{line}");
     assert!(line.contains("comment \"web frontend\""), "{line}");
     // --exist refreshes an existing entry's timeout instead of failing.
     ns.mipset(&["add", "six", "2001:db8::1"]).expect(3);
-    ns.mipset(&["add", "six", "2001:db8::1", "--exist", "--timeout", "30"]).expect(0);
+    ns.mipset(&["add", "six", "2001:db8::1", "--exist", "--timeout", "30"])
+        .expect(0);
     let listing = ns.ok("ipset", &["list", &shard]);
-    let line = listing.lines().find(|l| l.starts_with("2001:db8::1 ")).unwrap();
+    let line = listing
+        .lines()
+        .find(|l| l.starts_with("2001:db8::1 "))
+        .unwrap();
     let timeout: u32 = line.split_whitespace().nth(2).unwrap().parse().unwrap();
     assert!(timeout <= 30, "{line}");
     ns.mipset(&["test", "six", "2001:db8::1"]).expect(0);
@@ -135,16 +198,22 @@ fn a_full_shard_is_named_and_nothing_changes() {
     }
     let ns = Netns::new();
     // 2 shards of maxelem 2; even addresses go to shard 0.
-    ns.mipset(&["create", "tiny", "--shards", "2", "--maxelem", "4"]).expect(0);
+    ns.mipset(&["create", "tiny", "--shards", "2", "--maxelem", "4"])
+        .expect(0);
     ns.mipset(&["add", "tiny", "10.0.0.2"]).expect(0);
     let before = ns.ipset_save();
     let r = ns.mipset(&["add", "tiny", "10.0.0.1", "10.0.0.4", "10.0.0.6"]);
     r.expect(3);
-    assert!(r.stderr.contains("tiny-s0") && r.stderr.contains("maxelem 2"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("tiny-s0") && r.stderr.contains("maxelem 2"),
+        "{}",
+        r.stderr
+    );
     assert_eq!(r.stderr.lines().count(), 1, "one line: {}", r.stderr);
     assert_eq!(ns.ipset_save(), before);
     // Re-adding a present entry with --exist takes no room.
-    ns.mipset(&["add", "tiny", "10.0.0.2", "10.0.0.4", "--exist"]).expect(0);
+    ns.mipset(&["add", "tiny", "10.0.0.2", "10.0.0.4", "--exist"])
+        .expect(0);
 }
 
 #[test]
@@ -159,12 +228,20 @@ fn add_and_del_are_all_or_nothing() {
     // The third address exists: the first two must not stay added.
     let r = ns.mipset(&["add", "web", "10.0.0.1", "10.0.0.2", "10.0.0.5"]);
     r.expect(3);
-    assert!(r.stderr.contains("10.0.0.5 is already in family 'web'"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("10.0.0.5 is already in family 'web'"),
+        "{}",
+        r.stderr
+    );
     assert_eq!(ns.ipset_save(), before);
     // A missing address: nothing is deleted.
     let r = ns.mipset(&["del", "web", "10.0.0.5", "10.0.0.6"]);
     r.expect(3);
-    assert!(r.stderr.contains("10.0.0.6 is not in family"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("10.0.0.6 is not in family"),
+        "{}",
+        r.stderr
+    );
     assert_eq!(ns.ipset_save(), before);
     let r = ns.mipset(&["--json", "del", "web", "10.0.0.5", "10.0.0.6", "--exist"]);
     r.expect(0);
@@ -173,9 +250,15 @@ fn add_and_del_are_all_or_nothing() {
     let before = ns.ipset_save();
     let r = ns.mipset_stdin(&["add", "web", "-"], "10.0.0.1\n# comment\n\n10.0.0.300\n");
     r.expect(2);
-    assert!(r.stderr.contains("<stdin>:4: '10.0.0.300' is not an IPv4 address"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("<stdin>:4: '10.0.0.300' is not an IPv4 address"),
+        "{}",
+        r.stderr
+    );
     assert_eq!(ns.ipset_save(), before);
-    ns.mipset_stdin(&["add", "web", "-"], "10.0.0.1\n10.0.0.2 # two\n").expect(0);
+    ns.mipset_stdin(&["add", "web", "-"], "10.0.0.1\n10.0.0.2 # two\n")
+        .expect(0);
     ns.mipset(&["test", "web", "10.0.0.2"]).expect(0);
 }
 
@@ -187,12 +270,26 @@ fn destroy_refuses_while_iptables_uses_the_family() {
     let ns = Netns::new();
     ns.mipset(&["create", "web", "--shards", "4"]).expect(0);
     for (set, rule_set) in [("web-s1", "web-s1"), ("umbrella", "web")] {
-        let rule = ["-A", "INPUT", "-m", "set", "--match-set", rule_set, "src", "-j", "DROP"];
+        let rule = [
+            "-A",
+            "INPUT",
+            "-m",
+            "set",
+            "--match-set",
+            rule_set,
+            "src",
+            "-j",
+            "DROP",
+        ];
         ns.ok("iptables", &rule);
         let before = ns.ipset_save();
         let r = ns.mipset(&["destroy", "web"]);
         r.expect(3);
-        assert!(r.stderr.contains("in use") && r.stderr.contains(rule_set), "{set}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("in use") && r.stderr.contains(rule_set),
+            "{set}: {}",
+            r.stderr
+        );
         assert_eq!(ns.ipset_save(), before);
         let r = ns.mipset(&["destroy", "--force", "web"]);
         r.expect(3);
@@ -214,7 +311,10 @@ fn foreign_and_damaged_sets_are_never_touched() {
     // A list:set that merely looks like a family.
     ns.ok("ipset", &["create", "lookalike-s0", "hash:ip"]);
     ns.ok("ipset", &["create", "lookalike", "list:set", "comment"]);
-    ns.ok("ipset", &["add", "lookalike", "lookalike-s0", "comment", "not mipset"]);
+    ns.ok(
+        "ipset",
+        &["add", "lookalike", "lookalike-s0", "comment", "not mipset"],
+    );
     ns.ok("ipset", &["create", "plain", "hash:ip"]);
     let before = ns.ipset_save();
     for args in [
@@ -227,7 +327,11 @@ fn foreign_and_damaged_sets_are_never_touched() {
     ] {
         let r = ns.mipset(args);
         r.expect(2);
-        assert!(r.stderr.contains("is not a mipset family"), "{args:?}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("is not a mipset family"),
+            "{args:?}: {}",
+            r.stderr
+        );
     }
     // Creating over them is refused too.
     ns.mipset(&["create", "lookalike"]).expect(2);
@@ -256,13 +360,27 @@ fn without_privileges_the_kernel_refusal_is_explained() {
     let ns = Netns::new();
     ns.mipset(&["create", "web"]).expect(0);
     let before = ns.ipset_save();
-    let nobody = ["--reuid=65534", "--regid=65534", "--clear-groups", crate::util::MIPSET];
-    for args in [&["list"][..], &["add", "web", "10.0.0.1"], &["test", "web", "10.0.0.1"], &["create", "x"]] {
+    let nobody = [
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        crate::util::MIPSET,
+    ];
+    for args in [
+        &["list"][..],
+        &["add", "web", "10.0.0.1"],
+        &["test", "web", "10.0.0.1"],
+        &["create", "x"],
+    ] {
         let mut all = nobody.to_vec();
         all.extend_from_slice(args);
         let r = ns.exec("setpriv", &all);
         r.expect(3);
-        assert!(r.stderr.contains("root or CAP_NET_ADMIN"), "{args:?}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("root or CAP_NET_ADMIN"),
+            "{args:?}: {}",
+            r.stderr
+        );
         assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
     }
     assert_eq!(ns.ipset_save(), before);
@@ -276,9 +394,19 @@ fn mipset_test_agrees_with_ipset_test_process_by_process() {
     // The same answers through the binaries: mipset test on the family and
     // stock ipset test on one reference set with the same entries.
     let ns = Netns::new();
-    ns.mipset(&["create", "fam", "--type", "hash:net", "--shards", "16", "--route", "bits:4"]).expect(0);
+    ns.mipset(&[
+        "create", "fam", "--type", "hash:net", "--shards", "16", "--route", "bits:4",
+    ])
+    .expect(0);
     ns.ok("ipset", &["create", "ref", "hash:net"]);
-    let entries = ["10.0.0.0/24", "10.0.1.16/28", "10.0.2.0/23", "10.0.8.7", "10.0.16.0/20", "10.0.4.0/30"];
+    let entries = [
+        "10.0.0.0/24",
+        "10.0.1.16/28",
+        "10.0.2.0/23",
+        "10.0.8.7",
+        "10.0.16.0/20",
+        "10.0.4.0/30",
+    ];
     ns.mipset(&["add", "fam"]).expect(2); // no address: usage error
     let mut args = vec!["add", "fam"];
     args.extend(entries);

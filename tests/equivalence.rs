@@ -16,7 +16,13 @@ use crate::util::{kernel_tests_enabled, private_netns, Rng};
 
 const REFERENCE: &str = "reference";
 
-fn spec(name: &str, set_type: SetType, family: AddrFamily, shards: u32, routing: Routing) -> FamilySpec {
+fn spec(
+    name: &str,
+    set_type: SetType,
+    family: AddrFamily,
+    shards: u32,
+    routing: Routing,
+) -> FamilySpec {
     FamilySpec {
         name: name.to_string(),
         set_type,
@@ -70,8 +76,12 @@ fn random_addr(rng: &mut Rng, family: AddrFamily) -> u128 {
 fn random_prefix(rng: &mut Rng, family: AddrFamily) -> u8 {
     match family {
         // Mostly /16../32, some short ones that cover many shards.
-        AddrFamily::Inet => [8, 12, 16, 18, 20, 21, 22, 23, 24, 25, 26, 28, 30, 31, 32, 32][rng.below(16) as usize],
-        AddrFamily::Inet6 => [16, 32, 48, 56, 60, 62, 63, 64, 64, 72, 96, 112, 120, 126, 127, 128][rng.below(16) as usize],
+        AddrFamily::Inet => [
+            8, 12, 16, 18, 20, 21, 22, 23, 24, 25, 26, 28, 30, 31, 32, 32,
+        ][rng.below(16) as usize],
+        AddrFamily::Inet6 => [
+            16, 32, 48, 56, 60, 62, 63, 64, 64, 72, 96, 112, 120, 126, 127, 128,
+        ][rng.below(16) as usize],
     }
 }
 
@@ -89,14 +99,24 @@ fn random_entries(rng: &mut Rng, set_type: SetType, family: AddrFamily, n: usize
 
 /// Members, near misses and random addresses; for hash:net also exact
 /// network queries, including prefixes one longer and one shorter.
-fn random_queries(rng: &mut Rng, set_type: SetType, family: AddrFamily, entries: &[Entry], n: usize) -> Vec<Entry> {
+fn random_queries(
+    rng: &mut Rng,
+    set_type: SetType,
+    family: AddrFamily,
+    entries: &[Entry],
+    n: usize,
+) -> Vec<Entry> {
     let width = family.width();
     let mask = width_mask(family);
     (0..n)
         .map(|_| {
             let e = entries[rng.below(entries.len() as u64) as usize];
             let host_bits = width - u32::from(e.prefix);
-            let span = if host_bits >= 128 { u128::MAX } else { (1u128 << host_bits) - 1 };
+            let span = if host_bits >= 128 {
+                u128::MAX
+            } else {
+                (1u128 << host_bits) - 1
+            };
             match rng.below(8) {
                 0 | 1 => host(family, e.bits() | (rng.u128() & span)),
                 2 => host(family, e.bits().wrapping_sub(1) & mask),
@@ -104,7 +124,11 @@ fn random_queries(rng: &mut Rng, set_type: SetType, family: AddrFamily, entries:
                 4 if host_bits < width => host(family, e.bits() ^ (1u128 << host_bits)),
                 5 if set_type == SetType::HashNet => e,
                 6 if set_type == SetType::HashNet => {
-                    let p = if rng.below(2) == 0 { e.prefix.saturating_add(1) } else { e.prefix - 1 };
+                    let p = if rng.below(2) == 0 {
+                        e.prefix.saturating_add(1)
+                    } else {
+                        e.prefix - 1
+                    };
                     entry(family, e.bits(), p.clamp(1, width as u8))
                 }
                 _ => host(family, random_addr(rng, family)),
@@ -115,24 +139,40 @@ fn random_queries(rng: &mut Rng, set_type: SetType, family: AddrFamily, entries:
 
 /// Fill a family and a reference set, compare every query, delete half the
 /// entries from both, compare again. Returns the number of queries compared.
-fn check(kernel: &mut Kernel, spec: &FamilySpec, seed: u64, n_entries: usize, n_queries: usize) -> usize {
+fn check(
+    kernel: &mut Kernel,
+    spec: &FamilySpec,
+    seed: u64,
+    n_entries: usize,
+    n_queries: usize,
+) -> usize {
     let mut rng = Rng(seed);
     family::create(kernel, spec, false).expect("create family");
-    let reference = FamilySpec { name: REFERENCE.into(), shards: 1, ..spec.clone() };
-    kernel.create_shard(&reference, REFERENCE).expect("create reference");
+    let reference = FamilySpec {
+        name: REFERENCE.into(),
+        shards: 1,
+        ..spec.clone()
+    };
+    kernel
+        .create_shard(&reference, REFERENCE)
+        .expect("create reference");
     let mut entries = random_entries(&mut rng, spec.set_type, spec.family, n_entries);
     entries.sort();
     entries.dedup();
     let plain = AddOptions::default();
     family::add(kernel, spec, &entries, &plain).expect("add to family");
     for e in &entries {
-        assert!(kernel.add(REFERENCE, spec.set_type, e, &plain).expect("add to reference"));
+        assert!(kernel
+            .add(REFERENCE, spec.set_type, e, &plain)
+            .expect("add to reference"));
     }
     let mut compared = 0;
     let mut mismatches = Vec::new();
     let mut compare = |kernel: &mut Kernel, queries: &[Entry]| {
         for q in queries {
-            let want = kernel.test(REFERENCE, spec.set_type, q).expect("reference test");
+            let want = kernel
+                .test(REFERENCE, spec.set_type, q)
+                .expect("reference test");
             let got = family::test(kernel, spec, q).expect("family test");
             if want != got {
                 mismatches.push(format!("{q}: reference {want}, family {got}"));
@@ -146,11 +186,24 @@ fn check(kernel: &mut Kernel, spec: &FamilySpec, seed: u64, n_entries: usize, n_
     let gone: Vec<Entry> = entries.iter().step_by(2).copied().collect();
     family::del(kernel, spec, &gone, false).expect("del from family");
     for e in &gone {
-        assert!(kernel.del(REFERENCE, spec.set_type, e).expect("del from reference"));
+        assert!(kernel
+            .del(REFERENCE, spec.set_type, e)
+            .expect("del from reference"));
     }
-    let queries = random_queries(&mut rng, spec.set_type, spec.family, &entries, n_queries / 4);
+    let queries = random_queries(
+        &mut rng,
+        spec.set_type,
+        spec.family,
+        &entries,
+        n_queries / 4,
+    );
     compare(kernel, &queries);
-    assert!(mismatches.is_empty(), "{} mismatches in {spec:?}:\n{}", mismatches.len(), mismatches[..mismatches.len().min(20)].join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches in {spec:?}:\n{}",
+        mismatches.len(),
+        mismatches[..mismatches.len().min(20)].join("\n")
+    );
     family::destroy(kernel, &spec.name, false).expect("destroy family");
     kernel.destroy_set(REFERENCE).expect("destroy reference");
     compared

@@ -3,4 +3,5 @@
 
 mod cli_kernel;
 mod equivalence;
+mod generated;
 mod util;

@@ -21,7 +21,9 @@ pub fn kernel_tests_enabled() -> bool {
     let opted_out = std::env::var("MIPSET_SKIP_KERNEL_TESTS").is_ok_and(|v| v == "1");
     let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
     if opted_out && ci {
-        panic!("MIPSET_SKIP_KERNEL_TESTS=1 is not allowed with CI=true: kernel tests must run in CI");
+        panic!(
+            "MIPSET_SKIP_KERNEL_TESTS=1 is not allowed with CI=true: kernel tests must run in CI"
+        );
     }
     if opted_out {
         eprintln!("kernel test skipped: MIPSET_SKIP_KERNEL_TESTS=1");
@@ -44,7 +46,12 @@ pub fn private_netns() {
     require_root();
     // SAFETY: unshare only affects the calling thread's namespaces.
     let rc = unsafe { libc::unshare(libc::CLONE_NEWNET) };
-    assert_eq!(rc, 0, "unshare(CLONE_NEWNET) failed: {}", std::io::Error::last_os_error());
+    assert_eq!(
+        rc,
+        0,
+        "unshare(CLONE_NEWNET) failed: {}",
+        std::io::Error::last_os_error()
+    );
 }
 
 /// A named network namespace, deleted on drop.
@@ -62,7 +69,10 @@ impl Netns {
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::SeqCst)
         );
-        let out = Command::new("ip").args(["netns", "add", &name]).output().expect("run ip netns add");
+        let out = Command::new("ip")
+            .args(["netns", "add", &name])
+            .output()
+            .expect("run ip netns add");
         assert!(
             out.status.success(),
             "ip netns add {name} failed: {}",
@@ -108,7 +118,9 @@ impl Netns {
 
 impl Drop for Netns {
     fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.name]).output();
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .output();
     }
 }
 
@@ -134,14 +146,20 @@ impl Run {
 }
 
 fn run(mut c: Command, stdin: &str) -> Run {
-    c.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    c.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let mut child = c.spawn().expect("spawn");
     {
         let mut input = child.stdin.take().expect("stdin");
         // The child may exit before reading everything; that is its answer.
         let _ = input.write_all(stdin.as_bytes());
     }
-    let Output { status, stdout, stderr } = child.wait_with_output().expect("wait");
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = child.wait_with_output().expect("wait");
     Run {
         code: status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&stdout).into_owned(),

@@ -117,8 +117,8 @@ impl Libipset {
     }
 
     fn run_once(&mut self, line: &str) -> Result<String, LibipsetError> {
-        let c_line = CString::new(line)
-            .map_err(|_| LibipsetError("command contains a NUL byte".into()))?;
+        let c_line =
+            CString::new(line).map_err(|_| LibipsetError("command contains a NUL byte".into()))?;
         *self.collected = Collected::default();
         let mut bytes = c_line.into_bytes_with_nul();
         // SAFETY: raw is a live handle; the buffer is NUL-terminated and

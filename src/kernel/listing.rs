@@ -78,7 +78,9 @@ pub fn parse(text: &str) -> Result<Vec<SetInfo>, String> {
         }
         if in_members {
             let set = sets.last_mut().expect("members follow a Name line");
-            set.members.get_or_insert_with(Vec::new).push(parse_member(line));
+            set.members
+                .get_or_insert_with(Vec::new)
+                .push(parse_member(line));
             continue;
         }
         let (key, value) = line
@@ -134,11 +136,20 @@ mod tests {
         assert_eq!(h.header.get("family").map(String::as_str), Some("inet"));
         assert_eq!((h.memory, h.references, h.entries), (216, 1, 2));
         let m = h.members.as_ref().unwrap();
-        assert_eq!(m[0], Member { elem: "1.2.3.4".into(), comment: Some("a b".into()) });
+        assert_eq!(
+            m[0],
+            Member {
+                elem: "1.2.3.4".into(),
+                comment: Some("a b".into())
+            }
+        );
         assert_eq!(m[1].comment, None);
         let u = &sets[1];
         assert_eq!(u.header_num("size"), Some(64));
-        assert_eq!(u.members.as_ref().unwrap()[0].comment.as_deref(), Some("mipset:v1 a=b"));
+        assert_eq!(
+            u.members.as_ref().unwrap()[0].comment.as_deref(),
+            Some("mipset:v1 a=b")
+        );
     }
 
     #[test]

@@ -40,7 +40,10 @@ pub fn classify(message: &str) -> KernelErrorKind {
         ("Cannot open session to kernel", KernelErrorKind::NoIpset),
         ("Kernel support protocol versions", KernelErrorKind::NoIpset),
         ("does not exist", KernelErrorKind::NoSuchSet),
-        ("set with the same name already exists", KernelErrorKind::SetExists),
+        (
+            "set with the same name already exists",
+            KernelErrorKind::SetExists,
+        ),
         ("is full", KernelErrorKind::Full),
         ("in use by a kernel component", KernelErrorKind::InUse),
         ("it's already added", KernelErrorKind::ElementExists),
@@ -69,12 +72,12 @@ pub fn kernel_error(what: &str, set: &str, raw: &str) -> Error {
     let message = clean(raw);
     let kind = classify(&message);
     let text = match kind {
-        KernelErrorKind::NoPermission => format!(
-            "the kernel refused: {message} (mipset needs root or CAP_NET_ADMIN)"
-        ),
-        KernelErrorKind::NoIpset => format!(
-            "this kernel has no ipset support ({message}); load it with `modprobe ip_set`"
-        ),
+        KernelErrorKind::NoPermission => {
+            format!("the kernel refused: {message} (mipset needs root or CAP_NET_ADMIN)")
+        }
+        KernelErrorKind::NoIpset => {
+            format!("this kernel has no ipset support ({message}); load it with `modprobe ip_set`")
+        }
         _ => format!("{what}: set {set}: {message}"),
     };
     Error::kernel(kind, text)
@@ -130,8 +133,12 @@ impl Kernel {
     /// One set with its members.
     pub fn list_set(&mut self, name: &str) -> Result<SetInfo> {
         let mut sets = self.list_with(&format!("list {name}"), Some(name))?;
-        sets.pop()
-            .ok_or_else(|| Error::kernel(KernelErrorKind::Other, format!("listing {name} returned nothing")))
+        sets.pop().ok_or_else(|| {
+            Error::kernel(
+                KernelErrorKind::Other,
+                format!("listing {name} returned nothing"),
+            )
+        })
     }
 
     fn list_with(&mut self, line: &str, name: Option<&str>) -> Result<Vec<SetInfo>> {
@@ -160,7 +167,13 @@ impl Kernel {
     }
 
     /// Add one entry; Ok(false) if it was already there (without `exist`).
-    pub fn add(&mut self, set: &str, set_type: SetType, entry: &Entry, opts: &AddOptions) -> Result<bool> {
+    pub fn add(
+        &mut self,
+        set: &str,
+        set_type: SetType,
+        entry: &Entry,
+        opts: &AddOptions,
+    ) -> Result<bool> {
         let mut options = Vec::new();
         if let Some(t) = opts.timeout {
             options.push(AddOption::Timeout(t));
@@ -198,7 +211,10 @@ impl Kernel {
     pub fn create_shard(&mut self, spec: &FamilySpec, name: &str) -> Result<()> {
         let what = format!("create {name}");
         let map = |e: ipset::types::Error| kernel_error(&what, name, &crate_message(&e));
-        fn build<T>(b: ipset::CreateBuilder<'_, T>, spec: &FamilySpec) -> std::result::Result<(), ipset::types::Error>
+        fn build<T>(
+            b: ipset::CreateBuilder<'_, T>,
+            spec: &FamilySpec,
+        ) -> std::result::Result<(), ipset::types::Error>
         where
             T: ipset::types::SetType<Method = ipset::types::HashMethod>,
             T::DataType: ipset::types::TypeName,
@@ -248,7 +264,11 @@ impl Kernel {
         libipset::Libipset::reset_cache();
         match result {
             Ok(_) => Ok(()),
-            Err(e) => Err(kernel_error(&format!("destroy {name}"), name, &crate_message(&e))),
+            Err(e) => Err(kernel_error(
+                &format!("destroy {name}"),
+                name,
+                &crate_message(&e),
+            )),
         }
     }
 
@@ -298,13 +318,28 @@ mod tests {
     fn classify_known_messages() {
         use KernelErrorKind::*;
         for (msg, kind) in [
-            ("Kernel error received: Operation not permitted", NoPermission),
+            (
+                "Kernel error received: Operation not permitted",
+                NoPermission,
+            ),
             ("The set with the given name does not exist", NoSuchSet),
             ("Hash is full, cannot add more elements", Full),
-            ("Set cannot be destroyed: it is in use by a kernel component", InUse),
-            ("Set cannot be created: set with the same name already exists", SetExists),
-            ("Element cannot be added to the set: it's already added", ElementExists),
-            ("Element cannot be deleted from the set: it's not added", ElementMissing),
+            (
+                "Set cannot be destroyed: it is in use by a kernel component",
+                InUse,
+            ),
+            (
+                "Set cannot be created: set with the same name already exists",
+                SetExists,
+            ),
+            (
+                "Element cannot be added to the set: it's already added",
+                ElementExists,
+            ),
+            (
+                "Element cannot be deleted from the set: it's not added",
+                ElementMissing,
+            ),
             ("something new", Other),
         ] {
             assert_eq!(classify(msg), kind, "{msg}");

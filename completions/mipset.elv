@@ -1,0 +1,148 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[mipset] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'mipset'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'mipset'= {
+            cand --json 'Print results as JSON on stdout (for scripts)'
+            cand -q 'Print nothing on stdout; the exit status still tells the result'
+            cand --quiet 'Print nothing on stdout; the exit status still tells the result'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand create 'Create a family: N shards and the umbrella list:set that records it'
+            cand destroy 'Destroy a family (refuses while an iptables rule or set references it)'
+            cand list 'List families: type, address family, routing, shards, entries, memory, references'
+            cand flush 'Remove every entry from every shard of a family (shard by shard)'
+            cand add 'Add addresses (or networks, for hash:net) to a family'
+            cand del 'Delete addresses from a family'
+            cand test 'Test membership: exit 0 if the address is in the family, 1 if not'
+            cand which 'Show which shard(s) an address or network is stored in'
+            cand completions 'Print a shell completion script'
+            cand man 'Print the man page (roff)'
+        }
+        &'mipset;create'= {
+            cand --type 'Kernel set type of the shards'
+            cand --family 'Address family of the shards'
+            cand --shards 'Number of shards: a power of two from 1 to 1024'
+            cand --route 'How an address picks its shard: bits:S or hash [default: bits:0 for hash:ip, bits:8 for hash:net inet, bits:64 for hash:net inet6]'
+            cand --hashsize 'Initial hash size of the whole family, divided across the shards'
+            cand --maxelem 'Maximal number of entries of the whole family, divided across the shards'
+            cand --timeout 'Default entry timeout, e.g. 600, 10m or 1h30m (enables per-entry timeouts; 0 = permanent)'
+            cand --counters 'Keep packet and byte counters per entry'
+            cand --comment 'Allow a comment per entry'
+            cand --exist 'Succeed without change if an identical family exists'
+            cand --json 'Print results as JSON on stdout (for scripts)'
+            cand -q 'Print nothing on stdout; the exit status still tells the result'
+            cand --quiet 'Print nothing on stdout; the exit status still tells the result'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mipset;destroy'= {
+            cand --force 'Also destroy a damaged family (valid metadata, shards missing or out of order). Never touches sets in use or sets without mipset metadata'
+            cand --json 'Print results as JSON on stdout (for scripts)'
+            cand -q 'Print nothing on stdout; the exit status still tells the result'
+            cand --quiet 'Print nothing on stdout; the exit status still tells the result'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mipset;list'= {
+            cand -t 'One summary line per family, without the table of shards'
+            cand --terse 'One summary line per family, without the table of shards'
+            cand --json 'Print results as JSON on stdout (for scripts)'
+            cand -q 'Print nothing on stdout; the exit status still tells the result'
+            cand --quiet 'Print nothing on stdout; the exit status still tells the result'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mipset;flush'= {
+            cand --json 'Print results as JSON on stdout (for scripts)'
+            cand -q 'Print nothing on stdout; the exit status still tells the result'
+            cand --quiet 'Print nothing on stdout; the exit status still tells the result'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mipset;add'= {
+            cand --timeout 'Timeout of these entries, e.g. 600, 10m, 1h30m (family created with --timeout)'
+            cand --comment 'Comment for these entries (family created with --comment)'
+            cand --exist 'Do not fail on entries that are already there (and refresh their timeout/comment)'
+            cand --json 'Print results as JSON on stdout (for scripts)'
+            cand -q 'Print nothing on stdout; the exit status still tells the result'
+            cand --quiet 'Print nothing on stdout; the exit status still tells the result'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mipset;del'= {
+            cand --exist 'Do not fail on entries that are not there'
+            cand --json 'Print results as JSON on stdout (for scripts)'
+            cand -q 'Print nothing on stdout; the exit status still tells the result'
+            cand --quiet 'Print nothing on stdout; the exit status still tells the result'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mipset;test'= {
+            cand --json 'Print results as JSON on stdout (for scripts)'
+            cand -q 'Print nothing on stdout; the exit status still tells the result'
+            cand --quiet 'Print nothing on stdout; the exit status still tells the result'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mipset;which'= {
+            cand --json 'Print results as JSON on stdout (for scripts)'
+            cand -q 'Print nothing on stdout; the exit status still tells the result'
+            cand --quiet 'Print nothing on stdout; the exit status still tells the result'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mipset;completions'= {
+            cand --json 'Print results as JSON on stdout (for scripts)'
+            cand -q 'Print nothing on stdout; the exit status still tells the result'
+            cand --quiet 'Print nothing on stdout; the exit status still tells the result'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mipset;man'= {
+            cand --json 'Print results as JSON on stdout (for scripts)'
+            cand -q 'Print nothing on stdout; the exit status still tells the result'
+            cand --quiet 'Print nothing on stdout; the exit status still tells the result'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+    ]
+    $completions[$command]
+}

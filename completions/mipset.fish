@@ -1,0 +1,98 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_mipset_global_optspecs
+    string join \n json q/quiet h/help V/version
+end
+
+function __fish_mipset_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_mipset_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_mipset_using_subcommand
+    set -l cmd (__fish_mipset_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c mipset -n "__fish_mipset_needs_command" -l json -d 'Print results as JSON on stdout (for scripts)'
+complete -c mipset -n "__fish_mipset_needs_command" -s q -l quiet -d 'Print nothing on stdout; the exit status still tells the result'
+complete -c mipset -n "__fish_mipset_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mipset -n "__fish_mipset_needs_command" -s V -l version -d 'Print version'
+complete -c mipset -n "__fish_mipset_needs_command" -f -a "create" -d 'Create a family: N shards and the umbrella list:set that records it'
+complete -c mipset -n "__fish_mipset_needs_command" -f -a "destroy" -d 'Destroy a family (refuses while an iptables rule or set references it)'
+complete -c mipset -n "__fish_mipset_needs_command" -f -a "list" -d 'List families: type, address family, routing, shards, entries, memory, references'
+complete -c mipset -n "__fish_mipset_needs_command" -f -a "flush" -d 'Remove every entry from every shard of a family (shard by shard)'
+complete -c mipset -n "__fish_mipset_needs_command" -f -a "add" -d 'Add addresses (or networks, for hash:net) to a family'
+complete -c mipset -n "__fish_mipset_needs_command" -f -a "del" -d 'Delete addresses from a family'
+complete -c mipset -n "__fish_mipset_needs_command" -f -a "test" -d 'Test membership: exit 0 if the address is in the family, 1 if not'
+complete -c mipset -n "__fish_mipset_needs_command" -f -a "which" -d 'Show which shard(s) an address or network is stored in'
+complete -c mipset -n "__fish_mipset_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c mipset -n "__fish_mipset_needs_command" -f -a "man" -d 'Print the man page (roff)'
+complete -c mipset -n "__fish_mipset_using_subcommand create" -l type -d 'Kernel set type of the shards' -r -f -a "hash:ip\t''
+hash:net\t''"
+complete -c mipset -n "__fish_mipset_using_subcommand create" -l family -d 'Address family of the shards' -r -f -a "inet\t''
+inet6\t''"
+complete -c mipset -n "__fish_mipset_using_subcommand create" -l shards -d 'Number of shards: a power of two from 1 to 1024' -r
+complete -c mipset -n "__fish_mipset_using_subcommand create" -l route -d 'How an address picks its shard: bits:S or hash [default: bits:0 for hash:ip, bits:8 for hash:net inet, bits:64 for hash:net inet6]' -r
+complete -c mipset -n "__fish_mipset_using_subcommand create" -l hashsize -d 'Initial hash size of the whole family, divided across the shards' -r
+complete -c mipset -n "__fish_mipset_using_subcommand create" -l maxelem -d 'Maximal number of entries of the whole family, divided across the shards' -r
+complete -c mipset -n "__fish_mipset_using_subcommand create" -l timeout -d 'Default entry timeout, e.g. 600, 10m or 1h30m (enables per-entry timeouts; 0 = permanent)' -r
+complete -c mipset -n "__fish_mipset_using_subcommand create" -l counters -d 'Keep packet and byte counters per entry'
+complete -c mipset -n "__fish_mipset_using_subcommand create" -l comment -d 'Allow a comment per entry'
+complete -c mipset -n "__fish_mipset_using_subcommand create" -l exist -d 'Succeed without change if an identical family exists'
+complete -c mipset -n "__fish_mipset_using_subcommand create" -l json -d 'Print results as JSON on stdout (for scripts)'
+complete -c mipset -n "__fish_mipset_using_subcommand create" -s q -l quiet -d 'Print nothing on stdout; the exit status still tells the result'
+complete -c mipset -n "__fish_mipset_using_subcommand create" -s h -l help -d 'Print help'
+complete -c mipset -n "__fish_mipset_using_subcommand create" -s V -l version -d 'Print version'
+complete -c mipset -n "__fish_mipset_using_subcommand destroy" -l force -d 'Also destroy a damaged family (valid metadata, shards missing or out of order). Never touches sets in use or sets without mipset metadata'
+complete -c mipset -n "__fish_mipset_using_subcommand destroy" -l json -d 'Print results as JSON on stdout (for scripts)'
+complete -c mipset -n "__fish_mipset_using_subcommand destroy" -s q -l quiet -d 'Print nothing on stdout; the exit status still tells the result'
+complete -c mipset -n "__fish_mipset_using_subcommand destroy" -s h -l help -d 'Print help'
+complete -c mipset -n "__fish_mipset_using_subcommand destroy" -s V -l version -d 'Print version'
+complete -c mipset -n "__fish_mipset_using_subcommand list" -s t -l terse -d 'One summary line per family, without the table of shards'
+complete -c mipset -n "__fish_mipset_using_subcommand list" -l json -d 'Print results as JSON on stdout (for scripts)'
+complete -c mipset -n "__fish_mipset_using_subcommand list" -s q -l quiet -d 'Print nothing on stdout; the exit status still tells the result'
+complete -c mipset -n "__fish_mipset_using_subcommand list" -s h -l help -d 'Print help'
+complete -c mipset -n "__fish_mipset_using_subcommand list" -s V -l version -d 'Print version'
+complete -c mipset -n "__fish_mipset_using_subcommand flush" -l json -d 'Print results as JSON on stdout (for scripts)'
+complete -c mipset -n "__fish_mipset_using_subcommand flush" -s q -l quiet -d 'Print nothing on stdout; the exit status still tells the result'
+complete -c mipset -n "__fish_mipset_using_subcommand flush" -s h -l help -d 'Print help'
+complete -c mipset -n "__fish_mipset_using_subcommand flush" -s V -l version -d 'Print version'
+complete -c mipset -n "__fish_mipset_using_subcommand add" -l timeout -d 'Timeout of these entries, e.g. 600, 10m, 1h30m (family created with --timeout)' -r
+complete -c mipset -n "__fish_mipset_using_subcommand add" -l comment -d 'Comment for these entries (family created with --comment)' -r
+complete -c mipset -n "__fish_mipset_using_subcommand add" -l exist -d 'Do not fail on entries that are already there (and refresh their timeout/comment)'
+complete -c mipset -n "__fish_mipset_using_subcommand add" -l json -d 'Print results as JSON on stdout (for scripts)'
+complete -c mipset -n "__fish_mipset_using_subcommand add" -s q -l quiet -d 'Print nothing on stdout; the exit status still tells the result'
+complete -c mipset -n "__fish_mipset_using_subcommand add" -s h -l help -d 'Print help'
+complete -c mipset -n "__fish_mipset_using_subcommand add" -s V -l version -d 'Print version'
+complete -c mipset -n "__fish_mipset_using_subcommand del" -l exist -d 'Do not fail on entries that are not there'
+complete -c mipset -n "__fish_mipset_using_subcommand del" -l json -d 'Print results as JSON on stdout (for scripts)'
+complete -c mipset -n "__fish_mipset_using_subcommand del" -s q -l quiet -d 'Print nothing on stdout; the exit status still tells the result'
+complete -c mipset -n "__fish_mipset_using_subcommand del" -s h -l help -d 'Print help'
+complete -c mipset -n "__fish_mipset_using_subcommand del" -s V -l version -d 'Print version'
+complete -c mipset -n "__fish_mipset_using_subcommand test" -l json -d 'Print results as JSON on stdout (for scripts)'
+complete -c mipset -n "__fish_mipset_using_subcommand test" -s q -l quiet -d 'Print nothing on stdout; the exit status still tells the result'
+complete -c mipset -n "__fish_mipset_using_subcommand test" -s h -l help -d 'Print help'
+complete -c mipset -n "__fish_mipset_using_subcommand test" -s V -l version -d 'Print version'
+complete -c mipset -n "__fish_mipset_using_subcommand which" -l json -d 'Print results as JSON on stdout (for scripts)'
+complete -c mipset -n "__fish_mipset_using_subcommand which" -s q -l quiet -d 'Print nothing on stdout; the exit status still tells the result'
+complete -c mipset -n "__fish_mipset_using_subcommand which" -s h -l help -d 'Print help'
+complete -c mipset -n "__fish_mipset_using_subcommand which" -s V -l version -d 'Print version'
+complete -c mipset -n "__fish_mipset_using_subcommand completions" -l json -d 'Print results as JSON on stdout (for scripts)'
+complete -c mipset -n "__fish_mipset_using_subcommand completions" -s q -l quiet -d 'Print nothing on stdout; the exit status still tells the result'
+complete -c mipset -n "__fish_mipset_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c mipset -n "__fish_mipset_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c mipset -n "__fish_mipset_using_subcommand man" -l json -d 'Print results as JSON on stdout (for scripts)'
+complete -c mipset -n "__fish_mipset_using_subcommand man" -s q -l quiet -d 'Print nothing on stdout; the exit status still tells the result'
+complete -c mipset -n "__fish_mipset_using_subcommand man" -s h -l help -d 'Print help'
+complete -c mipset -n "__fish_mipset_using_subcommand man" -s V -l version -d 'Print version'
