@@ -23,7 +23,10 @@ fn generated_files_match_the_cli() {
     let bless = std::env::var("MIPSET_BLESS").is_ok_and(|v| v == "1");
     let mut stale = Vec::new();
     for (file, args) in GENERATED {
-        let out = Command::new(MIPSET).args(*args).output().expect("run mipset");
+        let out = Command::new(MIPSET)
+            .args(*args)
+            .output()
+            .expect("run mipset");
         assert!(out.status.success(), "mipset {args:?} failed");
         let path = root.join(file);
         if bless {
@@ -43,13 +46,18 @@ fn generated_files_match_the_cli() {
 fn exit_status_table_is_in_help_man_and_readme() {
     let help = Command::new(MIPSET).arg("--help").output().unwrap().stdout;
     let help = String::from_utf8(help).unwrap();
-    let man = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("man/mipset.1")).unwrap();
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let man = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("man/mipset.1"))
+        .unwrap();
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
     for line in mipset::exit::EXIT_STATUS_HELP.lines().skip(1) {
         let line = line.trim();
         let (code, text) = line.split_once(char::is_whitespace).unwrap();
         assert!(help.contains(line), "--help lacks: {line}");
-        assert!(man.contains(&format!(".TP\n{code}\n")), "man lacks exit code {code}");
+        assert!(
+            man.contains(&format!(".TP\n{code}\n")),
+            "man lacks exit code {code}"
+        );
         assert!(
             readme.contains(&format!("| {code} |")),
             "README exit table lacks {code} ({})",
