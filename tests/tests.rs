@@ -1,7 +1,9 @@
 //! The single integration-test binary (one link, shared helpers).
 //! Kernel tests run in private network namespaces and need root.
 
+mod bad_input;
 mod cli_kernel;
+mod compat;
 mod equivalence;
 mod generated;
 mod util;
