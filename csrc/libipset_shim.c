@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <libipset/ipset.h>
 
 /* Implemented in Rust (src/kernel/libipset.rs). */
@@ -46,7 +47,17 @@ static int shim_print(struct ipset_session *session, void *ctx, const char *fmt,
 	(void)session;
 	va_list args;
 	va_start(args, fmt);
-	int n = vformat(ctx, 0, 0, fmt, args);
+	int n;
+	if (strcmp(fmt, "%s") == 0) {
+		/* libipset flushes its whole output buffer as "%s": pass it on
+		 * without formatting it again. */
+		const char *text = va_arg(args, const char *);
+		size_t len = strlen(text);
+		mipset_shim_output(ctx, text, len);
+		n = (int)len;
+	} else {
+		n = vformat(ctx, 0, 0, fmt, args);
+	}
 	va_end(args);
 	return n;
 }

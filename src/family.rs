@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use crate::addr::Entry;
 use crate::error::{Error, KernelErrorKind, Result};
-use crate::kernel::{AddOptions, Kernel, SetInfo};
+use crate::kernel::{AddOptions, Kernel, Member, SetInfo};
 use crate::meta::{self, FamilySpec};
 use crate::route;
 
@@ -41,17 +41,15 @@ pub fn discover(umbrella: &SetInfo) -> Discovery {
         return Discovery::NotFamily(format!("it is a {}, not a list:set", umbrella.set_type));
     }
     let members = umbrella.members.as_deref().unwrap_or(&[]);
-    let decoded: Vec<_> = members
-        .iter()
-        .map(|m| meta::decode(&umbrella.name, m.comment.as_deref().unwrap_or("")))
-        .collect();
-    let spec = match decoded.iter().find_map(|d| d.as_ref().ok()) {
-        Some((spec, _)) => spec.clone(),
+    let decode = |m: &Member| meta::decode(&umbrella.name, m.comment.as_deref().unwrap_or(""));
+    // The definition comes from the first member that carries valid
+    // metadata; a set where none does is not a family.
+    let spec = match members.iter().find_map(|m| decode(m).ok()) {
+        Some((spec, _)) => spec,
         None => {
-            let reason = match decoded.first() {
-                None => "an empty list:set without mipset metadata".to_string(),
-                Some(Err(e)) => e.clone(),
-                Some(Ok(_)) => unreachable!("found above"),
+            let reason = match members.first().map(decode) {
+                Some(Err(e)) => e,
+                _ => "an empty list:set without mipset metadata".to_string(),
             };
             return Discovery::NotFamily(reason);
         }
@@ -60,23 +58,31 @@ pub fn discover(umbrella: &SetInfo) -> Discovery {
         spec: spec.clone(),
         problem,
     };
-    for (i, (member, d)) in members.iter().zip(&decoded).enumerate() {
-        match d {
-            Err(e) => return problem(format!("member {} has bad metadata: {e}", member.elem)),
-            Ok((s, _)) if *s != spec => {
-                return problem(format!(
-                    "member {} disagrees on the family definition",
-                    member.elem
-                ))
-            }
-            Ok((_, index)) if *index != i as u32 || member.elem != spec.shard_name(*index) => {
-                return problem(format!(
+    // mipset writes every member comment in canonical form, so comparing
+    // with the expected text checks name, order and definition at once
+    // (and costs far less than decoding each comment).
+    let encoder = spec.encoder();
+    for (i, member) in members.iter().enumerate() {
+        let index = i as u32;
+        let name_ok = member
+            .elem
+            .strip_prefix(spec.name.as_str())
+            .and_then(|rest| rest.strip_prefix("-s"))
+            .and_then(|rest| meta::strip_number(rest, index))
+            == Some("");
+        if !name_ok || !encoder.matches(member.comment.as_deref().unwrap_or(""), index) {
+            let why = match meta::decode(&umbrella.name, member.comment.as_deref().unwrap_or("")) {
+                Err(e) => format!("member {} has bad metadata: {e}", member.elem),
+                Ok((s, _)) if s != spec => {
+                    format!("member {} disagrees on the family definition", member.elem)
+                }
+                Ok(_) => format!(
                     "member {} is at position {i}, expected {}",
                     member.elem,
-                    spec.shard_name(i as u32)
-                ))
-            }
-            Ok(_) => {}
+                    spec.shard_name(index)
+                ),
+            };
+            return problem(why);
         }
     }
     if members.len() != spec.shards as usize {
@@ -386,6 +392,28 @@ pub fn add(
     validate_add_options(spec, opts)?;
     let entries = dedup(entries);
     check_capacity(kernel, spec, &entries)?;
+    add_unchecked(kernel, spec, &entries, opts)
+}
+
+/// Add one entry: the per-entry path for programs that embed mipset (no
+/// capacity pre-check; a full shard is still reported by the kernel and the
+/// entry's other shards rolled back). Returns whether the entry was new.
+pub fn add_one(
+    kernel: &mut Kernel,
+    spec: &FamilySpec,
+    entry: &Entry,
+    opts: &AddOptions,
+) -> Result<bool> {
+    validate_add_options(spec, opts)?;
+    add_unchecked(kernel, spec, std::slice::from_ref(entry), opts).map(|c| c.unchanged == 0)
+}
+
+fn add_unchecked(
+    kernel: &mut Kernel,
+    spec: &FamilySpec,
+    entries: &[Entry],
+    opts: &AddOptions,
+) -> Result<Change> {
     let plain = AddOptions {
         exist: false,
         ..opts.clone()
@@ -395,7 +423,7 @@ pub fn add(
         entries: entries.len(),
         ..Change::default()
     };
-    for entry in &entries {
+    for entry in entries {
         let mut existed = false;
         for shard in route::shards_for(entry, spec.shards, spec.routing) {
             let name = spec.shard_name(shard);
@@ -447,6 +475,12 @@ fn undo_adds(kernel: &mut Kernel, spec: &FamilySpec, done: &[(u32, Entry)], caus
             failed.join(", ")
         ))
     }
+}
+
+/// Delete one entry (with `--exist` semantics: Ok(false) if it was not
+/// there): the per-entry path for programs that embed mipset.
+pub fn del_one(kernel: &mut Kernel, spec: &FamilySpec, entry: &Entry) -> Result<bool> {
+    del(kernel, spec, std::slice::from_ref(entry), true).map(|c| c.unchanged == 0)
 }
 
 /// Delete entries from every shard they route to. Without `exist`, an entry
@@ -694,7 +728,6 @@ pub fn destroy(kernel: &mut Kernel, name: &str, force: bool) -> Result<FamilySpe
 mod tests {
     use super::*;
     use crate::addr::{AddrFamily, SetType};
-    use crate::kernel::Member;
     use crate::route::Routing;
 
     fn spec(shards: u32) -> FamilySpec {

@@ -63,18 +63,25 @@ impl FamilySpec {
 
     /// The metadata comment for shard `index`.
     pub fn encode(&self, index: u32) -> String {
-        format!(
-            "{MAGIC}{FORMAT_VERSION} shard={index}/{} type={} family={} route={} hashsize={} maxelem={} timeout={} counters={} comment={}",
-            self.shards,
-            self.set_type,
-            self.family,
-            self.routing,
-            self.hashsize,
-            self.maxelem,
-            self.timeout.map_or_else(|| "none".to_string(), |t| t.to_string()),
-            u8::from(self.counters),
-            u8::from(self.comment),
-        )
+        self.encoder().encode(index)
+    }
+
+    /// Encodes the comments of all shards, formatting the shared part once.
+    pub fn encoder(&self) -> Encoder {
+        Encoder {
+            shards: self.shards,
+            rest: format!(
+                "type={} family={} route={} hashsize={} maxelem={} timeout={} counters={} comment={}",
+                self.set_type,
+                self.family,
+                self.routing,
+                self.hashsize,
+                self.maxelem,
+                self.timeout.map_or_else(|| "none".to_string(), |t| t.to_string()),
+                u8::from(self.counters),
+                u8::from(self.comment),
+            ),
+        }
     }
 
     /// The `ipset create` arguments of one shard (after the set name).
@@ -94,6 +101,53 @@ impl FamilySpec {
         }
         args
     }
+}
+
+/// The metadata comments of one family's shards.
+pub struct Encoder {
+    shards: u32,
+    rest: String,
+}
+
+impl Encoder {
+    pub fn encode(&self, index: u32) -> String {
+        format!(
+            "{MAGIC}{FORMAT_VERSION} shard={index}/{} {}",
+            self.shards, self.rest
+        )
+    }
+
+    /// Is `comment` exactly `encode(index)`? Allocation-free: discovery
+    /// checks every member on every command.
+    pub fn matches(&self, comment: &str, index: u32) -> bool {
+        let Some(rest) = comment.strip_prefix(MAGIC) else {
+            return false;
+        };
+        let Some(rest) = strip_number(rest, FORMAT_VERSION) else {
+            return false;
+        };
+        let Some(rest) = rest.strip_prefix(" shard=") else {
+            return false;
+        };
+        let Some(rest) = strip_number(rest, index) else {
+            return false;
+        };
+        let Some(rest) = rest.strip_prefix('/') else {
+            return false;
+        };
+        let Some(rest) = strip_number(rest, self.shards) else {
+            return false;
+        };
+        rest.strip_prefix(' ') == Some(self.rest.as_str())
+    }
+}
+
+/// Strip the decimal form of `n` (no leading zeros) from the front of `s`.
+pub fn strip_number(s: &str, n: u32) -> Option<&str> {
+    let digits = s.bytes().take_while(u8::is_ascii_digit).count();
+    let (number, rest) = s.split_at(digits);
+    let canonical = !number.is_empty() && (number == "0" || !number.starts_with('0'));
+    (canonical && number.parse::<u32>() == Ok(n)).then_some(rest)
 }
 
 /// Decode one member comment of family `name`; returns the spec and the
@@ -227,6 +281,25 @@ mod tests {
             s.shard_create_args(),
             "hash:ip family inet hashsize 64 maxelem 4096"
         );
+    }
+
+    #[test]
+    fn encoder_matches_exactly_its_own_text() {
+        let s = spec();
+        let e = s.encoder();
+        for i in [0, 7, 1023] {
+            assert!(e.matches(&e.encode(i), i));
+            assert!(!e.matches(&e.encode(i), i + 1));
+        }
+        let c = e.encode(5);
+        assert!(!e.matches(&c.replace("shard=5", "shard=05"), 5));
+        assert!(!e.matches(&format!("{c} "), 5));
+        assert!(!e.matches(&c.replace("maxelem", "maxElem"), 5));
+        assert!(!e.matches("", 0));
+        assert_eq!(strip_number("12/3", 12), Some("/3"));
+        assert_eq!(strip_number("012", 12), None);
+        assert_eq!(strip_number("0x", 0), Some("x"));
+        assert_eq!(strip_number("99999999999", 1), None);
     }
 
     #[test]
