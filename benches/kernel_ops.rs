@@ -89,7 +89,7 @@ fn main() {
     let spawns = arg("--spawns", 200);
     let shards = arg("--shards", 16) as u32;
 
-    let mut kernel = Kernel::open();
+    let mut kernel = Kernel::open().expect("open kernel");
     let spec = FamilySpec {
         name: FAMILY.into(),
         set_type: SetType::HashIp,

@@ -38,6 +38,7 @@ Register-ArgumentCompleter -Native -CommandName 'mipset' -ScriptBlock {
             [CompletionResult]::new('which', 'which', [CompletionResultType]::ParameterValue, 'Show which shard(s) an address or network is stored in')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'mipset;create' {
@@ -155,6 +156,53 @@ Register-ArgumentCompleter -Native -CommandName 'mipset' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mipset;help' {
+            [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Create a family: N shards and the umbrella list:set that records it')
+            [CompletionResult]::new('destroy', 'destroy', [CompletionResultType]::ParameterValue, 'Destroy a family (refuses while an iptables rule or set references it)')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List families: type, address family, routing, shards, entries, memory, references')
+            [CompletionResult]::new('flush', 'flush', [CompletionResultType]::ParameterValue, 'Remove every entry from every shard of a family (shard by shard)')
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Add addresses (or networks, for hash:net) to a family')
+            [CompletionResult]::new('del', 'del', [CompletionResultType]::ParameterValue, 'Delete addresses from a family')
+            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Test membership: exit 0 if the address is in the family, 1 if not')
+            [CompletionResult]::new('which', 'which', [CompletionResultType]::ParameterValue, 'Show which shard(s) an address or network is stored in')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'mipset;help;create' {
+            break
+        }
+        'mipset;help;destroy' {
+            break
+        }
+        'mipset;help;list' {
+            break
+        }
+        'mipset;help;flush' {
+            break
+        }
+        'mipset;help;add' {
+            break
+        }
+        'mipset;help;del' {
+            break
+        }
+        'mipset;help;test' {
+            break
+        }
+        'mipset;help;which' {
+            break
+        }
+        'mipset;help;completions' {
+            break
+        }
+        'mipset;help;man' {
+            break
+        }
+        'mipset;help;help' {
             break
         }
     })

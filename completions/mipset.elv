@@ -35,6 +35,7 @@ set edit:completion:arg-completer[mipset] = {|@words|
             cand which 'Show which shard(s) an address or network is stored in'
             cand completions 'Print a shell completion script'
             cand man 'Print the man page (roff)'
+            cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mipset;create'= {
             cand --type 'Kernel set type of the shards'
@@ -142,6 +143,41 @@ set edit:completion:arg-completer[mipset] = {|@words|
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
+        }
+        &'mipset;help'= {
+            cand create 'Create a family: N shards and the umbrella list:set that records it'
+            cand destroy 'Destroy a family (refuses while an iptables rule or set references it)'
+            cand list 'List families: type, address family, routing, shards, entries, memory, references'
+            cand flush 'Remove every entry from every shard of a family (shard by shard)'
+            cand add 'Add addresses (or networks, for hash:net) to a family'
+            cand del 'Delete addresses from a family'
+            cand test 'Test membership: exit 0 if the address is in the family, 1 if not'
+            cand which 'Show which shard(s) an address or network is stored in'
+            cand completions 'Print a shell completion script'
+            cand man 'Print the man page (roff)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mipset;help;create'= {
+        }
+        &'mipset;help;destroy'= {
+        }
+        &'mipset;help;list'= {
+        }
+        &'mipset;help;flush'= {
+        }
+        &'mipset;help;add'= {
+        }
+        &'mipset;help;del'= {
+        }
+        &'mipset;help;test'= {
+        }
+        &'mipset;help;which'= {
+        }
+        &'mipset;help;completions'= {
+        }
+        &'mipset;help;man'= {
+        }
+        &'mipset;help;help'= {
         }
     ]
     $completions[$command]

@@ -180,15 +180,17 @@ fn mask_to_prefix(addr: IpAddr, prefix: u8) -> IpAddr {
 /// without being copied into the message.
 const MAX_TOKEN_IN_MESSAGE: usize = 64;
 
+/// The text in quotes for a message: control characters escaped (never
+/// echo escape sequences to a terminal), long text cut.
 fn quoted(text: &str) -> String {
     if text.len() > MAX_TOKEN_IN_MESSAGE {
         let cut = (0..=MAX_TOKEN_IN_MESSAGE)
             .rev()
             .find(|&i| text.is_char_boundary(i))
             .unwrap_or(0);
-        format!("'{}...' ({} bytes)", &text[..cut], text.len())
+        format!("'{}...' ({} bytes)", text[..cut].escape_debug(), text.len())
     } else {
-        format!("'{text}'")
+        format!("'{}'", text.escape_debug())
     }
 }
 
@@ -240,6 +242,12 @@ pub fn parse_entry(text: &str, set_type: SetType, family: AddrFamily) -> Result<
     if u32::from(prefix) != width && set_type == SetType::HashIp {
         return Err(format!(
             "{} is a network, but hash:ip families hold single addresses (create the family with --type hash:net)",
+            quoted(text)
+        ));
+    }
+    if set_type == SetType::HashIp && addr_bits(&addr) == 0 {
+        return Err(format!(
+            "{}: the kernel cannot store the all-zero address in a hash:ip set",
             quoted(text)
         ));
     }
@@ -327,6 +335,12 @@ mod tests {
             parse_entry("", SetType::HashNet, AddrFamily::Inet).unwrap_err(),
             "empty address"
         );
+        let e = parse_entry("0.0.0.0", SetType::HashIp, AddrFamily::Inet).unwrap_err();
+        assert!(e.contains("all-zero address"), "{e}");
+        assert!(parse_entry("::", SetType::HashIp, AddrFamily::Inet6).is_err());
+        assert!(parse_entry("0.0.0.0", SetType::HashNet, AddrFamily::Inet).is_ok());
+        let e = parse_entry("\x1b[31mred", SetType::HashIp, AddrFamily::Inet).unwrap_err();
+        assert!(!e.contains('\x1b'), "{e}");
         let huge = "9".repeat(100_000);
         let e = parse_entry(&huge, SetType::HashIp, AddrFamily::Inet).unwrap_err();
         assert!(e.len() < 200, "message stays short: {}", e.len());

@@ -41,8 +41,7 @@ Environment:
     about = ABOUT,
     long_about = LONG_ABOUT,
     after_help = after_help(),
-    propagate_version = true,
-    disable_help_subcommand = true
+    propagate_version = true
 )]
 pub struct Cli {
     /// Print results as JSON on stdout (for scripts).

@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::exit::ExitCode;
 use crate::family::{self, Created};
 use crate::input;
+use crate::interrupt;
 use crate::kernel::{AddOptions, Kernel};
 use crate::meta::FamilySpec;
 use crate::naming;
@@ -20,27 +21,39 @@ use crate::output;
 use crate::route;
 
 /// Where results go: stdout, silenced by `-q`, JSON with `--json`.
+///
+/// A failed write to stdout (a closed pipe, a full disk) does not stop the
+/// command: its work and its exit status stand, and `write_error` keeps the
+/// first error for `main` to report.
 pub struct Out<'a> {
     pub json: bool,
     pub quiet: bool,
     pub stdout: &'a mut dyn Write,
     pub stderr: &'a mut dyn Write,
+    pub write_error: Option<io::Error>,
 }
 
 impl Out<'_> {
-    fn text(&mut self, text: &str) -> io::Result<()> {
-        if !self.quiet && !self.json {
-            self.stdout.write_all(text.as_bytes())?;
+    fn write(&mut self, bytes: &[u8]) {
+        if self.write_error.is_none() {
+            if let Err(e) = self.stdout.write_all(bytes) {
+                self.write_error = Some(e);
+            }
         }
-        Ok(())
     }
 
-    fn value(&mut self, value: &serde_json::Value) -> io::Result<()> {
-        if self.json && !self.quiet {
-            serde_json::to_writer_pretty(&mut *self.stdout, value)?;
-            self.stdout.write_all(b"\n")?;
+    fn text(&mut self, text: &str) {
+        if !self.quiet && !self.json {
+            self.write(text.as_bytes());
         }
-        Ok(())
+    }
+
+    fn value(&mut self, value: &serde_json::Value) {
+        if self.json && !self.quiet {
+            let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
+            text.push('\n');
+            self.write(text.as_bytes());
+        }
     }
 
     fn warn(&mut self, text: &str) {
@@ -49,30 +62,7 @@ impl Out<'_> {
     }
 }
 
-/// A failure of a command: a mipset error, or stdout going away.
-#[derive(Debug)]
-pub enum Failure {
-    Mipset(Error),
-    Io(io::Error),
-}
-
-impl From<Error> for Failure {
-    fn from(e: Error) -> Self {
-        Failure::Mipset(e)
-    }
-}
-
-impl From<io::Error> for Failure {
-    fn from(e: io::Error) -> Self {
-        Failure::Io(e)
-    }
-}
-
-pub fn run(
-    cli: Cli,
-    stdin: &mut dyn io::BufRead,
-    out: &mut Out,
-) -> std::result::Result<ExitCode, Failure> {
+pub fn run(cli: Cli, stdin: &mut dyn io::BufRead, out: &mut Out) -> Result<ExitCode> {
     match cli.command {
         Command::Create(args) => create(&args, out),
         Command::Destroy(args) => destroy(&args, out),
@@ -83,12 +73,15 @@ pub fn run(
         Command::Test(args) => test(&args, out),
         Command::Which(args) => which(&args, out),
         Command::Completions(args) => {
-            let mut cmd = Cli::command();
-            clap_complete::generate(args.shell, &mut cmd, "mipset", out.stdout);
+            let mut script = Vec::new();
+            clap_complete::generate(args.shell, &mut Cli::command(), "mipset", &mut script);
+            out.write(&script);
             Ok(ExitCode::Ok)
         }
         Command::Man => {
-            man_page(out.stdout)?;
+            let mut page = Vec::new();
+            man_page(&mut page).map_err(|e| Error::Usage(format!("rendering the man page: {e}")))?;
+            out.write(&page);
             Ok(ExitCode::Ok)
         }
     }
@@ -121,44 +114,68 @@ fn check_name(name: &str) -> Result<()> {
     naming::validate_family_name(name).map_err(Error::Usage)
 }
 
-fn create(args: &CreateArgs, out: &mut Out) -> std::result::Result<ExitCode, Failure> {
+fn shard_range(spec: &FamilySpec) -> String {
+    if spec.shards == 1 {
+        spec.shard_name(0)
+    } else {
+        format!("{}..{}", spec.shard_name(0), spec.shard_name(spec.shards - 1))
+    }
+}
+
+fn create(args: &CreateArgs, out: &mut Out) -> Result<ExitCode> {
     let spec = config::create_spec(args)?;
-    let mut kernel = Kernel::open();
+    if u64::from(spec.maxelem) * u64::from(spec.shards) != u64::from(args.maxelem) {
+        out.warn(&format!(
+            "--maxelem {} does not divide into {} shards: each shard gets maxelem {} ({} in all)",
+            args.maxelem,
+            spec.shards,
+            spec.maxelem,
+            u64::from(spec.maxelem) * u64::from(spec.shards)
+        ));
+    }
+    let mut kernel = Kernel::open()?;
+    interrupt::defer();
     let created = family::create(&mut kernel, &spec, args.exist)?;
     let verb = match created {
         Created::New => "created",
         Created::AlreadyThere => "unchanged",
     };
     out.text(&format!(
-        "{verb} family {}: {} {} {} shards ({}-s0..{}-s{}), routing {}, maxelem {} per shard\n",
+        "{verb} family {}: {} ({}), {} {}, routing {}, maxelem {} per shard\n",
         spec.name,
-        spec.shards,
+        family::plural(u64::from(spec.shards), "shard", "shards"),
+        shard_range(&spec),
         spec.set_type,
         spec.family,
-        spec.name,
-        spec.name,
-        spec.shards - 1,
         spec.routing,
         spec.maxelem
-    ))?;
-    out.value(&json!({ "result": verb, "family": spec }))?;
+    ));
+    out.value(&json!({ "result": verb, "family": spec }));
     Ok(ExitCode::Ok)
 }
 
-fn destroy(args: &DestroyArgs, out: &mut Out) -> std::result::Result<ExitCode, Failure> {
+fn destroy(args: &DestroyArgs, out: &mut Out) -> Result<ExitCode> {
     check_name(&args.family)?;
-    let mut kernel = Kernel::open();
-    let spec = family::destroy(&mut kernel, &args.family, args.force)?;
+    let mut kernel = Kernel::open()?;
+    let (spec, left) = family::destroy(&mut kernel, &args.family, args.force)?;
+    if !left.is_empty() {
+        out.warn(&format!(
+            "left {} alone: named like shards but neither in the umbrella nor {} {} sets",
+            left.join(" "),
+            spec.set_type,
+            spec.family
+        ));
+    }
     out.text(&format!(
         "destroyed family {} ({} shards)\n",
         spec.name, spec.shards
-    ))?;
-    out.value(&json!({ "result": "destroyed", "family": spec.name, "shards": spec.shards }))?;
+    ));
+    out.value(&json!({ "result": "destroyed", "family": spec.name, "shards": spec.shards }));
     Ok(ExitCode::Ok)
 }
 
-fn list(args: &ListArgs, out: &mut Out) -> std::result::Result<ExitCode, Failure> {
-    let mut kernel = Kernel::open();
+fn list(args: &ListArgs, out: &mut Out) -> Result<ExitCode> {
+    let mut kernel = Kernel::open()?;
     let specs: Vec<FamilySpec> = match &args.family {
         Some(name) => {
             check_name(name)?;
@@ -178,13 +195,13 @@ fn list(args: &ListArgs, out: &mut Out) -> std::result::Result<ExitCode, Failure
     let statuses: Vec<_> = specs.iter().map(|s| family::status(s, &headers)).collect();
     if args.terse || statuses.is_empty() {
         if statuses.is_empty() && args.family.is_none() {
-            out.text("no mipset families\n")?;
+            out.text("no mipset families\n");
         } else {
-            out.text(&output::families_table(&statuses))?;
+            out.text(&output::families_table(&statuses));
         }
     } else {
         let blocks: Vec<String> = statuses.iter().map(output::family_detail).collect();
-        out.text(&blocks.join("\n"))?;
+        out.text(&blocks.join("\n"));
     }
     if args.terse {
         let terse: Vec<_> = statuses
@@ -197,23 +214,23 @@ fn list(args: &ListArgs, out: &mut Out) -> std::result::Result<ExitCode, Failure
                 v
             })
             .collect();
-        out.value(&json!(terse))?;
+        out.value(&json!(terse));
     } else {
-        out.value(&json!(statuses))?;
+        out.value(&json!(statuses));
     }
     Ok(ExitCode::Ok)
 }
 
-fn flush(name: &str, out: &mut Out) -> std::result::Result<ExitCode, Failure> {
+fn flush(name: &str, out: &mut Out) -> Result<ExitCode> {
     check_name(name)?;
-    let mut kernel = Kernel::open();
+    let mut kernel = Kernel::open()?;
     let spec = family::open(&mut kernel, name)?;
     family::flush(&mut kernel, &spec)?;
     out.text(&format!(
         "flushed family {} ({} shards)\n",
         spec.name, spec.shards
-    ))?;
-    out.value(&json!({ "result": "flushed", "family": spec.name }))?;
+    ));
+    out.value(&json!({ "result": "flushed", "family": spec.name }));
     Ok(ExitCode::Ok)
 }
 
@@ -221,7 +238,7 @@ fn add(
     args: &AddArgs,
     stdin: &mut dyn io::BufRead,
     out: &mut Out,
-) -> std::result::Result<ExitCode, Failure> {
+) -> Result<ExitCode> {
     check_name(&args.family)?;
     let timeout = args
         .timeout
@@ -233,7 +250,7 @@ fn add(
         timeout,
         comment: args.comment.clone(),
     };
-    let mut kernel = Kernel::open();
+    let mut kernel = Kernel::open()?;
     let spec = family::open(&mut kernel, &args.family)?;
     family::validate_add_options(&spec, &opts)?;
     let entries = input::read_args(
@@ -245,20 +262,10 @@ fn add(
     if entries.is_empty() {
         out.warn("no addresses read; nothing to add");
     }
+    interrupt::defer();
     let change = family::add(&mut kernel, &spec, &entries, &opts)?;
-    out.text(&format!(
-        "added {} of {} entries to family {} ({} shard elements){}\n",
-        change.entries - change.unchanged,
-        change.entries,
-        spec.name,
-        change.elements,
-        if change.unchanged > 0 {
-            format!(", {} already there", change.unchanged)
-        } else {
-            String::new()
-        }
-    ))?;
-    out.value(&json!({ "result": "added", "family": spec.name, "change": change }))?;
+    out.text(&summary("added", "to", &spec, &change, "already there (refreshed)"));
+    out.value(&json!({ "result": "added", "family": spec.name, "change": change }));
     Ok(ExitCode::Ok)
 }
 
@@ -266,9 +273,9 @@ fn del(
     args: &DelArgs,
     stdin: &mut dyn io::BufRead,
     out: &mut Out,
-) -> std::result::Result<ExitCode, Failure> {
+) -> Result<ExitCode> {
     check_name(&args.family)?;
-    let mut kernel = Kernel::open();
+    let mut kernel = Kernel::open()?;
     let spec = family::open(&mut kernel, &args.family)?;
     let entries = input::read_args(
         &args.addrs,
@@ -279,26 +286,39 @@ fn del(
     if entries.is_empty() {
         out.warn("no addresses read; nothing to delete");
     }
+    interrupt::defer();
     let change = family::del(&mut kernel, &spec, &entries, args.exist)?;
-    out.text(&format!(
-        "deleted {} of {} entries from family {} ({} shard elements){}\n",
-        change.entries - change.unchanged,
-        change.entries,
-        spec.name,
-        change.elements,
-        if change.unchanged > 0 {
-            format!(", {} were not there", change.unchanged)
-        } else {
-            String::new()
-        }
-    ))?;
-    out.value(&json!({ "result": "deleted", "family": spec.name, "change": change }))?;
+    out.text(&summary("deleted", "from", &spec, &change, "not there"));
+    out.value(&json!({ "result": "deleted", "family": spec.name, "change": change }));
     Ok(ExitCode::Ok)
 }
 
-fn test(args: &TestArgs, out: &mut Out) -> std::result::Result<ExitCode, Failure> {
+/// "added 2 of 3 entries to family web (2 shard elements), 1 already there".
+fn summary(verb: &str, preposition: &str, spec: &FamilySpec, change: &family::Change, unchanged: &str) -> String {
+    let mut text = format!(
+        "{verb} {} of {} to family {} ({})",
+        change.entries - change.unchanged,
+        family::plural(change.entries as u64, "entry", "entries"),
+        spec.name,
+        family::plural(change.elements as u64, "shard element", "shard elements"),
+    )
+    .replace(" to family", &format!(" {preposition} family"));
+    if change.unchanged > 0 {
+        text.push_str(&format!(", {} {unchanged}", change.unchanged));
+    }
+    if change.duplicates > 0 {
+        text.push_str(&format!(
+            ", {} ignored",
+            family::plural(change.duplicates as u64, "duplicate", "duplicates")
+        ));
+    }
+    text.push('\n');
+    text
+}
+
+fn test(args: &TestArgs, out: &mut Out) -> Result<ExitCode> {
     check_name(&args.family)?;
-    let mut kernel = Kernel::open();
+    let mut kernel = Kernel::open()?;
     let spec = family::open(&mut kernel, &args.family)?;
     let entry = parse_entry(&args.addr, spec.set_type, spec.family).map_err(Error::Usage)?;
     let member = family::test(&mut kernel, &spec, &entry)?;
@@ -307,14 +327,14 @@ fn test(args: &TestArgs, out: &mut Out) -> std::result::Result<ExitCode, Failure
         "{entry} is {}in family {} (shard {shard})\n",
         if member { "" } else { "NOT " },
         spec.name
-    ))?;
-    out.value(&json!({ "family": spec.name, "entry": entry.to_string(), "member": member, "shard": shard }))?;
+    ));
+    out.value(&json!({ "family": spec.name, "entry": entry.to_string(), "member": member, "shard": shard }));
     Ok(if member { ExitCode::Ok } else { ExitCode::No })
 }
 
-fn which(args: &TestArgs, out: &mut Out) -> std::result::Result<ExitCode, Failure> {
+fn which(args: &TestArgs, out: &mut Out) -> Result<ExitCode> {
     check_name(&args.family)?;
-    let mut kernel = Kernel::open();
+    let mut kernel = Kernel::open()?;
     let spec = family::open(&mut kernel, &args.family)?;
     let entry = parse_entry(&args.addr, spec.set_type, spec.family).map_err(Error::Usage)?;
     let shards: Vec<String> = route::shards_for(&entry, spec.shards, spec.routing)
@@ -326,8 +346,8 @@ fn which(args: &TestArgs, out: &mut Out) -> std::result::Result<ExitCode, Failur
         text.push_str(s);
         text.push('\n');
     }
-    out.text(&text)?;
-    out.value(&json!({ "family": spec.name, "entry": entry.to_string(), "shards": shards, "lookup": lookup }))?;
+    out.text(&text);
+    out.value(&json!({ "family": spec.name, "entry": entry.to_string(), "shards": shards, "lookup": lookup }));
     Ok(ExitCode::Ok)
 }
 

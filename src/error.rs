@@ -57,6 +57,10 @@ pub enum Error {
     /// Some changes were applied and others failed.
     #[error("{0}")]
     Partial(String),
+    /// A signal (Ctrl-C) arrived during a change; the text says what was
+    /// undone.
+    #[error("interrupted{}", if .0.is_empty() { String::new() } else { format!("; {}", .0) })]
+    Interrupted(String),
 }
 
 impl Error {
@@ -68,6 +72,7 @@ impl Error {
             | Error::NotAFamily { .. } => ExitCode::Usage,
             Error::Kernel { .. } => ExitCode::Kernel,
             Error::Partial(_) => ExitCode::Partial,
+            Error::Interrupted(_) => ExitCode::Interrupted,
         }
     }
 

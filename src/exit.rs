@@ -19,7 +19,8 @@ pub enum ExitCode {
     Partial,
     /// Reserved: timed out waiting for another mipset's lock.
     LockTimeout,
-    /// Interrupted by SIGINT.
+    /// Interrupted by SIGINT, SIGTERM or SIGHUP; a change in progress was
+    /// undone.
     Interrupted,
 }
 
@@ -43,10 +44,10 @@ Exit status:
   0    success; `test`: the address is a member
   1    no: `test` found a non-member (nothing went wrong)
   2    usage or input error (bad flag, address, name; unknown family); nothing changed
-  3    the kernel refused (not root, no ipset support, set full or in use); nothing changed
+  3    the kernel refused (not root, no ipset, set full or in use, entry there/not there); nothing changed
   4    partial apply: some changes landed, others failed; re-run to finish
   5    reserved: timed out waiting for another mipset's lock
-  130  interrupted by SIGINT";
+  130  interrupted (SIGINT, SIGTERM, SIGHUP); a change in progress was undone";
 
 #[cfg(test)]
 mod tests {
@@ -64,6 +65,7 @@ mod tests {
             ExitCode::Interrupted,
         ];
         let mut codes: Vec<u8> = all.iter().map(|c| c.code()).collect();
+        codes.sort_unstable();
         codes.dedup();
         assert_eq!(codes.len(), all.len());
         for c in codes {

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde::Serialize;
 
-use crate::addr::Entry;
+use crate::addr::{Entry, SetType};
 use crate::error::{Error, KernelErrorKind, Result};
 use crate::kernel::{AddOptions, Kernel, Member, SetInfo};
 use crate::meta::{self, FamilySpec};
@@ -130,7 +130,13 @@ pub fn discover_all(kernel: &mut Kernel) -> Result<(Vec<FamilySpec>, Unusable)> 
     let mut suspicious = Vec::new();
     for h in headers
         .iter()
-        .filter(|h| h.set_type == "list:set" && h.header_flag("comment"))
+        // A family name is always valid; other names (stock ipset allows
+        // spaces) are never families and must not reach a command line.
+        .filter(|h| {
+            h.set_type == "list:set"
+                && h.header_flag("comment")
+                && crate::naming::validate_family_name(&h.name).is_ok()
+        })
     {
         let info = match kernel.list_set(&h.name) {
             Ok(info) => info,
@@ -230,6 +236,7 @@ pub fn create(kernel: &mut Kernel, spec: &FamilySpec, exist: bool) -> Result<Cre
     let mut created: Vec<String> = Vec::new();
     let result = (|| -> Result<()> {
         for shard in spec.shard_names() {
+            crate::interrupt::check()?;
             kernel.create_shard(spec, &shard)?;
             created.push(shard);
         }
@@ -253,6 +260,13 @@ pub fn create(kernel: &mut Kernel, spec: &FamilySpec, exist: bool) -> Result<Cre
     match result {
         Ok(()) => Ok(Created::New),
         Err(e) => {
+            let e = match e {
+                Error::Interrupted(_) => Error::Interrupted(format!(
+                    "removed the {} created so far",
+                    plural(created.len() as u64, "set", "sets")
+                )),
+                other => other,
+            };
             // Umbrella first: it holds references to the shards.
             let leftovers: Vec<String> = created
                 .iter()
@@ -313,6 +327,8 @@ pub struct Change {
     /// Entries that were already there (add) or already absent (del) and
     /// were accepted because of --exist.
     pub unchanged: usize,
+    /// Entries given more than once (each counted once above).
+    pub duplicates: usize,
 }
 
 fn dedup(entries: &[Entry]) -> Vec<Entry> {
@@ -324,45 +340,106 @@ fn dedup(entries: &[Entry]) -> Vec<Entry> {
         .collect()
 }
 
-/// Fail before touching anything if the entries cannot fit in some shard.
-fn check_capacity(kernel: &mut Kernel, spec: &FamilySpec, entries: &[Entry]) -> Result<()> {
-    let mut per_shard: BTreeMap<u32, u64> = BTreeMap::new();
+/// Headers of the given shards: one listing per shard for a few, one
+/// listing of every set for many.
+fn shard_headers(kernel: &mut Kernel, spec: &FamilySpec, shards: &[u32]) -> Result<BTreeMap<u32, SetInfo>> {
+    let wanted: BTreeMap<String, u32> = shards.iter().map(|&i| (spec.shard_name(i), i)).collect();
+    let headers = if shards.len() <= 8 {
+        let mut all = Vec::new();
+        for name in wanted.keys() {
+            all.extend(kernel.list_headers(Some(name)).map_err(|e| missing_shard(spec, name, e))?);
+        }
+        all
+    } else {
+        kernel.list_headers(None)?
+    };
+    let found: BTreeMap<u32, SetInfo> = headers
+        .into_iter()
+        .filter_map(|h| wanted.get(&h.name).map(|&i| (i, h)))
+        .collect();
+    if let Some((name, _)) = wanted.iter().find(|(_, i)| !found.contains_key(i)) {
+        return Err(Error::Usage(format!(
+            "family '{}' is damaged: its shard {name} does not exist; `mipset destroy --force {}` removes the family",
+            spec.name, spec.name
+        )));
+    }
+    Ok(found)
+}
+
+fn missing_shard(spec: &FamilySpec, name: &str, e: Error) -> Error {
+    if e.kernel_kind() == Some(KernelErrorKind::NoSuchSet) {
+        Error::Usage(format!(
+            "family '{}' is damaged: its shard {name} does not exist; `mipset destroy --force {}` removes the family",
+            spec.name, spec.name
+        ))
+    } else {
+        e
+    }
+}
+
+/// Does a shard's kernel header agree with the family's metadata?
+fn check_shard(spec: &FamilySpec, header: &SetInfo) -> Result<()> {
+    let family = header.header.get("family").map(String::as_str).unwrap_or("?");
+    if header.set_type != spec.set_type.as_str() || family != spec.family.as_str() {
+        return Err(Error::Usage(format!(
+            "family '{}' is damaged: shard {} is a {} {family} set but the family's metadata says {} {}; not touching it",
+            spec.name, header.name, header.set_type, spec.set_type, spec.family
+        )));
+    }
+    Ok(())
+}
+
+/// Before an add touches anything: every target shard exists, has the type
+/// and address family the metadata says, and has room (by its own kernel
+/// maxelem) for the entries that are not in it yet.
+fn preflight_add(kernel: &mut Kernel, spec: &FamilySpec, entries: &[Entry]) -> Result<()> {
+    let mut per_shard: BTreeMap<u32, Vec<&Entry>> = BTreeMap::new();
     for e in entries {
         for s in route::shards_for(e, spec.shards, spec.routing) {
-            *per_shard.entry(s).or_default() += 1;
+            per_shard.entry(s).or_default().push(e);
         }
     }
+    let shards: Vec<u32> = per_shard.keys().copied().collect();
+    let headers = shard_headers(kernel, spec, &shards)?;
     for (shard, incoming) in per_shard {
-        let name = spec.shard_name(shard);
-        let have = kernel
-            .list_headers(Some(&name))?
-            .first()
-            .map(|s| s.entries)
-            .unwrap_or(0);
-        if have + incoming > u64::from(spec.maxelem) {
-            // Entries already present take no room: count the new ones.
-            let mut new = 0u64;
-            for e in entries {
-                if route::shards_for(e, spec.shards, spec.routing).contains(&shard)
-                    && !(e.is_host() && spec.set_type == crate::addr::SetType::HashNet)
-                    && kernel.test(&name, spec.set_type, e)?
-                {
-                    continue;
-                }
+        let header = &headers[&shard];
+        check_shard(spec, header)?;
+        let name = &header.name;
+        let maxelem = header.header_num("maxelem").unwrap_or(u64::from(spec.maxelem));
+        let have = header.entries;
+        if have + incoming.len() as u64 <= maxelem {
+            continue;
+        }
+        // Entries already present take no room: count the new ones. A
+        // hash:net host test also matches covering networks, so such an
+        // entry counts as new (the safe side).
+        let mut new = 0u64;
+        for e in incoming {
+            let exact = !(e.is_host() && spec.set_type == SetType::HashNet);
+            if !(exact && kernel.test(name, spec.set_type, e)?) {
                 new += 1;
             }
-            if have + new > u64::from(spec.maxelem) {
-                return Err(Error::kernel(
-                    KernelErrorKind::Full,
-                    format!(
-                        "shard {name} would be full: it holds {have} of maxelem {} and {new} more entries route to it; nothing was added. Recreate the family with a larger --maxelem or more --shards",
-                        spec.maxelem
-                    ),
-                ));
-            }
+        }
+        if have + new > maxelem {
+            return Err(Error::kernel(
+                KernelErrorKind::Full,
+                format!(
+                    "shard {name} would be full: it holds {have} of maxelem {maxelem} and {} route to it; nothing was added. Recreate the family with a larger --maxelem or more --shards",
+                    plural(new, "new entry", "new entries")
+                ),
+            ));
         }
     }
     Ok(())
+}
+
+/// "1 entry", "2 entries".
+pub fn plural(n: u64, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
 }
 
 fn full_message(spec: &FamilySpec, e: Error) -> Error {
@@ -390,9 +467,11 @@ pub fn add(
     opts: &AddOptions,
 ) -> Result<Change> {
     validate_add_options(spec, opts)?;
-    let entries = dedup(entries);
-    check_capacity(kernel, spec, &entries)?;
-    add_unchecked(kernel, spec, &entries, opts)
+    let unique = dedup(entries);
+    preflight_add(kernel, spec, &unique)?;
+    let mut change = add_unchecked(kernel, spec, &unique, opts)?;
+    change.duplicates = entries.len() - unique.len();
+    Ok(change)
 }
 
 /// Add one entry: the per-entry path for programs that embed mipset (no
@@ -419,12 +498,24 @@ fn add_unchecked(
         ..opts.clone()
     };
     let mut done: Vec<(u32, Entry)> = Vec::new();
+    let mut refreshed = 0usize;
     let mut change = Change {
         entries: entries.len(),
         ..Change::default()
     };
     for entry in entries {
         let mut existed = false;
+        if crate::interrupt::pending() {
+            let undone = done.len();
+            let e = undo_adds(kernel, spec, &done, Error::Interrupted(String::new()));
+            return Err(match e {
+                Error::Interrupted(_) => Error::Interrupted(format!(
+                    "removed the {} this command had added; the family is as before",
+                    plural(undone as u64, "element", "elements")
+                )),
+                other => other,
+            });
+        }
         for shard in route::shards_for(entry, spec.shards, spec.routing) {
             let name = spec.shard_name(shard);
             let step = match kernel.add(&name, spec.set_type, entry, &plain) {
@@ -435,6 +526,7 @@ fn add_unchecked(
                 }
                 Ok(false) if opts.exist => {
                     existed = true;
+                    refreshed += 1;
                     // Like `ipset -exist`: refresh timeout and comment.
                     kernel.add(&name, spec.set_type, entry, opts).map(|_| ())
                 }
@@ -448,7 +540,15 @@ fn add_unchecked(
                 Err(e) => Err(full_message(spec, e)),
             };
             if let Err(e) = step {
-                return Err(undo_adds(kernel, spec, &done, e));
+                let e = undo_adds(kernel, spec, &done, e);
+                return Err(if refreshed > 0 && spec.has_extensions() {
+                    Error::Partial(format!(
+                        "{e}; the new entries were removed again, but {} already there kept the timeout/comment/counters this command gave them",
+                        plural(refreshed as u64, "entry", "entries")
+                    ))
+                } else {
+                    e
+                });
             }
         }
         change.unchanged += usize::from(existed);
@@ -491,39 +591,73 @@ pub fn del(
     entries: &[Entry],
     exist: bool,
 ) -> Result<Change> {
+    let given = entries.len();
     let entries = dedup(entries);
     let mut change = Change {
         entries: entries.len(),
+        duplicates: given - entries.len(),
         ..Change::default()
     };
     if !exist {
-        // hash:ip tests are exact; so are hash:net tests of networks. A
-        // hash:net host test also matches covering networks, so those are
-        // caught by the del itself below.
-        for entry in &entries {
-            let shard = route::lookup_shard(entry, spec.shards, spec.routing);
-            if !kernel.test(&spec.shard_name(shard), spec.set_type, entry)? {
-                return Err(missing(spec, entry));
-            }
-        }
+        check_present(kernel, spec, &entries)?;
     }
     let mut done: Vec<(u32, Entry)> = Vec::new();
     for entry in &entries {
-        let mut absent = false;
+        if crate::interrupt::pending() {
+            let undone = done.len();
+            return Err(match undo_dels(kernel, spec, &done, Error::Interrupted(String::new())) {
+                Error::Interrupted(_) => Error::Interrupted(format!(
+                    "re-added the {} this command had deleted",
+                    plural(undone as u64, "element", "elements")
+                )),
+                other => other,
+            });
+        }
+        let mut found = false;
         for shard in route::shards_for(entry, spec.shards, spec.routing) {
             match kernel.del(&spec.shard_name(shard), spec.set_type, entry) {
                 Ok(true) => {
                     done.push((shard, *entry));
                     change.elements += 1;
+                    found = true;
                 }
-                Ok(false) if exist => absent = true,
+                Ok(false) if exist => {}
                 Ok(false) => return Err(undo_dels(kernel, spec, &done, missing(spec, entry))),
                 Err(e) => return Err(undo_dels(kernel, spec, &done, e)),
             }
         }
-        change.unchanged += usize::from(absent);
+        change.unchanged += usize::from(!found);
     }
     Ok(change)
+}
+
+/// Fail, changing nothing, unless every entry is in the family. Kernel tests
+/// are exact for hash:ip and for hash:net networks; a hash:net host test
+/// also matches a covering network, so those hosts are looked up in a
+/// listing of their shard.
+fn check_present(kernel: &mut Kernel, spec: &FamilySpec, entries: &[Entry]) -> Result<()> {
+    let mut listed: BTreeMap<u32, HashSet<std::net::IpAddr>> = BTreeMap::new();
+    for entry in entries {
+        let shard = route::lookup_shard(entry, spec.shards, spec.routing);
+        let name = spec.shard_name(shard);
+        let present = kernel.test(&name, spec.set_type, entry)?;
+        let exact = !(entry.is_host() && spec.set_type == SetType::HashNet);
+        let present = if present && !exact {
+            if !listed.contains_key(&shard) {
+                let members = kernel.list_set(&name)?.members.unwrap_or_default();
+                // Host entries are listed without a prefix length.
+                let hosts = members.iter().filter_map(|m| m.elem.parse().ok()).collect();
+                listed.insert(shard, hosts);
+            }
+            listed[&shard].contains(&entry.addr)
+        } else {
+            present
+        };
+        if !present {
+            return Err(missing(spec, entry));
+        }
+    }
+    Ok(())
 }
 
 fn missing(spec: &FamilySpec, entry: &Entry) -> Error {
@@ -548,13 +682,19 @@ fn undo_dels(kernel: &mut Kernel, spec: &FamilySpec, done: &[(u32, Entry)], caus
         })
         .map(|(shard, e)| format!("{e} from {}", spec.shard_name(*shard)))
         .collect();
-    if failed.is_empty() {
-        cause
-    } else {
+    if !failed.is_empty() {
         Error::Partial(format!(
             "{cause}; restoring the earlier deletions failed, these stay deleted: {}",
             failed.join(", ")
         ))
+    } else if !done.is_empty() && spec.has_extensions() {
+        Error::Partial(format!(
+            "{cause}; the {} deleted before the failure {} re-added, but without their timeout/comment/counters",
+            plural(done.len() as u64, "element", "elements"),
+            if done.len() == 1 { "was" } else { "were" }
+        ))
+    } else {
+        cause
     }
 }
 
@@ -589,14 +729,18 @@ pub struct ShardStatus {
     pub name: String,
     /// Whether the set exists in the kernel.
     pub present: bool,
-    /// Number of entries (the kernel's count).
-    pub entries: u64,
+    /// Number of kernel elements in the shard.
+    pub elements: u64,
+    /// The shard's maxelem, as the kernel reports it.
+    pub maxelem: u64,
     /// Kernel memory in bytes (the set header's "Size in memory").
     pub memory: u64,
     /// References other than the umbrella's (iptables rules, other list:sets).
     pub references: u32,
-    /// Current hash size (the kernel grows it as entries arrive).
+    /// Current hash size (the kernel doubles it as the shard grows).
     pub hashsize: u64,
+    /// Set when the shard disagrees with the family's metadata.
+    pub problem: Option<String>,
 }
 
 /// A family and the state of its sets, for `mipset list`.
@@ -604,20 +748,23 @@ pub struct ShardStatus {
 pub struct FamilyStatus {
     #[serde(flatten)]
     pub spec: FamilySpec,
-    /// Total entries over all shards.
-    pub entries: u64,
-    /// Fewest entries in one shard.
-    pub entries_min: u64,
-    /// Most entries in one shard.
-    pub entries_max: u64,
+    /// Kernel elements over all shards. A hash:net network stored in k
+    /// shards counts k times, so this can exceed the number of entries.
+    pub elements: u64,
+    /// Fewest elements in one shard.
+    pub elements_min: u64,
+    /// Most elements in one shard.
+    pub elements_max: u64,
     /// Kernel memory of the shards and the umbrella, in bytes.
     pub memory: u64,
     /// References to the umbrella plus extra references to shards.
     pub references: u32,
+    /// Shards that are missing or disagree with the metadata.
+    pub problems: Vec<String>,
     pub shards_detail: Vec<ShardStatus>,
 }
 
-/// Collect the status of a family from one header listing.
+/// Collect the status of a (consistent) family from one header listing.
 pub fn status(spec: &FamilySpec, headers: &[SetInfo]) -> FamilyStatus {
     let by_name: BTreeMap<&str, &SetInfo> = headers.iter().map(|h| (h.name.as_str(), h)).collect();
     let umbrella = by_name.get(spec.name.as_str());
@@ -626,33 +773,37 @@ pub fn status(spec: &FamilySpec, headers: &[SetInfo]) -> FamilyStatus {
         .map(|name| match by_name.get(name.as_str()) {
             Some(h) => ShardStatus {
                 present: true,
-                entries: h.entries,
+                elements: h.entries,
+                maxelem: h.header_num("maxelem").unwrap_or(0),
                 memory: h.memory,
-                // The umbrella's membership is one reference.
+                // Membership in the umbrella is one reference.
                 references: h.references.saturating_sub(1),
                 hashsize: h.header_num("hashsize").unwrap_or(0),
+                problem: check_shard(spec, h).err().map(|e| e.to_string()),
                 name,
             },
             None => ShardStatus {
+                problem: Some(format!("shard {name} does not exist")),
                 name,
                 present: false,
-                entries: 0,
+                elements: 0,
+                maxelem: 0,
                 memory: 0,
                 references: 0,
                 hashsize: 0,
             },
         })
         .collect();
-    let entries = shards_detail.iter().map(|s| s.entries).sum();
+    let count = |f: fn(&ShardStatus) -> u64| shards_detail.iter().map(f);
     FamilyStatus {
         spec: spec.clone(),
-        entries,
-        entries_min: shards_detail.iter().map(|s| s.entries).min().unwrap_or(0),
-        entries_max: shards_detail.iter().map(|s| s.entries).max().unwrap_or(0),
-        memory: shards_detail.iter().map(|s| s.memory).sum::<u64>()
-            + umbrella.map(|u| u.memory).unwrap_or(0),
-        references: umbrella.map(|u| u.references).unwrap_or(0)
+        elements: count(|s| s.elements).sum(),
+        elements_min: count(|s| s.elements).min().unwrap_or(0),
+        elements_max: count(|s| s.elements).max().unwrap_or(0),
+        memory: count(|s| s.memory).sum::<u64>() + umbrella.map_or(0, |u| u.memory),
+        references: umbrella.map_or(0, |u| u.references)
             + shards_detail.iter().map(|s| s.references).sum::<u32>(),
+        problems: shards_detail.iter().filter_map(|s| s.problem.clone()).collect(),
         shards_detail,
     }
 }
@@ -660,8 +811,17 @@ pub fn status(spec: &FamilySpec, headers: &[SetInfo]) -> FamilyStatus {
 /// Destroy a family. Refuses, changing nothing, while a rule or another set
 /// references the umbrella or a shard. With `force`, a damaged family (valid
 /// metadata, missing shards) is destroyed too.
-pub fn destroy(kernel: &mut Kernel, name: &str, force: bool) -> Result<FamilySpec> {
-    let spec = match open_any(kernel, name)? {
+/// Returns the family and the sets it left alone: sets named like a shard of
+/// a damaged family that are neither umbrella members nor of its type.
+pub fn destroy(kernel: &mut Kernel, name: &str, force: bool) -> Result<(FamilySpec, Vec<String>)> {
+    let umbrella = match kernel.list_set(name) {
+        Ok(info) => info,
+        Err(e) if e.kernel_kind() == Some(KernelErrorKind::NoSuchSet) => {
+            return Err(Error::NoSuchFamily(name.to_string()))
+        }
+        Err(e) => return Err(e),
+    };
+    let spec = match discover(&umbrella) {
         Discovery::Family(spec) => spec,
         Discovery::Damaged { spec, .. } if force => spec,
         Discovery::Damaged { problem, .. } => {
@@ -676,52 +836,59 @@ pub fn destroy(kernel: &mut Kernel, name: &str, force: bool) -> Result<FamilySpe
             })
         }
     };
-    let headers = kernel.list_headers(None)?;
-    let umbrella_members: HashSet<String> = kernel
-        .list_set(name)?
+    let members: HashSet<String> = umbrella
         .members
         .unwrap_or_default()
         .into_iter()
         .map(|m| m.elem)
         .collect();
-    let mut in_use = Vec::new();
-    for h in &headers {
-        let own = if h.name == spec.name {
-            0
-        } else if spec.shard_names().any(|s| s == h.name) {
-            u32::from(umbrella_members.contains(&h.name))
+    let headers = kernel.list_headers(None)?;
+    let by_name: BTreeMap<&str, &SetInfo> = headers.iter().map(|h| (h.name.as_str(), h)).collect();
+    // The shards to destroy: the umbrella's members, and (damaged family)
+    // sets with a shard's name only if they have the family's type.
+    let mut shards = Vec::new();
+    let mut left = Vec::new();
+    for shard in spec.shard_names() {
+        let Some(h) = by_name.get(shard.as_str()) else { continue };
+        if members.contains(&shard) || check_shard(&spec, h).is_ok() {
+            shards.push((shard, u32::from(members.contains(h.name.as_str()))));
         } else {
-            continue;
-        };
-        if h.references > own {
-            in_use.push(format!("{} ({} reference(s))", h.name, h.references - own));
+            left.push(shard);
+        }
+    }
+    let mut in_use = Vec::new();
+    let umbrella_refs = by_name.get(name).map_or(0, |h| h.references);
+    if umbrella_refs > 0 {
+        in_use.push(format!("{name} ({umbrella_refs} reference(s))"));
+    }
+    for (shard, own) in &shards {
+        let refs = by_name[shard.as_str()].references;
+        if refs > *own {
+            in_use.push(format!("{shard} ({} reference(s))", refs - own));
         }
     }
     if !in_use.is_empty() {
         return Err(Error::kernel(
             KernelErrorKind::InUse,
             format!(
-                "family '{name}' is in use: {}; remove the iptables rules or list:sets that use it first (see `iptables-save | grep -w -- {name}`); nothing was destroyed",
+                "family '{name}' is in use: {}; remove the iptables/ip6tables rules or list:sets that use it first (find them with `iptables-save; ip6tables-save; ipset list -t`); nothing was destroyed",
                 in_use.join(", ")
             ),
         ));
     }
+    // The umbrella first: it holds a reference to each member.
     kernel.destroy_set(name)?;
-    let present: HashSet<&str> = headers.iter().map(|h| h.name.as_str()).collect();
-    let mut failed = Vec::new();
-    for shard in spec.shard_names().filter(|s| present.contains(s.as_str())) {
-        if let Err(e) = kernel.destroy_set(&shard) {
-            failed.push(e.to_string());
-        }
-    }
-    if failed.is_empty() {
-        Ok(spec)
-    } else {
-        Err(Error::Partial(format!(
+    let failed: Vec<String> = shards
+        .iter()
+        .filter_map(|(shard, _)| kernel.destroy_set(shard).err().map(|e| e.to_string()))
+        .collect();
+    if !failed.is_empty() {
+        return Err(Error::Partial(format!(
             "destroyed the umbrella '{name}' but not every shard: {}",
             failed.join("; ")
-        )))
+        )));
     }
+    Ok((spec, left))
 }
 
 #[cfg(test)]
@@ -812,6 +979,8 @@ mod tests {
         let s = spec(2);
         let h = |name: &str, entries, refs| SetInfo {
             name: name.into(),
+            set_type: "hash:ip".into(),
+            header: [("family".to_string(), "inet".to_string())].into(),
             entries,
             memory: 100,
             references: refs,
@@ -819,11 +988,14 @@ mod tests {
         };
         let st = status(&s, &[h("web", 0, 1), h("web-s0", 3, 1), h("web-s1", 5, 2)]);
         assert_eq!(
-            (st.entries, st.entries_min, st.entries_max, st.memory),
+            (st.elements, st.elements_min, st.elements_max, st.memory),
             (8, 3, 5, 300)
         );
         assert_eq!(st.references, 2);
         assert_eq!(st.shards_detail[1].references, 1);
+        assert_eq!(st.problems, Vec::<String>::new());
+        let st = status(&s, &[h("web", 0, 1), h("web-s0", 3, 1)]);
+        assert_eq!(st.problems, ["shard web-s1 does not exist"]);
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod error;
 pub mod exit;
 pub mod family;
 pub mod input;
+pub mod interrupt;
 pub mod kernel;
 pub mod meta;
 pub mod naming;

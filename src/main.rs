@@ -10,8 +10,8 @@
 use std::io::{self, Write};
 
 use clap::Parser;
-use mipset::cli::Cli;
-use mipset::commands::{self, Failure, Out};
+use mipset::cli::{Cli, Command};
+use mipset::commands::{self, Out};
 use mipset::exit::ExitCode;
 
 #[no_mangle]
@@ -47,22 +47,39 @@ fn run() -> ExitCode {
         quiet: cli.quiet,
         stdout: &mut stdout,
         stderr: &mut stderr,
+        write_error: None,
     };
+    let json = cli.json;
+    // Commands whose product is their output fail if it cannot be written.
+    let output_is_the_result = matches!(
+        cli.command,
+        Command::List(_) | Command::Which(_) | Command::Completions(_) | Command::Man
+    );
     let result = commands::run(cli, &mut stdin, &mut out);
-    let flushed = stdout.flush();
-    let code = match (result, flushed) {
-        (Ok(code), Ok(())) => code,
-        (Err(Failure::Io(e)), _) | (Ok(_), Err(e)) if e.kind() == io::ErrorKind::BrokenPipe => {
-            ExitCode::Ok
-        }
-        (Err(Failure::Io(e)), _) | (Ok(_), Err(e)) => {
-            let _ = writeln!(io::stderr(), "mipset: error: writing output: {e}");
-            ExitCode::Usage
-        }
-        (Err(Failure::Mipset(e)), _) => {
+    let write_error = out.write_error.take().or_else(|| stdout.flush().err());
+    let code = match result {
+        Ok(code) => code,
+        Err(e) => {
+            let code = e.exit_code();
             let _ = writeln!(io::stderr(), "mipset: error: {e}");
-            e.exit_code()
+            if json {
+                let body = serde_json::json!({ "error": e.to_string(), "exit_code": code.code() });
+                let _ = writeln!(stdout, "{body}");
+                let _ = stdout.flush();
+            }
+            code
         }
     };
-    code
+    // The command's work and answer stand; a reader that went away (closed
+    // pipe) is not worth a message, other write failures are.
+    match write_error {
+        Some(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+            let _ = writeln!(io::stderr(), "mipset: error: writing output: {e}");
+            if output_is_the_result && code == ExitCode::Ok {
+                return ExitCode::Usage;
+            }
+            code
+        }
+        _ => code,
+    }
 }

@@ -57,6 +57,12 @@ impl FamilySpec {
         naming::shard_name(&self.name, index)
     }
 
+    /// Do entries carry a timeout, comment or counters (which a re-add
+    /// would reset)?
+    pub fn has_extensions(&self) -> bool {
+        self.timeout.is_some() || self.comment || self.counters
+    }
+
     pub fn shard_names(&self) -> impl Iterator<Item = String> + '_ {
         (0..self.shards).map(|i| self.shard_name(i))
     }
@@ -84,23 +90,6 @@ impl FamilySpec {
         }
     }
 
-    /// The `ipset create` arguments of one shard (after the set name).
-    pub fn shard_create_args(&self) -> String {
-        let mut args = format!(
-            "{} family {} hashsize {} maxelem {}",
-            self.set_type, self.family, self.hashsize, self.maxelem
-        );
-        if let Some(t) = self.timeout {
-            args.push_str(&format!(" timeout {t}"));
-        }
-        if self.counters {
-            args.push_str(" counters");
-        }
-        if self.comment {
-            args.push_str(" comment");
-        }
-        args
-    }
 }
 
 /// The metadata comments of one family's shards.
@@ -277,10 +266,6 @@ mod tests {
             comment: false,
         };
         assert_eq!(s.encode(3), "mipset:v1 shard=3/16 type=hash:ip family=inet route=bits:0 hashsize=64 maxelem=4096 timeout=none counters=0 comment=0");
-        assert_eq!(
-            s.shard_create_args(),
-            "hash:ip family inet hashsize 64 maxelem 4096"
-        );
     }
 
     #[test]

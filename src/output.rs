@@ -59,17 +59,8 @@ fn timeout_text(t: Option<u32>) -> String {
 /// One row per family.
 pub fn families_table(families: &[FamilyStatus]) -> String {
     let mut t = table(&[
-        "FAMILY",
-        "TYPE",
-        "ADDR",
-        "ROUTE",
-        "SHARDS",
-        "ENTRIES",
-        "MIN/SHARD",
-        "MAX/SHARD",
-        "MAXELEM/SHARD",
-        "MEMORY",
-        "REFS",
+        "FAMILY", "TYPE", "ADDR", "ROUTE", "SHARDS", "ELEMENTS", "MIN/SHARD", "MAX/SHARD",
+        "MAXELEM/SHARD", "MEMORY", "REFS", "",
     ]);
     for f in families {
         t.add_row(vec![
@@ -78,12 +69,13 @@ pub fn families_table(families: &[FamilyStatus]) -> String {
             f.spec.family.to_string(),
             f.spec.routing.to_string(),
             f.spec.shards.to_string(),
-            f.entries.to_string(),
-            f.entries_min.to_string(),
-            f.entries_max.to_string(),
+            f.elements.to_string(),
+            f.elements_min.to_string(),
+            f.elements_max.to_string(),
             f.spec.maxelem.to_string(),
             human_bytes(f.memory),
             f.references.to_string(),
+            if f.problems.is_empty() { String::new() } else { "DAMAGED".into() },
         ]);
     }
     right(&mut t, 4..11);
@@ -94,7 +86,7 @@ pub fn families_table(families: &[FamilyStatus]) -> String {
 pub fn family_detail(f: &FamilyStatus) -> String {
     let s = &f.spec;
     let mut out = format!(
-        "Family: {}\nType: {} {}\nRouting: {}\nShards: {} (hashsize {}, maxelem {} each)\nTimeout: {}\nCounters: {}\nComments: {}\nEntries: {} (per shard min {}, max {})\nMemory: {}\nReferences: {}\n",
+        "Family: {}\nType: {} {}\nRouting: {}\nShards: {} (each created with hashsize {}, maxelem {})\nTimeout: {}\nCounters: {}\nComments: {}\nElements: {} (per shard min {}, max {})\nMemory: {}\nReferences: {}\n",
         s.name,
         s.set_type,
         s.family,
@@ -105,35 +97,28 @@ pub fn family_detail(f: &FamilyStatus) -> String {
         timeout_text(s.timeout),
         if s.counters { "yes" } else { "no" },
         if s.comment { "yes" } else { "no" },
-        f.entries,
-        f.entries_min,
-        f.entries_max,
+        f.elements,
+        f.elements_min,
+        f.elements_max,
         human_bytes(f.memory),
         f.references,
     );
-    let mut t = table(&["SHARD", "ENTRIES", "FILL", "HASHSIZE", "MEMORY", "REFS"]);
+    for p in &f.problems {
+        out.push_str(&format!("Problem: {p}\n"));
+    }
+    let mut t = table(&["SHARD", "ELEMENTS", "FILL", "HASHSIZE", "MEMORY", "REFS"]);
     for shard in &f.shards_detail {
         if shard.present {
             t.add_row(vec![
                 shard.name.clone(),
-                shard.entries.to_string(),
-                format!(
-                    "{:.1}%",
-                    100.0 * shard.entries as f64 / f64::from(s.maxelem.max(1))
-                ),
+                shard.elements.to_string(),
+                format!("{:.1}%", 100.0 * shard.elements as f64 / shard.maxelem.max(1) as f64),
                 shard.hashsize.to_string(),
                 human_bytes(shard.memory),
                 shard.references.to_string(),
             ]);
         } else {
-            t.add_row(vec![
-                shard.name.clone(),
-                "MISSING".into(),
-                "".into(),
-                "".into(),
-                "".into(),
-                "".into(),
-            ]);
+            t.add_row(vec![shard.name.clone(), "MISSING".into(), "".into(), "".into(), "".into(), "".into()]);
         }
     }
     right(&mut t, 1..6);

@@ -104,11 +104,16 @@ pub fn validate(
         Routing::Hash => Ok(()),
         Routing::Bits { shift } => {
             let k = shards.trailing_zeros();
-            if shift + k > family.width() {
+            let width = family.width();
+            if shift >= width {
                 Err(format!(
-                    "routing bits:{shift} with {shards} shards needs bits {shift}..{} but {family} addresses have {} bits",
-                    shift + k - 1,
-                    family.width()
+                    "routing bits:{shift}: {family} addresses have bits 0..{}",
+                    width - 1
+                ))
+            } else if shift + k > width {
+                Err(format!(
+                    "routing bits:{shift} with {shards} shards needs bits {shift}..{} but {family} addresses have {width} bits",
+                    shift + k - 1
                 ))
             } else {
                 Ok(())
@@ -147,7 +152,9 @@ pub fn shards_for(entry: &Entry, shards: u32, routing: Routing) -> std::ops::Ran
             let host_bits = family.width() - u32::from(entry.prefix);
             // Tag bits that fall into the host part are free.
             let free = host_bits.saturating_sub(shift).min(k);
-            let base = ((entry.bits() >> shift) & mask) as u32;
+            // validate() keeps shift below the width; checked_shr makes an
+            // unvalidated routing harmless instead of a panic.
+            let base = (entry.bits().checked_shr(shift).unwrap_or(0) & mask) as u32;
             // The network address has zero host bits, so `base` already has
             // its free low bits clear.
             base..base + (1u32 << free)
@@ -254,6 +261,14 @@ mod tests {
         )
         .is_ok());
         assert!(validate(16, Routing::Hash, SetType::HashNet, AddrFamily::Inet).is_err());
+        // Boundaries: the last bit is usable with one shard, the width is not,
+        // and huge shifts are errors, not overflows.
+        assert!(validate(1, Routing::Bits { shift: 31 }, SetType::HashIp, AddrFamily::Inet).is_ok());
+        assert!(validate(1, Routing::Bits { shift: 32 }, SetType::HashIp, AddrFamily::Inet).is_err());
+        assert!(validate(1, Routing::Bits { shift: 128 }, SetType::HashIp, AddrFamily::Inet6).is_err());
+        assert!(validate(2, Routing::Bits { shift: u32::MAX }, SetType::HashIp, AddrFamily::Inet).is_err());
+        let e = net("10.0.0.1", AddrFamily::Inet);
+        assert_eq!(shards_for(&e, 2, Routing::Bits { shift: u32::MAX }), 0..1);
         for bad in [0, 3, 12, 2048] {
             assert!(validate(bad, Routing::Hash, SetType::HashIp, AddrFamily::Inet).is_err());
         }
@@ -322,6 +337,8 @@ mod tests {
         /// it never needs it.
         #[test]
         fn covered_addresses_find_their_network(net in any_v4_net(), host in any::<u32>(), k in 0u32..=10, shift in 0u32..=22) {
+            let valid = validate(1 << k, Routing::Bits { shift }, SetType::HashNet, AddrFamily::Inet);
+            prop_assert!(valid.is_ok());
             let shards = 1u32 << k;
             let r = Routing::Bits { shift };
             let h = Entry::host(IpAddr::V4(Ipv4Addr::from(host)));

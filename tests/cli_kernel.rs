@@ -37,7 +37,7 @@ fn create_add_test_which_del_flush_destroy() {
     assert_eq!(t["member"], true);
     assert_eq!(t["shard"], "web-s2");
     let l = json(&ns.mipset(&["list", "web", "--json"]).stdout);
-    assert_eq!(l[0]["entries"], 3);
+    assert_eq!(l[0]["elements"], 3);
     assert_eq!(l[0]["shards"], 4);
     assert_eq!(l[0]["type"], "hash:ip");
     assert_eq!(l[0]["routing"], "bits:0");
@@ -56,7 +56,7 @@ fn create_add_test_which_del_flush_destroy() {
     ns.mipset(&["-q", "test", "web", "192.0.2.1"]).expect(1);
     ns.mipset(&["flush", "web"]).expect(0);
     assert_eq!(
-        json(&ns.mipset(&["list", "web", "--json"]).stdout)[0]["entries"],
+        json(&ns.mipset(&["list", "web", "--json"]).stdout)[0]["elements"],
         0
     );
     ns.mipset(&["destroy", "web"]).expect(0);
@@ -119,7 +119,7 @@ fn hash_net_networks_span_shards_and_sizes_are_divided() {
     ns.mipset(&["del", "nets", "10.1.36.0/22"]).expect(0);
     ns.mipset(&["test", "nets", "10.1.39.200"]).expect(1);
     assert_eq!(
-        json(&ns.mipset(&["--json", "list", "nets"]).stdout)[0]["entries"],
+        json(&ns.mipset(&["--json", "list", "nets"]).stdout)[0]["elements"],
         1
     );
 }

@@ -78,19 +78,23 @@ extern "C" fn mipset_shim_warning(ctx: *mut c_void, msg: *const c_char, len: usi
 pub(crate) struct LibipsetError(pub String);
 
 /// One libipset handle with non-exiting callbacks.
+///
+/// `collected` is owned through a raw pointer (Box::into_raw) because the C
+/// callbacks write through it; all access goes through that one pointer.
 pub(crate) struct Libipset {
     raw: *mut RawIpset,
-    collected: Box<Collected>,
+    collected: *mut Collected,
 }
 
 impl Libipset {
     fn new() -> Result<Self, LibipsetError> {
-        let mut collected = Box::<Collected>::default();
-        let ctx = &mut *collected as *mut Collected as *mut c_void;
-        // SAFETY: ctx stays valid as long as `collected`, which lives in self
-        // and outlives `raw` (ipset_fini runs in Drop before the box is freed).
-        let raw = unsafe { mipset_shim_init(ctx) };
+        let collected = Box::into_raw(Box::<Collected>::default());
+        // SAFETY: `collected` stays valid until Drop, which runs ipset_fini
+        // (the last user of the pointer) before freeing it.
+        let raw = unsafe { mipset_shim_init(collected as *mut c_void) };
         if raw.is_null() {
+            // SAFETY: from Box::into_raw above, not shared with C.
+            drop(unsafe { Box::from_raw(collected) });
             return Err(LibipsetError("cannot initialise libipset".into()));
         }
         Ok(Libipset { raw, collected })
@@ -119,12 +123,12 @@ impl Libipset {
     fn run_once(&mut self, line: &str) -> Result<String, LibipsetError> {
         let c_line =
             CString::new(line).map_err(|_| LibipsetError("command contains a NUL byte".into()))?;
-        *self.collected = Collected::default();
         let mut bytes = c_line.into_bytes_with_nul();
         // SAFETY: raw is a live handle; the buffer is NUL-terminated and
         // libipset copies what it keeps.
         let rc = unsafe { ipset_parse_line(self.raw, bytes.as_mut_ptr() as *mut c_char) };
-        let collected = std::mem::take(&mut *self.collected);
+        // SAFETY: the callbacks have returned; nothing else holds the pointer.
+        let collected = std::mem::take(unsafe { &mut *self.collected });
         if rc < 0 || !collected.errors.is_empty() {
             let msg = if collected.errors.is_empty() {
                 format!("libipset failed on `{line}`")
@@ -139,9 +143,11 @@ impl Libipset {
 
 impl Drop for Libipset {
     fn drop(&mut self) {
-        // SAFETY: raw came from mipset_shim_init and is released once.
+        // SAFETY: raw came from mipset_shim_init and is released once; after
+        // ipset_fini no callback can run, so the context can be freed.
         unsafe {
             ipset_fini(self.raw);
+            drop(Box::from_raw(self.collected));
         }
     }
 }

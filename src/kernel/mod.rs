@@ -12,6 +12,10 @@
 //!
 //! libipset keeps a process-global cache of set names, so a [`Kernel`] holds
 //! a process-wide lock: one per process at a time.
+//!
+//! Every cached crate `Session` owns a netlink socket, so the cache is
+//! bounded ([`MAX_SESSIONS`]): a 1024-shard family must not use 1024 file
+//! descriptors.
 
 pub(crate) mod libipset;
 pub mod listing;
@@ -29,6 +33,11 @@ pub use listing::{Member, SetInfo};
 
 static KERNEL_LOCK: Mutex<()> = Mutex::new(());
 
+/// Most crate sessions (netlink sockets) kept open at once.
+pub const MAX_SESSIONS: usize = 64;
+
+thread_local!(static HELD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) });
+
 /// Map a libipset message to what it means. libipset (errcode.c) and the
 /// crate report text only; these strings are libipset's own, stable since
 /// ipset 6, and the kernel tests exercise each of them.
@@ -37,7 +46,6 @@ pub fn classify(message: &str) -> KernelErrorKind {
         ("Operation not permitted", KernelErrorKind::NoPermission),
         ("Permission denied", KernelErrorKind::NoPermission),
         ("Protocol not supported", KernelErrorKind::NoIpset),
-        ("Cannot open session to kernel", KernelErrorKind::NoIpset),
         ("Kernel support protocol versions", KernelErrorKind::NoIpset),
         ("does not exist", KernelErrorKind::NoSuchSet),
         (
@@ -105,14 +113,24 @@ pub struct Kernel {
 }
 
 impl Kernel {
-    /// Take the process-wide libipset lock and start with a fresh name cache.
-    pub fn open() -> Kernel {
+    /// Take the process-wide libipset lock (waiting for another thread's
+    /// Kernel to be dropped) and start with a fresh name cache.
+    ///
+    /// A second Kernel on a thread that holds one would wait forever, so
+    /// that is refused.
+    pub fn open() -> Result<Kernel> {
+        if HELD.with(|h| h.get()) {
+            return Err(Error::Usage(
+                "internal: a second Kernel opened on the same thread".into(),
+            ));
+        }
         let lock = KERNEL_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+        HELD.with(|h| h.set(true));
         libipset::Libipset::reset_cache();
-        Kernel {
+        Ok(Kernel {
             sessions: HashMap::new(),
             _lock: lock,
-        }
+        })
     }
 
     /// Run one stock ipset command line (e.g. `create x list:set size 16`).
@@ -146,16 +164,10 @@ impl Kernel {
         listing::parse(&text).map_err(|e| Error::kernel(KernelErrorKind::Other, e))
     }
 
-    /// Does a set of this name exist?
-    pub fn exists(&mut self, name: &str) -> Result<bool> {
-        match self.list_headers(Some(name)) {
-            Ok(_) => Ok(true),
-            Err(e) if e.kernel_kind() == Some(KernelErrorKind::NoSuchSet) => Ok(false),
-            Err(e) => Err(e),
-        }
-    }
-
     fn session(&mut self, set: &str, set_type: SetType) -> &mut SetSession {
+        if self.sessions.len() >= MAX_SESSIONS && !self.sessions.contains_key(set) {
+            self.sessions.clear();
+        }
         // Names reach here validated ([A-Za-z0-9_.-]), so no NUL for the
         // crate's CString::new(..).unwrap().
         self.sessions
@@ -271,11 +283,13 @@ impl Kernel {
             )),
         }
     }
+}
 
-    /// Forget cached sessions (after sets were destroyed or recreated).
-    pub fn forget_sessions(&mut self) {
+impl Drop for Kernel {
+    fn drop(&mut self) {
+        // Close the sessions before the lock is released.
         self.sessions.clear();
-        libipset::Libipset::reset_cache();
+        HELD.with(|h| h.set(false));
     }
 }
 
