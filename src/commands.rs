@@ -80,7 +80,8 @@ pub fn run(cli: Cli, stdin: &mut dyn io::BufRead, out: &mut Out) -> Result<ExitC
         }
         Command::Man => {
             let mut page = Vec::new();
-            man_page(&mut page).map_err(|e| Error::Usage(format!("rendering the man page: {e}")))?;
+            man_page(&mut page)
+                .map_err(|e| Error::Usage(format!("rendering the man page: {e}")))?;
             out.write(&page);
             Ok(ExitCode::Ok)
         }
@@ -118,7 +119,11 @@ fn shard_range(spec: &FamilySpec) -> String {
     if spec.shards == 1 {
         spec.shard_name(0)
     } else {
-        format!("{}..{}", spec.shard_name(0), spec.shard_name(spec.shards - 1))
+        format!(
+            "{}..{}",
+            spec.shard_name(0),
+            spec.shard_name(spec.shards - 1)
+        )
     }
 }
 
@@ -234,11 +239,7 @@ fn flush(name: &str, out: &mut Out) -> Result<ExitCode> {
     Ok(ExitCode::Ok)
 }
 
-fn add(
-    args: &AddArgs,
-    stdin: &mut dyn io::BufRead,
-    out: &mut Out,
-) -> Result<ExitCode> {
+fn add(args: &AddArgs, stdin: &mut dyn io::BufRead, out: &mut Out) -> Result<ExitCode> {
     check_name(&args.family)?;
     let timeout = args
         .timeout
@@ -264,16 +265,18 @@ fn add(
     }
     interrupt::defer();
     let change = family::add(&mut kernel, &spec, &entries, &opts)?;
-    out.text(&summary("added", "to", &spec, &change, "already there (refreshed)"));
+    out.text(&summary(
+        "added",
+        "to",
+        &spec,
+        &change,
+        "already there (refreshed)",
+    ));
     out.value(&json!({ "result": "added", "family": spec.name, "change": change }));
     Ok(ExitCode::Ok)
 }
 
-fn del(
-    args: &DelArgs,
-    stdin: &mut dyn io::BufRead,
-    out: &mut Out,
-) -> Result<ExitCode> {
+fn del(args: &DelArgs, stdin: &mut dyn io::BufRead, out: &mut Out) -> Result<ExitCode> {
     check_name(&args.family)?;
     let mut kernel = Kernel::open()?;
     let spec = family::open(&mut kernel, &args.family)?;
@@ -294,7 +297,13 @@ fn del(
 }
 
 /// "added 2 of 3 entries to family web (2 shard elements), 1 already there".
-fn summary(verb: &str, preposition: &str, spec: &FamilySpec, change: &family::Change, unchanged: &str) -> String {
+fn summary(
+    verb: &str,
+    preposition: &str,
+    spec: &FamilySpec,
+    change: &family::Change,
+    unchanged: &str,
+) -> String {
     let mut text = format!(
         "{verb} {} of {} to family {} ({})",
         change.entries - change.unchanged,

@@ -44,7 +44,7 @@ Exit status:
   0    success; `test`: the address is a member
   1    no: `test` found a non-member (nothing went wrong)
   2    usage or input error (bad flag, address, name; unknown family); nothing changed
-  3    the kernel refused (not root, no ipset, set full or in use, entry there/not there); nothing changed
+  3    kernel refused (no root/ipset, set full/in use, entry there/absent); nothing changed
   4    partial apply: some changes landed, others failed; re-run to finish
   5    reserved: timed out waiting for another mipset's lock
   130  interrupted (SIGINT, SIGTERM, SIGHUP); a change in progress was undone";

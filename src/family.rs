@@ -342,12 +342,20 @@ fn dedup(entries: &[Entry]) -> Vec<Entry> {
 
 /// Headers of the given shards: one listing per shard for a few, one
 /// listing of every set for many.
-fn shard_headers(kernel: &mut Kernel, spec: &FamilySpec, shards: &[u32]) -> Result<BTreeMap<u32, SetInfo>> {
+fn shard_headers(
+    kernel: &mut Kernel,
+    spec: &FamilySpec,
+    shards: &[u32],
+) -> Result<BTreeMap<u32, SetInfo>> {
     let wanted: BTreeMap<String, u32> = shards.iter().map(|&i| (spec.shard_name(i), i)).collect();
     let headers = if shards.len() <= 8 {
         let mut all = Vec::new();
         for name in wanted.keys() {
-            all.extend(kernel.list_headers(Some(name)).map_err(|e| missing_shard(spec, name, e))?);
+            all.extend(
+                kernel
+                    .list_headers(Some(name))
+                    .map_err(|e| missing_shard(spec, name, e))?,
+            );
         }
         all
     } else {
@@ -379,7 +387,11 @@ fn missing_shard(spec: &FamilySpec, name: &str, e: Error) -> Error {
 
 /// Does a shard's kernel header agree with the family's metadata?
 fn check_shard(spec: &FamilySpec, header: &SetInfo) -> Result<()> {
-    let family = header.header.get("family").map(String::as_str).unwrap_or("?");
+    let family = header
+        .header
+        .get("family")
+        .map(String::as_str)
+        .unwrap_or("?");
     if header.set_type != spec.set_type.as_str() || family != spec.family.as_str() {
         return Err(Error::Usage(format!(
             "family '{}' is damaged: shard {} is a {} {family} set but the family's metadata says {} {}; not touching it",
@@ -405,7 +417,9 @@ fn preflight_add(kernel: &mut Kernel, spec: &FamilySpec, entries: &[Entry]) -> R
         let header = &headers[&shard];
         check_shard(spec, header)?;
         let name = &header.name;
-        let maxelem = header.header_num("maxelem").unwrap_or(u64::from(spec.maxelem));
+        let maxelem = header
+            .header_num("maxelem")
+            .unwrap_or(u64::from(spec.maxelem));
         let have = header.entries;
         if have + incoming.len() as u64 <= maxelem {
             continue;
@@ -605,13 +619,15 @@ pub fn del(
     for entry in &entries {
         if crate::interrupt::pending() {
             let undone = done.len();
-            return Err(match undo_dels(kernel, spec, &done, Error::Interrupted(String::new())) {
-                Error::Interrupted(_) => Error::Interrupted(format!(
-                    "re-added the {} this command had deleted",
-                    plural(undone as u64, "element", "elements")
-                )),
-                other => other,
-            });
+            return Err(
+                match undo_dels(kernel, spec, &done, Error::Interrupted(String::new())) {
+                    Error::Interrupted(_) => Error::Interrupted(format!(
+                        "re-added the {} this command had deleted",
+                        plural(undone as u64, "element", "elements")
+                    )),
+                    other => other,
+                },
+            );
         }
         let mut found = false;
         for shard in route::shards_for(entry, spec.shards, spec.routing) {
@@ -643,13 +659,15 @@ fn check_present(kernel: &mut Kernel, spec: &FamilySpec, entries: &[Entry]) -> R
         let present = kernel.test(&name, spec.set_type, entry)?;
         let exact = !(entry.is_host() && spec.set_type == SetType::HashNet);
         let present = if present && !exact {
-            if !listed.contains_key(&shard) {
-                let members = kernel.list_set(&name)?.members.unwrap_or_default();
-                // Host entries are listed without a prefix length.
-                let hosts = members.iter().filter_map(|m| m.elem.parse().ok()).collect();
-                listed.insert(shard, hosts);
-            }
-            listed[&shard].contains(&entry.addr)
+            let hosts = match listed.entry(shard) {
+                std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
+                std::collections::btree_map::Entry::Vacant(v) => {
+                    let members = kernel.list_set(&name)?.members.unwrap_or_default();
+                    // Host entries are listed without a prefix length.
+                    v.insert(members.iter().filter_map(|m| m.elem.parse().ok()).collect())
+                }
+            };
+            hosts.contains(&entry.addr)
         } else {
             present
         };
@@ -803,7 +821,10 @@ pub fn status(spec: &FamilySpec, headers: &[SetInfo]) -> FamilyStatus {
         memory: count(|s| s.memory).sum::<u64>() + umbrella.map_or(0, |u| u.memory),
         references: umbrella.map_or(0, |u| u.references)
             + shards_detail.iter().map(|s| s.references).sum::<u32>(),
-        problems: shards_detail.iter().filter_map(|s| s.problem.clone()).collect(),
+        problems: shards_detail
+            .iter()
+            .filter_map(|s| s.problem.clone())
+            .collect(),
         shards_detail,
     }
 }
@@ -849,7 +870,9 @@ pub fn destroy(kernel: &mut Kernel, name: &str, force: bool) -> Result<(FamilySp
     let mut shards = Vec::new();
     let mut left = Vec::new();
     for shard in spec.shard_names() {
-        let Some(h) = by_name.get(shard.as_str()) else { continue };
+        let Some(h) = by_name.get(shard.as_str()) else {
+            continue;
+        };
         if members.contains(&shard) || check_shard(&spec, h).is_ok() {
             shards.push((shard, u32::from(members.contains(h.name.as_str()))));
         } else {

@@ -89,7 +89,6 @@ impl FamilySpec {
             ),
         }
     }
-
 }
 
 /// The metadata comments of one family's shards.

@@ -59,8 +59,18 @@ fn timeout_text(t: Option<u32>) -> String {
 /// One row per family.
 pub fn families_table(families: &[FamilyStatus]) -> String {
     let mut t = table(&[
-        "FAMILY", "TYPE", "ADDR", "ROUTE", "SHARDS", "ELEMENTS", "MIN/SHARD", "MAX/SHARD",
-        "MAXELEM/SHARD", "MEMORY", "REFS", "",
+        "FAMILY",
+        "TYPE",
+        "ADDR",
+        "ROUTE",
+        "SHARDS",
+        "ELEMENTS",
+        "MIN/SHARD",
+        "MAX/SHARD",
+        "MAXELEM/SHARD",
+        "MEMORY",
+        "REFS",
+        "",
     ]);
     for f in families {
         t.add_row(vec![
@@ -75,7 +85,11 @@ pub fn families_table(families: &[FamilyStatus]) -> String {
             f.spec.maxelem.to_string(),
             human_bytes(f.memory),
             f.references.to_string(),
-            if f.problems.is_empty() { String::new() } else { "DAMAGED".into() },
+            if f.problems.is_empty() {
+                String::new()
+            } else {
+                "DAMAGED".into()
+            },
         ]);
     }
     right(&mut t, 4..11);
@@ -112,13 +126,23 @@ pub fn family_detail(f: &FamilyStatus) -> String {
             t.add_row(vec![
                 shard.name.clone(),
                 shard.elements.to_string(),
-                format!("{:.1}%", 100.0 * shard.elements as f64 / shard.maxelem.max(1) as f64),
+                format!(
+                    "{:.1}%",
+                    100.0 * shard.elements as f64 / shard.maxelem.max(1) as f64
+                ),
                 shard.hashsize.to_string(),
                 human_bytes(shard.memory),
                 shard.references.to_string(),
             ]);
         } else {
-            t.add_row(vec![shard.name.clone(), "MISSING".into(), "".into(), "".into(), "".into(), "".into()]);
+            t.add_row(vec![
+                shard.name.clone(),
+                "MISSING".into(),
+                "".into(),
+                "".into(),
+                "".into(),
+                "".into(),
+            ]);
         }
     }
     right(&mut t, 1..6);

@@ -263,10 +263,34 @@ mod tests {
         assert!(validate(16, Routing::Hash, SetType::HashNet, AddrFamily::Inet).is_err());
         // Boundaries: the last bit is usable with one shard, the width is not,
         // and huge shifts are errors, not overflows.
-        assert!(validate(1, Routing::Bits { shift: 31 }, SetType::HashIp, AddrFamily::Inet).is_ok());
-        assert!(validate(1, Routing::Bits { shift: 32 }, SetType::HashIp, AddrFamily::Inet).is_err());
-        assert!(validate(1, Routing::Bits { shift: 128 }, SetType::HashIp, AddrFamily::Inet6).is_err());
-        assert!(validate(2, Routing::Bits { shift: u32::MAX }, SetType::HashIp, AddrFamily::Inet).is_err());
+        assert!(validate(
+            1,
+            Routing::Bits { shift: 31 },
+            SetType::HashIp,
+            AddrFamily::Inet
+        )
+        .is_ok());
+        assert!(validate(
+            1,
+            Routing::Bits { shift: 32 },
+            SetType::HashIp,
+            AddrFamily::Inet
+        )
+        .is_err());
+        assert!(validate(
+            1,
+            Routing::Bits { shift: 128 },
+            SetType::HashIp,
+            AddrFamily::Inet6
+        )
+        .is_err());
+        assert!(validate(
+            2,
+            Routing::Bits { shift: u32::MAX },
+            SetType::HashIp,
+            AddrFamily::Inet
+        )
+        .is_err());
         let e = net("10.0.0.1", AddrFamily::Inet);
         assert_eq!(shards_for(&e, 2, Routing::Bits { shift: u32::MAX }), 0..1);
         for bad in [0, 3, 12, 2048] {

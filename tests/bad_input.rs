@@ -101,7 +101,7 @@ const CORPUS: &[Case] = &[
         "the limit is 25",
     ),
     case(&["create", "bad/name"], 2, "use only letters, digits"),
-    case(&["create", "-x"], 2, ""),
+    case(&["create", "-x"], 2, "unexpected argument '-x'"),
     case(&["list", "we b"], 2, "use only letters, digits"),
     case(&["create", "v4"], 2, "already exists"),
     case(&["create", "plain"], 2, "is not a mipset family"),
@@ -117,7 +117,11 @@ const CORPUS: &[Case] = &[
         "power of two from 1 to 1024",
     ),
     case(&["create", "x", "--shards", "0"], 2, "power of two"),
-    case(&["create", "x", "--shards", "-1"], 2, ""),
+    case(
+        &["create", "x", "--shards", "-1"],
+        2,
+        "unexpected argument '-1'",
+    ),
     case(
         &["create", "x", "--type", "hash:mac"],
         2,
@@ -151,7 +155,25 @@ const CORPUS: &[Case] = &[
         2,
         "--maxelem must be at least 1",
     ),
-    case(&["create", "x", "--maxelem", "99999999999"], 2, ""),
+    case(
+        &["create", "x", "--maxelem", "99999999999"],
+        2,
+        "is not in 0..=4294967295",
+    ),
+    case(
+        &[
+            "create", "x", "--family", "inet6", "--shards", "1", "--route", "bits:128",
+        ],
+        2,
+        "inet6 addresses have bits 0..127",
+    ),
+    case(
+        &["create", "x", "--route", "bits:4294967295"],
+        2,
+        "inet addresses have bits 0..31",
+    ),
+    case(&["add", "v4", "0.0.0.0"], 2, "all-zero address"),
+    case(&["add", "v6", "::"], 2, "all-zero address"),
     case(
         &["add", "v4", "10.0.0.1", "--timeout", "5"],
         2,

@@ -422,3 +422,206 @@ fn mipset_test_agrees_with_ipset_test_process_by_process() {
         assert_eq!(got, want, "{q}");
     }
 }
+
+#[test]
+fn a_full_shard_does_not_block_entries_for_other_shards_or_existing_ones() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    // See: new-user trial, a full shard refused --exist re-adds elsewhere.
+    let ns = Netns::new();
+    ns.mipset(&["create", "mid", "--shards", "4", "--maxelem", "8"])
+        .expect(0);
+    ns.mipset(&["add", "mid", "10.0.0.0", "10.0.0.4"]).expect(0); // shard 0 full (2 of 2)
+    ns.mipset(&["add", "mid", "--exist", "10.0.0.0", "10.0.0.1"])
+        .expect(0);
+    let r = ns.mipset(&["add", "mid", "10.0.0.0", "10.0.0.2"]);
+    r.expect(3);
+    assert!(
+        r.stderr.contains("10.0.0.0 is already in family"),
+        "{}",
+        r.stderr
+    );
+    let r = ns.mipset(&["add", "mid", "10.0.0.8", "10.0.0.12", "10.0.0.3"]);
+    r.expect(3);
+    assert!(
+        r.stderr.contains("and 2 new entries route to it"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn del_of_a_covered_host_changes_nothing_not_even_comments() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let ns = Netns::new();
+    ns.mipset(&[
+        "create",
+        "n",
+        "--type",
+        "hash:net",
+        "--comment",
+        "--counters",
+    ])
+    .expect(0);
+    ns.mipset(&[
+        "add",
+        "n",
+        "10.0.0.0/24",
+        "10.0.1.0/24",
+        "--comment",
+        "keep",
+    ])
+    .expect(0);
+    let before = ns.ipset_save();
+    // 10.0.1.5 is covered by 10.0.1.0/24 but is not an entry itself.
+    let r = ns.mipset(&["del", "n", "10.0.0.0/24", "10.0.1.5"]);
+    r.expect(3);
+    assert!(
+        r.stderr.contains("10.0.1.5 is not in family"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(ns.ipset_save(), before);
+    ns.mipset(&["add", "n", "10.0.1.5"]).expect(0);
+    ns.mipset(&["del", "n", "10.0.1.5"]).expect(0);
+    ns.mipset(&["test", "n", "10.0.1.5"]).expect(0); // still covered by the /24
+}
+
+#[test]
+fn shards_that_disagree_with_the_metadata_are_reported_not_used() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let ns = Netns::new();
+    // A hand-made umbrella whose metadata says hash:net inet6 over a hash:ip inet shard.
+    ns.ok("ipset", &["create", "fake-s0", "hash:ip"]);
+    ns.ok("ipset", &["create", "fake", "list:set", "comment"]);
+    let meta = "mipset:v1 shard=0/1 type=hash:net family=inet6 route=bits:64 hashsize=64 maxelem=64 timeout=none counters=0 comment=0";
+    ns.ok("ipset", &["add", "fake", "fake-s0", "comment", meta]);
+    let before = ns.ipset_save();
+    let r = ns.mipset(&["add", "fake", "2001:db8::/64"]);
+    r.expect(2);
+    assert!(
+        r.stderr
+            .contains("is a hash:ip inet set but the family's metadata says hash:net inet6"),
+        "{}",
+        r.stderr
+    );
+    let l = json(&ns.mipset(&["--json", "list", "fake"]).stdout);
+    assert_eq!(l[0]["problems"].as_array().unwrap().len(), 1);
+    assert!(ns.mipset(&["list", "--terse"]).stdout.contains("DAMAGED"));
+    assert_eq!(ns.ipset_save(), before);
+}
+
+#[test]
+fn odd_foreign_sets_do_not_break_listing_and_force_spares_lookalikes() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let ns = Netns::new();
+    ns.ok("ipset", &["create", "a b", "list:set", "comment"]);
+    ns.mipset(&["create", "web", "--shards", "4"]).expect(0);
+    let r = ns.mipset(&["list", "--terse"]);
+    r.expect(0);
+    assert!(r.stdout.contains(" web "), "{}", r.stdout);
+    // Damage the family, and put a foreign hash:net set under a shard's name.
+    ns.ok("ipset", &["del", "web", "web-s3"]);
+    ns.ok("ipset", &["destroy", "web-s3"]);
+    ns.ok("ipset", &["create", "web-s3", "hash:net"]);
+    let r = ns.mipset(&["destroy", "--force", "web"]);
+    r.expect(0);
+    assert!(r.stderr.contains("left web-s3 alone"), "{}", r.stderr);
+    let names = ns.ok("ipset", &["list", "-n"]);
+    let mut names: Vec<&str> = names.lines().collect();
+    names.sort_unstable();
+    assert_eq!(names, ["a b", "web-s3"]);
+}
+
+#[test]
+fn json_errors_and_summaries() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let ns = Netns::new();
+    let r = ns.mipset(&["--json", "test", "nope", "10.0.0.1"]);
+    r.expect(2);
+    let e = json(&r.stdout);
+    assert_eq!(e["exit_code"], 2);
+    assert!(e["error"].as_str().unwrap().contains("does not exist"));
+    let r = ns.mipset(&["create", "one", "--shards", "1", "--maxelem", "8"]);
+    assert!(r.stdout.contains("1 shard (one-s0)"), "{}", r.stdout);
+    let r = ns.mipset(&["add", "one", "10.0.0.1", "10.0.0.1"]);
+    assert_eq!(
+        r.stdout,
+        "added 1 of 1 entry to family one (1 shard element), 1 duplicate ignored\n"
+    );
+    let r = ns.mipset(&["create", "uneven", "--shards", "16", "--maxelem", "8"]);
+    assert!(
+        r.stderr.contains("each shard gets maxelem 1 (16 in all)"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn an_interrupted_add_leaves_the_family_as_before_or_complete() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let ns = Netns::new();
+    ns.mipset(&["create", "big", "--maxelem", "1000000"])
+        .expect(0);
+    ns.mipset(&["add", "big", "192.0.2.1"]).expect(0);
+    let before = ns.ipset_save();
+    let list: String = (0..200_000u32)
+        .map(|i| format!("10.{}.{}.{}\n", i >> 16, (i >> 8) & 255, i & 255))
+        .collect();
+    // Interrupt as soon as the kernel shows the add in progress.
+    let mut child = std::process::Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &ns.name,
+            crate::util::MIPSET,
+            "add",
+            "big",
+            "-",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), list.as_bytes()).unwrap();
+    drop(child.stdin.take());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let elements: u64 = ns
+            .ok("ipset", &["list", "-t", "big-s0"])
+            .lines()
+            .find_map(|l| l.strip_prefix("Number of entries: "))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        if elements > 100 || std::time::Instant::now() > deadline {
+            break;
+        }
+    }
+    // ip netns exec replaces itself with mipset, so this is mipset's pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    match out.status.code() {
+        Some(130) => {
+            eprintln!("interrupted as intended: {stderr}");
+            assert!(stderr.contains("interrupted; removed the"), "{stderr}");
+            assert_eq!(ns.ipset_save(), before);
+        }
+        Some(0) => assert_eq!(
+            json(&ns.mipset(&["--json", "list", "big"]).stdout)[0]["elements"],
+            200_001
+        ),
+        other => panic!("unexpected exit {other:?}: {stderr}"),
+    }
+}
