@@ -198,7 +198,11 @@ fn main() {
     println!("| command | wall p5 | wall median | wall p95 | CPU median |");
     println!("|---|---|---|---|---|");
     let mipset = env!("CARGO_BIN_EXE_mipset");
-    let names = ["/bin/true", "ipset -q test single ADDR", "mipset -q test fam ADDR"];
+    let names = [
+        "/bin/true",
+        "ipset -q test single ADDR",
+        "mipset -q test fam ADDR",
+    ];
     let mut wall: [Vec<u64>; 3] = Default::default();
     let mut cpu: [Vec<u64>; 3] = Default::default();
     for r in 0..spawns as u64 {
@@ -224,7 +228,11 @@ fn main() {
         medians[i] = (w.median, c.median);
         println!(
             "| `{}` | {:.0} | {:.0} | {:.0} | {:.0} |",
-            names[i], w.p5 / 1e3, w.median / 1e3, w.p95 / 1e3, c.median / 1e3
+            names[i],
+            w.p5 / 1e3,
+            w.median / 1e3,
+            w.p95 / 1e3,
+            c.median / 1e3
         );
     }
     println!(
@@ -244,7 +252,13 @@ fn run_timed(program: &str, args: &[&str]) -> (u64, u64) {
     let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
     let wall = t.elapsed().as_nanos() as u64;
     assert_eq!(pid, child.id() as i32, "wait4");
-    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "{program} {args:?} failed");
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "{program} {args:?} failed"
+    );
     let micros = |tv: libc::timeval| tv.tv_sec as u64 * 1_000_000 + tv.tv_usec as u64;
-    (wall, (micros(usage.ru_utime) + micros(usage.ru_stime)) * 1000)
+    (
+        wall,
+        (micros(usage.ru_utime) + micros(usage.ru_stime)) * 1000,
+    )
 }
