@@ -254,15 +254,7 @@ fn add(args: &AddArgs, stdin: &mut dyn io::BufRead, out: &mut Out) -> Result<Exi
     let mut kernel = Kernel::open()?;
     let spec = family::open(&mut kernel, &args.family)?;
     family::validate_add_options(&spec, &opts)?;
-    let entries = input::read_args(
-        &args.addrs,
-        &mut StdinReader(stdin),
-        spec.set_type,
-        spec.family,
-    )?;
-    if entries.is_empty() {
-        out.warn("no addresses read; nothing to add");
-    }
+    let entries = read_entries(&args.addrs, stdin, &spec, out, "add")?;
     interrupt::defer();
     let change = family::add(&mut kernel, &spec, &entries, &opts)?;
     out.text(&summary(
@@ -280,20 +272,28 @@ fn del(args: &DelArgs, stdin: &mut dyn io::BufRead, out: &mut Out) -> Result<Exi
     check_name(&args.family)?;
     let mut kernel = Kernel::open()?;
     let spec = family::open(&mut kernel, &args.family)?;
-    let entries = input::read_args(
-        &args.addrs,
-        &mut StdinReader(stdin),
-        spec.set_type,
-        spec.family,
-    )?;
-    if entries.is_empty() {
-        out.warn("no addresses read; nothing to delete");
-    }
+    let entries = read_entries(&args.addrs, stdin, &spec, out, "delete")?;
     interrupt::defer();
     let change = family::del(&mut kernel, &spec, &entries, args.exist)?;
     out.text(&summary("deleted", "from", &spec, &change, "not there"));
     out.value(&json!({ "result": "deleted", "family": spec.name, "change": change }));
     Ok(ExitCode::Ok)
+}
+
+/// The entries of an add or del, all checked against the family; warns when
+/// there are none (an empty list is not an error for scripts).
+fn read_entries(
+    addrs: &[String],
+    mut stdin: &mut dyn io::BufRead,
+    spec: &FamilySpec,
+    out: &mut Out,
+    verb: &str,
+) -> Result<Vec<crate::addr::Entry>> {
+    let entries = input::read_args(addrs, &mut stdin, spec.set_type, spec.family)?;
+    if entries.is_empty() {
+        out.warn(&format!("no addresses read; nothing to {verb}"));
+    }
+    Ok(entries)
 }
 
 /// "added 2 of 3 entries to family web (2 shard elements), 1 already there".
@@ -358,22 +358,4 @@ fn which(args: &TestArgs, out: &mut Out) -> Result<ExitCode> {
     out.text(&text);
     out.value(&json!({ "family": spec.name, "entry": entry.to_string(), "shards": shards, "lookup": lookup }));
     Ok(ExitCode::Ok)
-}
-
-/// Adapter so `&mut dyn BufRead` can be passed where `impl BufRead` is taken.
-struct StdinReader<'a>(&'a mut dyn io::BufRead);
-
-impl io::Read for StdinReader<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.0.read(buf)
-    }
-}
-
-impl io::BufRead for StdinReader<'_> {
-    fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        self.0.fill_buf()
-    }
-    fn consume(&mut self, amt: usize) {
-        self.0.consume(amt)
-    }
 }

@@ -48,28 +48,25 @@ extern "C" fn mipset_shim_output(ctx: *mut c_void, data: *const c_char, len: usi
     }
 }
 
+/// A message from C as trimmed text.
+///
+/// # Safety
+/// `msg` points at `len` initialised bytes.
+unsafe fn message(msg: *const c_char, len: usize) -> String {
+    let bytes = std::slice::from_raw_parts(msg as *const u8, len);
+    String::from_utf8_lossy(bytes).trim().to_string()
+}
+
 #[no_mangle]
 extern "C" fn mipset_shim_error(ctx: *mut c_void, _status: c_int, msg: *const c_char, len: usize) {
     // SAFETY: as in mipset_shim_output.
-    unsafe {
-        let collected = &mut *(ctx as *mut Collected);
-        let bytes = std::slice::from_raw_parts(msg as *const u8, len);
-        collected
-            .errors
-            .push(String::from_utf8_lossy(bytes).trim().to_string());
-    }
+    unsafe { (*(ctx as *mut Collected)).errors.push(message(msg, len)) }
 }
 
 #[no_mangle]
 extern "C" fn mipset_shim_warning(ctx: *mut c_void, msg: *const c_char, len: usize) {
     // SAFETY: as in mipset_shim_output.
-    unsafe {
-        let collected = &mut *(ctx as *mut Collected);
-        let bytes = std::slice::from_raw_parts(msg as *const u8, len);
-        collected
-            .warnings
-            .push(String::from_utf8_lossy(bytes).trim().to_string());
-    }
+    unsafe { (*(ctx as *mut Collected)).warnings.push(message(msg, len)) }
 }
 
 /// libipset's own message for a failed command (no errno; the crate and the
