@@ -155,7 +155,7 @@ fn create(args: &CreateArgs, out: &mut Out) -> Result<ExitCode> {
         spec.routing,
         spec.maxelem
     ));
-    out.value(&json!({ "result": verb, "family": spec }));
+    out.value(&json!({ "result": verb, "family": spec.name, "definition": spec }));
     Ok(ExitCode::Ok)
 }
 

@@ -229,7 +229,7 @@ pub fn create(kernel: &mut Kernel, spec: &FamilySpec, exist: bool) -> Result<Cre
         .collect();
     if let Some(taken) = spec.shard_names().find(|n| existing.contains(n)) {
         return Err(Error::Usage(format!(
-            "cannot create family '{}': a set named '{taken}' already exists",
+            "cannot create family '{}': a set named '{taken}' already exists (if it is left over from an interrupted create, remove it with `ipset destroy {taken}`)",
             spec.name
         )));
     }

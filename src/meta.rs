@@ -33,7 +33,9 @@ pub struct FamilySpec {
     /// Kernel set type of every shard.
     #[serde(rename = "type")]
     pub set_type: SetType,
-    /// Address family of every shard.
+    /// Address family of every shard (`inet` or `inet6`). In JSON this is
+    /// `address_family`; `family` always means a family's name.
+    #[serde(rename = "address_family")]
     pub family: AddrFamily,
     /// Number of shards (a power of two).
     pub shards: u32,
