@@ -21,6 +21,8 @@ Register-ArgumentCompleter -Native -CommandName 'mipset' -ScriptBlock {
 
     $completions = @(switch ($command) {
         'mipset' {
+            [CompletionResult]::new('-w', '-w', [CompletionResultType]::ParameterName, 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON on stdout (for scripts)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stdout; the exit status still tells the result')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stdout; the exit status still tells the result')
@@ -49,6 +51,8 @@ Register-ArgumentCompleter -Native -CommandName 'mipset' -ScriptBlock {
             [CompletionResult]::new('--hashsize', '--hashsize', [CompletionResultType]::ParameterName, 'Initial hash size of the whole family, divided across the shards')
             [CompletionResult]::new('--maxelem', '--maxelem', [CompletionResultType]::ParameterName, 'Maximal number of entries of the whole family, divided across the shards')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Default entry timeout, e.g. 600, 10m or 1h30m (enables per-entry timeouts; 0 = permanent)')
+            [CompletionResult]::new('-w', '-w', [CompletionResultType]::ParameterName, 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)')
             [CompletionResult]::new('--counters', '--counters', [CompletionResultType]::ParameterName, 'Keep packet and byte counters per entry')
             [CompletionResult]::new('--comment', '--comment', [CompletionResultType]::ParameterName, 'Allow a comment per entry')
             [CompletionResult]::new('--exist', '--exist', [CompletionResultType]::ParameterName, 'Succeed without change if an identical family exists')
@@ -62,6 +66,8 @@ Register-ArgumentCompleter -Native -CommandName 'mipset' -ScriptBlock {
             break
         }
         'mipset;destroy' {
+            [CompletionResult]::new('-w', '-w', [CompletionResultType]::ParameterName, 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Also destroy a damaged family (valid metadata, shards missing or out of order). Never touches sets in use or sets without mipset metadata')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON on stdout (for scripts)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stdout; the exit status still tells the result')
@@ -73,6 +79,8 @@ Register-ArgumentCompleter -Native -CommandName 'mipset' -ScriptBlock {
             break
         }
         'mipset;list' {
+            [CompletionResult]::new('-w', '-w', [CompletionResultType]::ParameterName, 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)')
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'One summary line per family, without the table of shards')
             [CompletionResult]::new('--terse', '--terse', [CompletionResultType]::ParameterName, 'One summary line per family, without the table of shards')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON on stdout (for scripts)')
@@ -85,6 +93,8 @@ Register-ArgumentCompleter -Native -CommandName 'mipset' -ScriptBlock {
             break
         }
         'mipset;flush' {
+            [CompletionResult]::new('-w', '-w', [CompletionResultType]::ParameterName, 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON on stdout (for scripts)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stdout; the exit status still tells the result')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stdout; the exit status still tells the result')
@@ -97,6 +107,8 @@ Register-ArgumentCompleter -Native -CommandName 'mipset' -ScriptBlock {
         'mipset;add' {
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Timeout of these entries, e.g. 600, 10m, 1h30m (family created with --timeout)')
             [CompletionResult]::new('--comment', '--comment', [CompletionResultType]::ParameterName, 'Comment for these entries (family created with --comment)')
+            [CompletionResult]::new('-w', '-w', [CompletionResultType]::ParameterName, 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)')
             [CompletionResult]::new('--exist', '--exist', [CompletionResultType]::ParameterName, 'Do not fail on entries that are already there (and refresh their timeout/comment)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON on stdout (for scripts)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stdout; the exit status still tells the result')
@@ -108,6 +120,8 @@ Register-ArgumentCompleter -Native -CommandName 'mipset' -ScriptBlock {
             break
         }
         'mipset;del' {
+            [CompletionResult]::new('-w', '-w', [CompletionResultType]::ParameterName, 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)')
             [CompletionResult]::new('--exist', '--exist', [CompletionResultType]::ParameterName, 'Do not fail on entries that are not there')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON on stdout (for scripts)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stdout; the exit status still tells the result')
@@ -119,6 +133,8 @@ Register-ArgumentCompleter -Native -CommandName 'mipset' -ScriptBlock {
             break
         }
         'mipset;test' {
+            [CompletionResult]::new('-w', '-w', [CompletionResultType]::ParameterName, 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON on stdout (for scripts)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stdout; the exit status still tells the result')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stdout; the exit status still tells the result')
@@ -129,6 +145,8 @@ Register-ArgumentCompleter -Native -CommandName 'mipset' -ScriptBlock {
             break
         }
         'mipset;which' {
+            [CompletionResult]::new('-w', '-w', [CompletionResultType]::ParameterName, 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON on stdout (for scripts)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stdout; the exit status still tells the result')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stdout; the exit status still tells the result')
@@ -139,6 +157,8 @@ Register-ArgumentCompleter -Native -CommandName 'mipset' -ScriptBlock {
             break
         }
         'mipset;completions' {
+            [CompletionResult]::new('-w', '-w', [CompletionResultType]::ParameterName, 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON on stdout (for scripts)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stdout; the exit status still tells the result')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stdout; the exit status still tells the result')
@@ -149,6 +169,8 @@ Register-ArgumentCompleter -Native -CommandName 'mipset' -ScriptBlock {
             break
         }
         'mipset;man' {
+            [CompletionResult]::new('-w', '-w', [CompletionResultType]::ParameterName, 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON on stdout (for scripts)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stdout; the exit status still tells the result')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stdout; the exit status still tells the result')

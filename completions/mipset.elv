@@ -18,6 +18,8 @@ set edit:completion:arg-completer[mipset] = {|@words|
     }
     var completions = [
         &'mipset'= {
+            cand -w 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
+            cand --wait 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
             cand --json 'Print results as JSON on stdout (for scripts)'
             cand -q 'Print nothing on stdout; the exit status still tells the result'
             cand --quiet 'Print nothing on stdout; the exit status still tells the result'
@@ -45,6 +47,8 @@ set edit:completion:arg-completer[mipset] = {|@words|
             cand --hashsize 'Initial hash size of the whole family, divided across the shards'
             cand --maxelem 'Maximal number of entries of the whole family, divided across the shards'
             cand --timeout 'Default entry timeout, e.g. 600, 10m or 1h30m (enables per-entry timeouts; 0 = permanent)'
+            cand -w 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
+            cand --wait 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
             cand --counters 'Keep packet and byte counters per entry'
             cand --comment 'Allow a comment per entry'
             cand --exist 'Succeed without change if an identical family exists'
@@ -57,6 +61,8 @@ set edit:completion:arg-completer[mipset] = {|@words|
             cand --version 'Print version'
         }
         &'mipset;destroy'= {
+            cand -w 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
+            cand --wait 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
             cand --force 'Also destroy a damaged family (valid metadata, shards missing or out of order). Never touches sets in use or sets without mipset metadata'
             cand --json 'Print results as JSON on stdout (for scripts)'
             cand -q 'Print nothing on stdout; the exit status still tells the result'
@@ -67,6 +73,8 @@ set edit:completion:arg-completer[mipset] = {|@words|
             cand --version 'Print version'
         }
         &'mipset;list'= {
+            cand -w 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
+            cand --wait 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
             cand -t 'One summary line per family, without the table of shards'
             cand --terse 'One summary line per family, without the table of shards'
             cand --json 'Print results as JSON on stdout (for scripts)'
@@ -78,6 +86,8 @@ set edit:completion:arg-completer[mipset] = {|@words|
             cand --version 'Print version'
         }
         &'mipset;flush'= {
+            cand -w 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
+            cand --wait 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
             cand --json 'Print results as JSON on stdout (for scripts)'
             cand -q 'Print nothing on stdout; the exit status still tells the result'
             cand --quiet 'Print nothing on stdout; the exit status still tells the result'
@@ -89,6 +99,8 @@ set edit:completion:arg-completer[mipset] = {|@words|
         &'mipset;add'= {
             cand --timeout 'Timeout of these entries, e.g. 600, 10m, 1h30m (family created with --timeout)'
             cand --comment 'Comment for these entries (family created with --comment)'
+            cand -w 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
+            cand --wait 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
             cand --exist 'Do not fail on entries that are already there (and refresh their timeout/comment)'
             cand --json 'Print results as JSON on stdout (for scripts)'
             cand -q 'Print nothing on stdout; the exit status still tells the result'
@@ -99,6 +111,8 @@ set edit:completion:arg-completer[mipset] = {|@words|
             cand --version 'Print version'
         }
         &'mipset;del'= {
+            cand -w 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
+            cand --wait 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
             cand --exist 'Do not fail on entries that are not there'
             cand --json 'Print results as JSON on stdout (for scripts)'
             cand -q 'Print nothing on stdout; the exit status still tells the result'
@@ -109,6 +123,8 @@ set edit:completion:arg-completer[mipset] = {|@words|
             cand --version 'Print version'
         }
         &'mipset;test'= {
+            cand -w 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
+            cand --wait 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
             cand --json 'Print results as JSON on stdout (for scripts)'
             cand -q 'Print nothing on stdout; the exit status still tells the result'
             cand --quiet 'Print nothing on stdout; the exit status still tells the result'
@@ -118,6 +134,8 @@ set edit:completion:arg-completer[mipset] = {|@words|
             cand --version 'Print version'
         }
         &'mipset;which'= {
+            cand -w 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
+            cand --wait 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
             cand --json 'Print results as JSON on stdout (for scripts)'
             cand -q 'Print nothing on stdout; the exit status still tells the result'
             cand --quiet 'Print nothing on stdout; the exit status still tells the result'
@@ -127,6 +145,8 @@ set edit:completion:arg-completer[mipset] = {|@words|
             cand --version 'Print version'
         }
         &'mipset;completions'= {
+            cand -w 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
+            cand --wait 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
             cand --json 'Print results as JSON on stdout (for scripts)'
             cand -q 'Print nothing on stdout; the exit status still tells the result'
             cand --quiet 'Print nothing on stdout; the exit status still tells the result'
@@ -136,6 +156,8 @@ set edit:completion:arg-completer[mipset] = {|@words|
             cand --version 'Print version'
         }
         &'mipset;man'= {
+            cand -w 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
+            cand --wait 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
             cand --json 'Print results as JSON on stdout (for scripts)'
             cand -q 'Print nothing on stdout; the exit status still tells the result'
             cand --quiet 'Print nothing on stdout; the exit status still tells the result'

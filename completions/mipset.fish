@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_mipset_global_optspecs
-    string join \n json q/quiet h/help V/version
+    string join \n json q/quiet w/wait= h/help V/version
 end
 
 function __fish_mipset_needs_command
@@ -24,6 +24,7 @@ function __fish_mipset_using_subcommand
     contains -- $cmd[1] $argv
 end
 
+complete -c mipset -n "__fish_mipset_needs_command" -s w -l wait -d 'Wait for another mipset that is changing this node\'s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)' -r
 complete -c mipset -n "__fish_mipset_needs_command" -l json -d 'Print results as JSON on stdout (for scripts)'
 complete -c mipset -n "__fish_mipset_needs_command" -s q -l quiet -d 'Print nothing on stdout; the exit status still tells the result'
 complete -c mipset -n "__fish_mipset_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -48,6 +49,7 @@ complete -c mipset -n "__fish_mipset_using_subcommand create" -l route -d 'How a
 complete -c mipset -n "__fish_mipset_using_subcommand create" -l hashsize -d 'Initial hash size of the whole family, divided across the shards' -r
 complete -c mipset -n "__fish_mipset_using_subcommand create" -l maxelem -d 'Maximal number of entries of the whole family, divided across the shards' -r
 complete -c mipset -n "__fish_mipset_using_subcommand create" -l timeout -d 'Default entry timeout, e.g. 600, 10m or 1h30m (enables per-entry timeouts; 0 = permanent)' -r
+complete -c mipset -n "__fish_mipset_using_subcommand create" -s w -l wait -d 'Wait for another mipset that is changing this node\'s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)' -r
 complete -c mipset -n "__fish_mipset_using_subcommand create" -l counters -d 'Keep packet and byte counters per entry'
 complete -c mipset -n "__fish_mipset_using_subcommand create" -l comment -d 'Allow a comment per entry'
 complete -c mipset -n "__fish_mipset_using_subcommand create" -l exist -d 'Succeed without change if an identical family exists'
@@ -55,44 +57,53 @@ complete -c mipset -n "__fish_mipset_using_subcommand create" -l json -d 'Print 
 complete -c mipset -n "__fish_mipset_using_subcommand create" -s q -l quiet -d 'Print nothing on stdout; the exit status still tells the result'
 complete -c mipset -n "__fish_mipset_using_subcommand create" -s h -l help -d 'Print help'
 complete -c mipset -n "__fish_mipset_using_subcommand create" -s V -l version -d 'Print version'
+complete -c mipset -n "__fish_mipset_using_subcommand destroy" -s w -l wait -d 'Wait for another mipset that is changing this node\'s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)' -r
 complete -c mipset -n "__fish_mipset_using_subcommand destroy" -l force -d 'Also destroy a damaged family (valid metadata, shards missing or out of order). Never touches sets in use or sets without mipset metadata'
 complete -c mipset -n "__fish_mipset_using_subcommand destroy" -l json -d 'Print results as JSON on stdout (for scripts)'
 complete -c mipset -n "__fish_mipset_using_subcommand destroy" -s q -l quiet -d 'Print nothing on stdout; the exit status still tells the result'
 complete -c mipset -n "__fish_mipset_using_subcommand destroy" -s h -l help -d 'Print help'
 complete -c mipset -n "__fish_mipset_using_subcommand destroy" -s V -l version -d 'Print version'
+complete -c mipset -n "__fish_mipset_using_subcommand list" -s w -l wait -d 'Wait for another mipset that is changing this node\'s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)' -r
 complete -c mipset -n "__fish_mipset_using_subcommand list" -s t -l terse -d 'One summary line per family, without the table of shards'
 complete -c mipset -n "__fish_mipset_using_subcommand list" -l json -d 'Print results as JSON on stdout (for scripts)'
 complete -c mipset -n "__fish_mipset_using_subcommand list" -s q -l quiet -d 'Print nothing on stdout; the exit status still tells the result'
 complete -c mipset -n "__fish_mipset_using_subcommand list" -s h -l help -d 'Print help'
 complete -c mipset -n "__fish_mipset_using_subcommand list" -s V -l version -d 'Print version'
+complete -c mipset -n "__fish_mipset_using_subcommand flush" -s w -l wait -d 'Wait for another mipset that is changing this node\'s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)' -r
 complete -c mipset -n "__fish_mipset_using_subcommand flush" -l json -d 'Print results as JSON on stdout (for scripts)'
 complete -c mipset -n "__fish_mipset_using_subcommand flush" -s q -l quiet -d 'Print nothing on stdout; the exit status still tells the result'
 complete -c mipset -n "__fish_mipset_using_subcommand flush" -s h -l help -d 'Print help'
 complete -c mipset -n "__fish_mipset_using_subcommand flush" -s V -l version -d 'Print version'
 complete -c mipset -n "__fish_mipset_using_subcommand add" -l timeout -d 'Timeout of these entries, e.g. 600, 10m, 1h30m (family created with --timeout)' -r
 complete -c mipset -n "__fish_mipset_using_subcommand add" -l comment -d 'Comment for these entries (family created with --comment)' -r
+complete -c mipset -n "__fish_mipset_using_subcommand add" -s w -l wait -d 'Wait for another mipset that is changing this node\'s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)' -r
 complete -c mipset -n "__fish_mipset_using_subcommand add" -l exist -d 'Do not fail on entries that are already there (and refresh their timeout/comment)'
 complete -c mipset -n "__fish_mipset_using_subcommand add" -l json -d 'Print results as JSON on stdout (for scripts)'
 complete -c mipset -n "__fish_mipset_using_subcommand add" -s q -l quiet -d 'Print nothing on stdout; the exit status still tells the result'
 complete -c mipset -n "__fish_mipset_using_subcommand add" -s h -l help -d 'Print help'
 complete -c mipset -n "__fish_mipset_using_subcommand add" -s V -l version -d 'Print version'
+complete -c mipset -n "__fish_mipset_using_subcommand del" -s w -l wait -d 'Wait for another mipset that is changing this node\'s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)' -r
 complete -c mipset -n "__fish_mipset_using_subcommand del" -l exist -d 'Do not fail on entries that are not there'
 complete -c mipset -n "__fish_mipset_using_subcommand del" -l json -d 'Print results as JSON on stdout (for scripts)'
 complete -c mipset -n "__fish_mipset_using_subcommand del" -s q -l quiet -d 'Print nothing on stdout; the exit status still tells the result'
 complete -c mipset -n "__fish_mipset_using_subcommand del" -s h -l help -d 'Print help'
 complete -c mipset -n "__fish_mipset_using_subcommand del" -s V -l version -d 'Print version'
+complete -c mipset -n "__fish_mipset_using_subcommand test" -s w -l wait -d 'Wait for another mipset that is changing this node\'s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)' -r
 complete -c mipset -n "__fish_mipset_using_subcommand test" -l json -d 'Print results as JSON on stdout (for scripts)'
 complete -c mipset -n "__fish_mipset_using_subcommand test" -s q -l quiet -d 'Print nothing on stdout; the exit status still tells the result'
 complete -c mipset -n "__fish_mipset_using_subcommand test" -s h -l help -d 'Print help'
 complete -c mipset -n "__fish_mipset_using_subcommand test" -s V -l version -d 'Print version'
+complete -c mipset -n "__fish_mipset_using_subcommand which" -s w -l wait -d 'Wait for another mipset that is changing this node\'s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)' -r
 complete -c mipset -n "__fish_mipset_using_subcommand which" -l json -d 'Print results as JSON on stdout (for scripts)'
 complete -c mipset -n "__fish_mipset_using_subcommand which" -s q -l quiet -d 'Print nothing on stdout; the exit status still tells the result'
 complete -c mipset -n "__fish_mipset_using_subcommand which" -s h -l help -d 'Print help'
 complete -c mipset -n "__fish_mipset_using_subcommand which" -s V -l version -d 'Print version'
+complete -c mipset -n "__fish_mipset_using_subcommand completions" -s w -l wait -d 'Wait for another mipset that is changing this node\'s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)' -r
 complete -c mipset -n "__fish_mipset_using_subcommand completions" -l json -d 'Print results as JSON on stdout (for scripts)'
 complete -c mipset -n "__fish_mipset_using_subcommand completions" -s q -l quiet -d 'Print nothing on stdout; the exit status still tells the result'
 complete -c mipset -n "__fish_mipset_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c mipset -n "__fish_mipset_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c mipset -n "__fish_mipset_using_subcommand man" -s w -l wait -d 'Wait for another mipset that is changing this node\'s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)' -r
 complete -c mipset -n "__fish_mipset_using_subcommand man" -l json -d 'Print results as JSON on stdout (for scripts)'
 complete -c mipset -n "__fish_mipset_using_subcommand man" -s q -l quiet -d 'Print nothing on stdout; the exit status still tells the result'
 complete -c mipset -n "__fish_mipset_using_subcommand man" -s h -l help -d 'Print help'

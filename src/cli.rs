@@ -52,6 +52,13 @@ pub struct Cli {
     #[arg(short, long, global = true)]
     pub quiet: bool,
 
+    /// Wait for another mipset that is changing this node's sets: for ever,
+    /// or at most SECONDS (like `iptables -w`). Without it, a held lock is
+    /// an error at once (exit 5).
+    #[arg(short, long, global = true, value_name = "SECONDS", num_args = 0..=1,
+          default_missing_value = "forever", require_equals = true)]
+    pub wait: Option<String>,
+
     #[command(subcommand)]
     pub command: Command,
 }

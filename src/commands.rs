@@ -15,10 +15,12 @@ use crate::family::{self, Created};
 use crate::input;
 use crate::interrupt;
 use crate::kernel::{AddOptions, Kernel};
+use crate::lock::{NodeLock, Wait};
 use crate::meta::FamilySpec;
 use crate::naming;
 use crate::output;
 use crate::route;
+use std::time::Duration;
 
 /// Where results go: stdout, silenced by `-q`, JSON with `--json`.
 ///
@@ -62,7 +64,34 @@ impl Out<'_> {
     }
 }
 
+/// `--wait[=SECONDS]` as a lock wait.
+pub fn parse_wait(wait: Option<&str>) -> Result<Wait> {
+    match wait {
+        None => Ok(Wait::No),
+        Some("forever") => Ok(Wait::Forever),
+        Some(text) => match text.parse::<f64>() {
+            Ok(secs) if secs.is_finite() && secs >= 0.0 => {
+                Ok(Wait::For(Duration::from_secs_f64(secs)))
+            }
+            _ => Err(Error::Usage(format!(
+                "--wait={text}: give a number of seconds, e.g. --wait=5"
+            ))),
+        },
+    }
+}
+
 pub fn run(cli: Cli, stdin: &mut dyn io::BufRead, out: &mut Out) -> Result<ExitCode> {
+    let wait = parse_wait(cli.wait.as_deref())?;
+    // Commands that change the kernel take the node lock first, so the state
+    // they read and plan on cannot change under them.
+    let _lock = match cli.command {
+        Command::Create(_)
+        | Command::Destroy(_)
+        | Command::Flush(_)
+        | Command::Add(_)
+        | Command::Del(_) => Some(NodeLock::acquire(wait)?),
+        _ => None,
+    };
     match cli.command {
         Command::Create(args) => create(&args, out),
         Command::Destroy(args) => destroy(&args, out),

@@ -57,6 +57,9 @@ pub enum Error {
     /// Some changes were applied and others failed.
     #[error("{0}")]
     Partial(String),
+    /// Another mipset held the node lock for longer than `--wait` allowed.
+    #[error("{0}")]
+    LockTimeout(String),
     /// A signal (Ctrl-C) arrived during a change; the text says what was
     /// undone.
     #[error("interrupted{}", if .0.is_empty() { String::new() } else { format!("; {}", .0) })]
@@ -73,6 +76,7 @@ impl Error {
             Error::Kernel { .. } => ExitCode::Kernel,
             Error::Partial(_) => ExitCode::Partial,
             Error::Interrupted(_) => ExitCode::Interrupted,
+            Error::LockTimeout(_) => ExitCode::LockTimeout,
         }
     }
 

@@ -17,7 +17,7 @@ pub enum ExitCode {
     /// Partial apply: some changes landed and others failed (the message says
     /// which); re-run to finish.
     Partial,
-    /// Reserved: timed out waiting for another mipset's lock.
+    /// Timed out waiting for another mipset's lock (see `--wait`).
     LockTimeout,
     /// Interrupted by SIGINT, SIGTERM or SIGHUP; a change in progress was
     /// undone.
@@ -46,7 +46,7 @@ Exit status:
   2    usage or input error (bad flag, address, name; unknown family); nothing changed
   3    kernel refused (no root/ipset, set full/in use, entry there/absent); nothing changed
   4    partial apply: some changes landed, others failed; re-run to finish
-  5    reserved: timed out waiting for another mipset's lock
+  5    another mipset holds the node lock (waited as long as --wait allows); nothing changed
   130  interrupted (SIGINT, SIGTERM, SIGHUP); a change in progress was undone";
 
 #[cfg(test)]

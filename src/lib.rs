@@ -15,6 +15,7 @@ pub mod family;
 pub mod input;
 pub mod interrupt;
 pub mod kernel;
+pub mod lock;
 pub mod meta;
 pub mod naming;
 pub mod output;

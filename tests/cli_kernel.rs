@@ -625,3 +625,106 @@ fn an_interrupted_add_leaves_the_family_as_before_or_complete() {
         other => panic!("unexpected exit {other:?}: {stderr}"),
     }
 }
+
+#[test]
+fn eight_concurrent_writers_take_turns_and_lose_nothing() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let ns = Netns::new();
+    ns.mipset(&["create", "pods", "--type", "hash:net", "--shards", "16"])
+        .expect(0);
+    let writers: Vec<_> = (0..8u32)
+        .map(|w| {
+            // Disjoint ranges; /30s from writer w straddle shards like real pod CIDRs.
+            let list: String = (0..250u32)
+                .map(|i| {
+                    format!(
+                        "10.{w}.{}.{}/30\n10.{}.{}.{}\n",
+                        i,
+                        (i % 64) * 4,
+                        100 + w,
+                        i,
+                        i % 256
+                    )
+                })
+                .collect();
+            let mut child = std::process::Command::new("ip")
+                .args([
+                    "netns",
+                    "exec",
+                    &ns.name,
+                    crate::util::MIPSET,
+                    "--wait=60",
+                    "add",
+                    "pods",
+                    "-",
+                ])
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            std::io::Write::write_all(child.stdin.as_mut().unwrap(), list.as_bytes()).unwrap();
+            drop(child.stdin.take());
+            child
+        })
+        .collect();
+    for child in writers {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    for w in 0..8u32 {
+        for i in [0u32, 77, 249] {
+            ns.mipset(&["test", "pods", &format!("10.{w}.{i}.{}", (i % 64) * 4 + 3)])
+                .expect(0);
+            ns.mipset(&["test", "pods", &format!("10.{}.{i}.{}", 100 + w, i % 256)])
+                .expect(0);
+        }
+    }
+    // 8 x 250 hosts in one shard each, 8 x 250 /30s in 1 shard each (bits:8 default).
+    assert_eq!(
+        json(&ns.mipset(&["--json", "list", "pods"]).stdout)[0]["elements"],
+        4000
+    );
+}
+
+#[test]
+fn a_held_lock_is_exit_5_without_wait() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let ns = Netns::new();
+    ns.mipset(&["create", "w", "--shards", "2"]).expect(0);
+    let before = ns.ipset_save();
+    // Hold the lock from a stock `flock` inside the namespace.
+    let mut holder = std::process::Command::new("ip")
+        .args(["netns", "exec", &ns.name, "sh", "-c",
+               "exec flock -o /run/mipset/netns-$(stat -L -c %i /proc/self/ns/net).lock sh -c 'echo held; sleep 30'"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(holder.stdout.as_mut().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(line, "held\n");
+    let r = ns.mipset(&["add", "w", "10.0.0.1"]);
+    r.expect(5);
+    assert!(r.stderr.contains("use --wait"), "{}", r.stderr);
+    let r = ns.mipset(&["--wait=0.2", "add", "w", "10.0.0.1"]);
+    r.expect(5);
+    assert!(r.stderr.contains("gave up after"), "{}", r.stderr);
+    // Reading needs no lock.
+    ns.mipset(&["test", "w", "10.0.0.1"]).expect(1);
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+    assert_eq!(ns.ipset_save(), before);
+    ns.mipset(&["--wait=10", "add", "w", "10.0.0.1"]).expect(0);
+}
