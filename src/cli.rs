@@ -127,6 +127,40 @@ Examples:
   mipset del web - < retired.txt")]
     Del(DelArgs),
 
+    /// Add every entry of a list (file or stdin) to a family, in batches.
+    #[command(after_help = "\
+The list: one address or network per line, with optional `timeout N` and
+`comment \"text\"`; blank lines and # comments are fine. An `ipset save` dump of
+one set is accepted too (to migrate an existing set). The whole list is checked
+before the kernel is touched: an error names FILE:LINE and nothing changes.
+
+Shards that change a lot (or are empty) are rebuilt in a temporary set and swapped
+in atomically; small changes are applied in place. See `mipset sync --help`.
+
+Examples:
+  mipset load blocklist blocklist.txt
+  ipset save oldset | mipset load web -          # migrate a stock set
+  mipset load web hosts.txt --dry-run            # show the plan, change nothing")]
+    Load(BulkArgs),
+
+    /// Make a family hold exactly the entries of a list (adds and deletes).
+    #[command(after_help = "\
+Reads each shard once, then per shard either changes it in place (small changes:
+batched adds, then deletes) or, when the change is at least half the new size,
+rebuilds it in a temporary set FAMILY-tN and swaps it in. A swap is atomic for its
+shard: a packet or a test sees the old or the new contents. In-place changes are
+not atomic against SIGKILL (the shard can be left between old and new, a superset
+of what stays); Ctrl-C is caught between shards. --atomic rebuilds every changed
+shard first and swaps them all at the end: the family is mixed only during the
+swap sequence and never empty. Leftover temporary sets are removed by the next
+load or sync.
+
+Examples:
+  mipset sync pods pods.txt
+  mipset sync pods pods.txt --dry-run --json
+  curl -s https://example.net/drop.txt | mipset --wait=30 sync blocklist - --atomic")]
+    Sync(BulkArgs),
+
     /// Test membership: exit 0 if the address is in the family, 1 if not.
     #[command(after_help = "\
 Like `ipset test`: for hash:net an address matches any network holding it, and a
@@ -267,6 +301,24 @@ pub struct DelArgs {
     /// Do not fail on entries that are not there.
     #[arg(long)]
     pub exist: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BulkArgs {
+    /// Family name.
+    pub family: String,
+
+    /// The list: a file, or `-` (the default) for stdin.
+    #[arg(default_value = "-", value_name = "FILE")]
+    pub file: String,
+
+    /// Print the plan (adds, deletes, rebuilds per shard) and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Rebuild every changed shard, then swap them all in at the end.
+    #[arg(long)]
+    pub atomic: bool,
 }
 
 #[derive(Debug, Args)]

@@ -7,7 +7,10 @@ use clap::CommandFactory;
 use serde_json::json;
 
 use crate::addr::parse_entry;
-use crate::cli::{AddArgs, Cli, Command, CreateArgs, DelArgs, DestroyArgs, ListArgs, TestArgs};
+use crate::bulk;
+use crate::cli::{
+    AddArgs, BulkArgs, Cli, Command, CreateArgs, DelArgs, DestroyArgs, ListArgs, TestArgs,
+};
 use crate::config;
 use crate::error::{Error, Result};
 use crate::exit::ExitCode;
@@ -15,6 +18,7 @@ use crate::family::{self, Created};
 use crate::input;
 use crate::interrupt;
 use crate::kernel::{AddOptions, Kernel};
+use crate::listfile;
 use crate::lock::{NodeLock, Wait};
 use crate::meta::FamilySpec;
 use crate::naming;
@@ -99,6 +103,8 @@ pub fn run(cli: Cli, stdin: &mut dyn io::BufRead, out: &mut Out) -> Result<ExitC
         Command::Flush(args) => flush(&args.family, out),
         Command::Add(args) => add(&args, stdin, out),
         Command::Del(args) => del(&args, stdin, out),
+        Command::Load(args) => bulk(&args, bulk::Mode::Load, stdin, out),
+        Command::Sync(args) => bulk(&args, bulk::Mode::Sync, stdin, out),
         Command::Test(args) => test(&args, out),
         Command::Which(args) => which(&args, out),
         Command::Completions(args) => {
@@ -352,6 +358,85 @@ fn summary(
     }
     text.push('\n');
     text
+}
+
+fn bulk(
+    args: &BulkArgs,
+    mode: bulk::Mode,
+    stdin: &mut dyn io::BufRead,
+    out: &mut Out,
+) -> Result<ExitCode> {
+    check_name(&args.family)?;
+    let started = std::time::Instant::now();
+    let mut kernel = Kernel::open()?;
+    let spec = family::open(&mut kernel, &args.family)?;
+    let (source, list) = if args.file == "-" {
+        (
+            "<stdin>".to_string(),
+            listfile::read(&mut &mut *stdin, "<stdin>", &spec)?,
+        )
+    } else {
+        let file = std::fs::File::open(&args.file)
+            .map_err(|e| Error::Usage(format!("cannot read {}: {e}", args.file)))?;
+        let mut reader = io::BufReader::with_capacity(1 << 16, file);
+        (
+            args.file.clone(),
+            listfile::read(&mut reader, &args.file, &spec)?,
+        )
+    };
+    let plan = bulk::plan(&mut kernel, &spec, &list, mode, args.atomic)?;
+    let (adds, dels, refreshes, rebuilds) = plan.totals();
+    let verb = match mode {
+        bulk::Mode::Load => "load",
+        bulk::Mode::Sync => "sync",
+    };
+    if args.dry_run {
+        let mut text = format!(
+            "plan to {verb} family {} from {source}: {} entries, +{adds} -{dels} elements, {refreshes} refreshed, {rebuilds} shards rebuilt\n",
+            spec.name, plan.entries
+        );
+        for s in plan.shards.iter().filter(|s| s.changes()) {
+            text.push_str(&format!(
+                "  {}: {} -> {} (+{} -{} ~{}){}\n",
+                s.shard,
+                s.before,
+                s.after,
+                s.adds,
+                s.dels,
+                s.refreshes,
+                if s.rebuild {
+                    " rebuild and swap"
+                } else {
+                    " in place"
+                }
+            ));
+        }
+        out.text(&text);
+        out.value(&json!({ "result": "planned", "family": spec.name, "plan": plan }));
+        return Ok(ExitCode::Ok);
+    }
+    interrupt::defer();
+    let applied = bulk::apply(&mut kernel, &spec, &plan, args.atomic)?;
+    for temp in &applied.cleaned {
+        out.warn(&format!(
+            "removed {temp}, a temporary set left by an interrupted load or sync"
+        ));
+    }
+    let elapsed = humantime::format_duration(std::time::Duration::from_millis(
+        started.elapsed().as_millis() as u64,
+    ));
+    out.text(&format!(
+        "{verb}: family {} from {source}: {} entries, +{adds} -{dels} elements, {refreshes} refreshed, {} shards swapped, {} changed in place, {elapsed}\n",
+        spec.name, plan.entries, applied.swapped, applied.in_place
+    ));
+    out.value(&json!({
+        "result": verb,
+        "family": spec.name,
+        "plan": plan,
+        "applied": applied,
+        "elapsed_seconds": started.elapsed().as_secs_f64(),
+    }));
+    Ok(ExitCode::Ok)
 }
 
 fn test(args: &TestArgs, out: &mut Out) -> Result<ExitCode> {

@@ -12,7 +12,10 @@ pub const MAX_LINE_LEN: usize = 4096;
 /// Read one line of at most `MAX_LINE_LEN` bytes (without the newline);
 /// `Ok(None)` at end of input. A longer line is an error, reported without
 /// holding it in memory.
-fn read_line(reader: &mut impl BufRead, buf: &mut Vec<u8>) -> std::io::Result<Option<bool>> {
+pub(crate) fn read_line(
+    reader: &mut impl BufRead,
+    buf: &mut Vec<u8>,
+) -> std::io::Result<Option<bool>> {
     buf.clear();
     let mut too_long = false;
     let mut any = false;

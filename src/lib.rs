@@ -6,6 +6,7 @@
 //! command line and [`commands`] runs it.
 
 pub mod addr;
+pub mod bulk;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -15,6 +16,7 @@ pub mod family;
 pub mod input;
 pub mod interrupt;
 pub mod kernel;
+pub mod listfile;
 pub mod lock;
 pub mod meta;
 pub mod naming;

@@ -43,6 +43,11 @@ pub fn validate_family_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The name of the temporary set that replaces shard `index` of `family`.
+pub fn temp_name(family: &str, index: u32) -> String {
+    format!("{family}-t{index}")
+}
+
 /// The name of shard `index` of `family`.
 pub fn shard_name(family: &str, index: u32) -> String {
     format!("{family}-s{index}")

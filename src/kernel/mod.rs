@@ -139,6 +139,25 @@ impl Kernel {
         libipset::Libipset::run(line).map_err(|e| kernel_error(what, set, &e.0))
     }
 
+    /// Apply an `ipset restore` script in one libipset session (batched
+    /// netlink messages). Callers build scripts only from validated names
+    /// and entries. Not atomic; see [`libipset::Libipset::restore`].
+    pub fn restore(&mut self, what: &str, script: &str) -> Result<()> {
+        libipset::Libipset::restore(script).map_err(|errors| {
+            let first = errors.first().cloned().unwrap_or_default();
+            let more = if errors.len() > 1 {
+                format!(" (and {} more errors)", errors.len() - 1)
+            } else {
+                String::new()
+            };
+            let e = kernel_error(what, "-", &first);
+            Error::kernel(
+                e.kernel_kind().unwrap_or(KernelErrorKind::Other),
+                format!("{e}{more}"),
+            )
+        })
+    }
+
     /// Headers (no members) of every set, or of one.
     pub fn list_headers(&mut self, name: Option<&str>) -> Result<Vec<SetInfo>> {
         let line = match name {
@@ -146,6 +165,11 @@ impl Kernel {
             None => "list -t".to_string(),
         };
         self.list_with(&line, name)
+    }
+
+    /// One set's plain listing, members included, as libipset prints it.
+    pub fn list_text(&mut self, name: &str) -> Result<String> {
+        self.exec("list", name, &format!("list {name}"))
     }
 
     /// One set with its members.

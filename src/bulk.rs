@@ -1,0 +1,557 @@
+//! `load` and `sync`: whole lists applied per shard, in batched libipset
+//! restore sessions, either in place or by atomic replacement.
+//!
+//! For every shard a list touches, a [`ShardPlan`] (pure) says what to add,
+//! refresh and delete, and how:
+//!
+//! * **in place** (small changes): one restore session of `add -exist` then
+//!   `del -exist` lines. Cheap, but not atomic: an interruption by SIGKILL
+//!   can leave the shard between old and new (adds come first, so it is then
+//!   a superset of what stays). Ctrl-C is caught between shards.
+//! * **rebuild** (large changes, an empty shard, a shard that would pass its
+//!   maxelem mid-way, or `--atomic`): the new contents go into a temporary
+//!   set `FAMILY-tI` sized for them, which is then `swap`ped with the shard
+//!   and destroyed. The swap is atomic for that shard: a packet or a test
+//!   sees the old or the new contents, never a mix. Entries kept from the old
+//!   shard are copied with their remaining timeout, comment and counters.
+//!
+//! Rebuild is chosen when `2 × (adds + deletes) ≥ entries after the change`,
+//! i.e. when the delta is at least half the new size: then copying the
+//! shard costs no more than changing it (per-element kernel cost is about
+//! the same for add, del and a fresh add; docs/BENCHMARKS.md).
+//!
+//! `--atomic` rebuilds every changed shard and swaps them all at the end, in
+//! one restore session: the family then holds the old list until the first
+//! swap and the new list after the last, mixed only during the swap
+//! sequence (microseconds per shard), and never empty.
+//!
+//! Leftover temporary sets (a SIGKILL during a rebuild) are destroyed by the
+//! next load or sync of the family.
+
+use std::collections::HashMap;
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use crate::addr::Entry;
+use crate::config;
+use crate::error::{Error, KernelErrorKind, Result};
+use crate::kernel::{listing, Kernel};
+use crate::listfile::ListEntry;
+use crate::meta::FamilySpec;
+use crate::naming;
+use crate::route;
+
+/// Add the list to what the family holds, or make it hold exactly the list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Load,
+    Sync,
+}
+
+/// What happens to one shard.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ShardPlan<'a> {
+    /// Shard name.
+    pub shard: String,
+    /// Elements before the change.
+    pub before: usize,
+    /// Elements after the change.
+    pub after: usize,
+    /// Elements to add.
+    pub adds: usize,
+    /// Elements to delete.
+    pub dels: usize,
+    /// Elements already there that the list gives a timeout or comment for
+    /// (re-added with -exist, as `ipset -exist` does).
+    pub refreshes: usize,
+    /// Rebuilt in a temporary set and swapped in, instead of changed in place.
+    pub rebuild: bool,
+    /// Adds and refreshes.
+    #[serde(skip)]
+    add_items: Vec<&'a ListEntry>,
+    #[serde(skip)]
+    del_entries: Vec<Entry>,
+    /// Elements that stay, with the rest of their listing line (kept only
+    /// for a rebuild, which copies them).
+    #[serde(skip)]
+    keep: Vec<(Entry, String)>,
+}
+
+impl ShardPlan<'_> {
+    pub fn changes(&self) -> bool {
+        self.adds + self.dels + self.refreshes > 0
+    }
+}
+
+/// The whole plan, as `--dry-run` and `--json` report it.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Plan<'a> {
+    /// Lines in the list.
+    pub entries: usize,
+    /// Elements named more than once (the last line wins).
+    pub duplicates: usize,
+    pub shards: Vec<ShardPlan<'a>>,
+}
+
+impl Plan<'_> {
+    pub fn totals(&self) -> (usize, usize, usize, usize) {
+        let sum = |f: fn(&ShardPlan) -> usize| self.shards.iter().map(f).sum::<usize>();
+        (
+            sum(|s| s.adds),
+            sum(|s| s.dels),
+            sum(|s| s.refreshes),
+            self.shards
+                .iter()
+                .filter(|s| s.rebuild && s.changes())
+                .count(),
+        )
+    }
+}
+
+/// Append ` timeout N comment "text"` for an item's own options.
+fn push_options(out: &mut String, item: &ListEntry) {
+    if let Some(t) = item.timeout {
+        let _ = write!(out, " timeout {t}");
+    }
+    if let Some(c) = &item.comment {
+        let _ = write!(out, " comment \"{c}\"");
+    }
+}
+
+fn has_options(item: &ListEntry) -> bool {
+    item.timeout.is_some() || item.comment.is_some()
+}
+
+/// Plan one shard (pure). `current` maps each element in the shard to the
+/// rest of its listing line (remaining timeout, counters, comment);
+/// `incoming` are the list entries routed to it, in list order. Returns the
+/// plan and how many incoming elements were duplicates.
+pub fn plan_shard<'a>(
+    shard: &str,
+    mut current: HashMap<Entry, String>,
+    incoming: &[&'a ListEntry],
+    mode: Mode,
+    maxelem: usize,
+    force_rebuild: bool,
+) -> (ShardPlan<'a>, usize) {
+    let mut plan = ShardPlan {
+        shard: shard.to_string(),
+        before: current.len(),
+        ..ShardPlan::default()
+    };
+    // The last line for an element wins.
+    let mut wanted: HashMap<Entry, &'a ListEntry> = HashMap::with_capacity(incoming.len());
+    for item in incoming {
+        wanted.insert(item.entry, item);
+    }
+    let duplicates = incoming.len() - wanted.len();
+    for (entry, item) in &wanted {
+        if !current.contains_key(entry) {
+            plan.adds += 1;
+            plan.add_items.push(item);
+        } else if has_options(item) {
+            plan.refreshes += 1;
+            plan.add_items.push(item);
+            current.remove(entry);
+        }
+    }
+    if mode == Mode::Sync {
+        let gone: Vec<Entry> = current
+            .keys()
+            .filter(|e| !wanted.contains_key(e))
+            .copied()
+            .collect();
+        for e in &gone {
+            current.remove(e);
+        }
+        plan.dels = gone.len();
+        plan.del_entries = gone;
+    }
+    plan.after = plan.before + plan.adds - plan.dels;
+    // In place, adds come before deletes: the shard peaks at before + adds.
+    let would_overflow = plan.before + plan.adds > maxelem;
+    plan.rebuild = plan.changes()
+        && (force_rebuild
+            || plan.before == 0
+            || would_overflow
+            || 2 * (plan.adds + plan.dels) >= plan.after);
+    if plan.rebuild {
+        // Only a rebuild copies the elements that stay.
+        plan.keep = current.into_iter().collect();
+    }
+    (plan, duplicates)
+}
+
+fn push_line(out: &mut String, verb: &str, set: &str, entry: &Entry) {
+    let _ = write!(out, "{verb} -exist {set} {entry}");
+}
+
+/// Restore script for an in-place change.
+fn delta_script(name: &str, plan: &ShardPlan) -> String {
+    let mut s = String::with_capacity(48 * (plan.add_items.len() + plan.del_entries.len()));
+    for item in &plan.add_items {
+        push_line(&mut s, "add", name, &item.entry);
+        push_options(&mut s, item);
+        s.push('\n');
+    }
+    for entry in &plan.del_entries {
+        push_line(&mut s, "del", name, entry);
+        s.push('\n');
+    }
+    s
+}
+
+/// Restore script that creates and fills the temporary set of a rebuild.
+fn fill_script(temp: &str, create_args: &str, plan: &ShardPlan) -> String {
+    let mut s = String::with_capacity(48 * (plan.keep.len() + plan.add_items.len()) + 128);
+    let _ = writeln!(s, "create {temp} {create_args}");
+    for (entry, rest) in &plan.keep {
+        push_line(&mut s, "add", temp, entry);
+        if !rest.is_empty() {
+            s.push(' ');
+            s.push_str(rest);
+        }
+        s.push('\n');
+    }
+    for item in &plan.add_items {
+        push_line(&mut s, "add", temp, &item.entry);
+        push_options(&mut s, item);
+        s.push('\n');
+    }
+    s
+}
+
+/// `ipset create` arguments for a shard's replacement, sized so the kernel
+/// never resizes it while it is filled (hashsize ≥ elements / 4, as
+/// measured in the design notes).
+fn create_args(spec: &FamilySpec, elements: usize) -> String {
+    let hashsize =
+        config::per_shard_hashsize(elements.div_ceil(4).min(u32::MAX as usize) as u32, 1)
+            .max(spec.hashsize);
+    let mut args = format!(
+        "{} family {} hashsize {hashsize} maxelem {}",
+        spec.set_type, spec.family, spec.maxelem
+    );
+    if let Some(t) = spec.timeout {
+        args.push_str(&format!(" timeout {t}"));
+    }
+    if spec.counters {
+        args.push_str(" counters");
+    }
+    if spec.comment {
+        args.push_str(" comment");
+    }
+    args
+}
+
+/// Read one shard's elements (one listing, parsed without copying lines).
+fn read_shard(
+    kernel: &mut Kernel,
+    spec: &FamilySpec,
+    name: &str,
+) -> Result<HashMap<Entry, String>> {
+    let text = kernel.list_text(name)?;
+    let mut current = HashMap::new();
+    for (elem, rest) in listing::members_of(&text) {
+        let entry = crate::addr::parse_entry(elem, spec.set_type, spec.family).map_err(|e| {
+            Error::kernel(
+                KernelErrorKind::Other,
+                format!("unexpected element in {name}: {e}"),
+            )
+        })?;
+        current.insert(entry, rest.to_string());
+    }
+    Ok(current)
+}
+
+/// Destroy temporary sets left by an interrupted rebuild of this family.
+pub fn clean_leftovers(kernel: &mut Kernel, spec: &FamilySpec) -> Result<Vec<String>> {
+    let headers = kernel.list_headers(None)?;
+    let mut cleaned = Vec::new();
+    for h in headers {
+        let is_temp = (0..spec.shards).any(|i| naming::temp_name(&spec.name, i) == h.name);
+        let same_kind = h.set_type == spec.set_type.as_str()
+            && h.header.get("family").map(String::as_str) == Some(spec.family.as_str());
+        if is_temp && same_kind && h.references == 0 {
+            kernel.destroy_set(&h.name)?;
+            cleaned.push(h.name);
+        }
+    }
+    Ok(cleaned)
+}
+
+/// Plan a load or sync of `list` into the family: reads the shards the
+/// list touches (sync: every shard) once each.
+pub fn plan<'a>(
+    kernel: &mut Kernel,
+    spec: &FamilySpec,
+    list: &'a [ListEntry],
+    mode: Mode,
+    atomic: bool,
+) -> Result<Plan<'a>> {
+    let mut per_shard: Vec<Vec<&ListEntry>> = vec![Vec::new(); spec.shards as usize];
+    for item in list {
+        for shard in route::shards_for(&item.entry, spec.shards, spec.routing) {
+            per_shard[shard as usize].push(item);
+        }
+    }
+    let headers = kernel.list_headers(None)?;
+    let by_name: HashMap<&str, &listing::SetInfo> =
+        headers.iter().map(|h| (h.name.as_str(), h)).collect();
+    let mut plan = Plan {
+        entries: list.len(),
+        ..Plan::default()
+    };
+    for (i, incoming) in per_shard.iter().enumerate() {
+        let name = spec.shard_name(i as u32);
+        let header = by_name.get(name.as_str()).ok_or_else(|| {
+            Error::Usage(format!(
+                "family '{}' is damaged: its shard {name} does not exist; `mipset destroy --force {}` removes the family",
+                spec.name, spec.name
+            ))
+        })?;
+        if mode == Mode::Load && incoming.is_empty() {
+            continue;
+        }
+        let current = if header.entries == 0 {
+            HashMap::new()
+        } else {
+            read_shard(kernel, spec, &name)?
+        };
+        let maxelem = header
+            .header_num("maxelem")
+            .unwrap_or(u64::from(spec.maxelem)) as usize;
+        let (shard_plan, duplicates) = plan_shard(&name, current, incoming, mode, maxelem, atomic);
+        plan.duplicates += duplicates;
+        if shard_plan.after > maxelem {
+            return Err(Error::kernel(
+                KernelErrorKind::Full,
+                format!(
+                    "shard {name} would hold {} elements but its maxelem is {maxelem}; nothing was changed. Recreate the family with a larger --maxelem or more --shards",
+                    shard_plan.after
+                ),
+            ));
+        }
+        plan.shards.push(shard_plan);
+    }
+    Ok(plan)
+}
+
+/// What applying did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Applied {
+    /// Shards changed in place.
+    pub in_place: usize,
+    /// Shards replaced by swapping in a rebuilt set.
+    pub swapped: usize,
+    /// Leftover temporary sets removed first.
+    pub cleaned: Vec<String>,
+}
+
+/// Apply a plan. Shard by shard, or with `atomic` all rebuilt first and
+/// swapped together at the end. Ctrl-C is honoured between shards.
+pub fn apply(kernel: &mut Kernel, spec: &FamilySpec, plan: &Plan, atomic: bool) -> Result<Applied> {
+    let mut applied = Applied {
+        cleaned: clean_leftovers(kernel, spec)?,
+        ..Applied::default()
+    };
+    let changed: Vec<(usize, &ShardPlan)> = plan
+        .shards
+        .iter()
+        .filter(|s| s.changes())
+        .map(|s| (shard_index(spec, &s.shard), s))
+        .collect();
+    let mut filled: Vec<(String, String)> = Vec::new();
+    let interrupted = |applied: &Applied, filled: &[(String, String)], kernel: &mut Kernel| {
+        for (_, temp) in filled {
+            let _ = kernel.destroy_set(temp);
+        }
+        Error::Interrupted(format!(
+            "{} of {} changed shards were done (each holds its old or its new contents); run it again to finish",
+            applied.in_place + applied.swapped,
+            changed.len()
+        ))
+    };
+    for (index, shard) in &changed {
+        if crate::interrupt::pending() {
+            return Err(interrupted(&applied, &filled, kernel));
+        }
+        if shard.rebuild {
+            let temp = naming::temp_name(&spec.name, *index as u32);
+            let script = fill_script(&temp, &create_args(spec, shard.after), shard);
+            if let Err(e) = kernel.restore(&format!("fill {temp}"), &script) {
+                let _ = kernel.destroy_set(&temp);
+                for (_, t) in &filled {
+                    let _ = kernel.destroy_set(t);
+                }
+                return Err(partial(e, &applied));
+            }
+            filled.push((shard.shard.clone(), temp));
+            if !atomic {
+                swap_all(kernel, &mut filled, &mut applied)?;
+            }
+        } else {
+            kernel
+                .restore(
+                    &format!("update {}", shard.shard),
+                    &delta_script(&shard.shard, shard),
+                )
+                .map_err(|e| partial(e, &applied))?;
+            applied.in_place += 1;
+        }
+    }
+    if crate::interrupt::pending() {
+        return Err(interrupted(&applied, &filled, kernel));
+    }
+    swap_all(kernel, &mut filled, &mut applied)?;
+    Ok(applied)
+}
+
+fn shard_index(spec: &FamilySpec, name: &str) -> usize {
+    name.strip_prefix(&format!("{}-s", spec.name))
+        .and_then(|i| i.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Swap every filled temporary set in, one restore session, then destroy
+/// the old contents.
+fn swap_all(
+    kernel: &mut Kernel,
+    filled: &mut Vec<(String, String)>,
+    applied: &mut Applied,
+) -> Result<()> {
+    if filled.is_empty() {
+        return Ok(());
+    }
+    let mut script = String::new();
+    for (shard, temp) in filled.iter() {
+        script.push_str(&format!("swap {shard} {temp}\n"));
+    }
+    for (_, temp) in filled.iter() {
+        script.push_str(&format!("destroy {temp}\n"));
+    }
+    kernel
+        .restore("swap", &script)
+        .map_err(|e| partial(e, applied))?;
+    applied.swapped += filled.len();
+    filled.clear();
+    Ok(())
+}
+
+fn partial(e: Error, applied: &Applied) -> Error {
+    if applied.in_place + applied.swapped == 0 {
+        e
+    } else {
+        Error::Partial(format!(
+            "{e}; {} shards were already changed (each holds its old or its new contents); fix the cause and run it again",
+            applied.in_place + applied.swapped
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::addr::{parse_entry, AddrFamily, SetType};
+
+    fn e(text: &str) -> Entry {
+        parse_entry(text, SetType::HashNet, AddrFamily::Inet).unwrap()
+    }
+
+    fn item(text: &str) -> ListEntry {
+        ListEntry {
+            entry: e(text),
+            timeout: None,
+            comment: None,
+        }
+    }
+
+    fn current(entries: &[&str]) -> HashMap<Entry, String> {
+        entries.iter().map(|t| (e(t), String::new())).collect()
+    }
+
+    #[test]
+    fn sync_plans_adds_and_deletes_and_picks_the_cheaper_way() {
+        let cur = current(&["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5"]);
+        let list: Vec<ListEntry> = [
+            "10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.9", "10.0.0.9",
+        ]
+        .iter()
+        .map(|t| item(t))
+        .collect();
+        let refs: Vec<&ListEntry> = list.iter().collect();
+        let (p, dups) = plan_shard("w-s0", cur.clone(), &refs, Mode::Sync, 100, false);
+        assert_eq!(
+            (p.before, p.after, p.adds, p.dels, p.rebuild, dups),
+            (5, 5, 1, 1, false, 1)
+        );
+        assert_eq!(
+            delta_script("w-s0", &p),
+            "add -exist w-s0 10.0.0.9\ndel -exist w-s0 10.0.0.5\n"
+        );
+        // Load keeps what the list does not name.
+        let (p, _) = plan_shard("w-s0", cur.clone(), &refs, Mode::Load, 100, false);
+        assert_eq!((p.after, p.adds, p.dels), (6, 1, 0));
+        // Half the shard changing: rebuild; an empty shard: rebuild; forced.
+        let few: Vec<&ListEntry> = refs[..2].to_vec();
+        assert!(
+            plan_shard("w-s0", cur.clone(), &few, Mode::Sync, 100, false)
+                .0
+                .rebuild
+        );
+        assert!(
+            plan_shard("w-s0", HashMap::new(), &refs, Mode::Sync, 100, false)
+                .0
+                .rebuild
+        );
+        assert!(
+            plan_shard("w-s0", cur.clone(), &refs, Mode::Sync, 100, true)
+                .0
+                .rebuild
+        );
+        // Passing maxelem mid-way (5 + 1 > 5): rebuild holds only the target.
+        assert!(
+            plan_shard("w-s0", cur.clone(), &refs, Mode::Sync, 5, false)
+                .0
+                .rebuild
+        );
+        // Nothing to do: no rebuild, no change.
+        let same: Vec<ListEntry> = ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5"]
+            .iter()
+            .map(|t| item(t))
+            .collect();
+        let same_refs: Vec<&ListEntry> = same.iter().collect();
+        let (p, _) = plan_shard("w-s0", cur, &same_refs, Mode::Sync, 100, true);
+        assert!(!p.changes() && !p.rebuild);
+    }
+
+    #[test]
+    fn rebuilds_keep_old_extensions_and_apply_new_options() {
+        let mut cur = current(&["10.0.0.1"]);
+        cur.insert(e("10.0.0.2"), "timeout 42 comment \"old\"".into());
+        let mut new = item("10.0.0.3");
+        new.timeout = Some(60);
+        let mut refreshed = item("10.0.0.1");
+        refreshed.comment = Some("new".into());
+        let list = [refreshed, item("10.0.0.2"), new];
+        let refs: Vec<&ListEntry> = list.iter().collect();
+        let (p, _) = plan_shard("w-s0", cur, &refs, Mode::Sync, 100, true);
+        assert_eq!((p.adds, p.refreshes, p.dels), (1, 1, 0));
+        let script = fill_script("w-t0", "hash:net family inet hashsize 64 maxelem 100", &p);
+        assert!(script.starts_with("create w-t0 hash:net family inet hashsize 64 maxelem 100\n"));
+        assert!(
+            script.contains("add -exist w-t0 10.0.0.2 timeout 42 comment \"old\"\n"),
+            "{script}"
+        );
+        assert!(
+            script.contains("add -exist w-t0 10.0.0.3 timeout 60\n"),
+            "{script}"
+        );
+        assert!(
+            script.contains("add -exist w-t0 10.0.0.1 comment \"new\"\n"),
+            "{script}"
+        );
+        assert_eq!(script.lines().count(), 4);
+    }
+}
