@@ -2,6 +2,7 @@
 //! Kernel tests run in private network namespaces and need root.
 
 mod bad_input;
+mod bulk;
 mod cli_kernel;
 mod compat;
 mod equivalence;

@@ -1,0 +1,308 @@
+//! `load` and `sync` against the real kernel: the family ends up holding
+//! exactly the list (read back from the kernel), bad input changes nothing,
+//! and SIGKILL leaves every shard with its old or its new contents.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::util::{kernel_tests_enabled, Netns, Rng};
+
+fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+/// Every shard's elements as the kernel lists them (stock `ipset list`).
+fn shard_contents(ns: &Netns, family: &str, shards: u32) -> BTreeMap<String, BTreeSet<String>> {
+    (0..shards)
+        .map(|i| {
+            let name = format!("{family}-s{i}");
+            let listing = ns.ok("ipset", &["list", &name]);
+            let members = listing
+                .split("Members:\n")
+                .nth(1)
+                .unwrap_or("")
+                .lines()
+                .filter(|l| !l.is_empty())
+                .map(|l| l.split_whitespace().next().unwrap().to_string())
+                .collect();
+            (name, members)
+        })
+        .collect()
+}
+
+/// What the shards must hold for `entries` (routing through `mipset which`
+/// would be slow; the family's own `--json which` is exercised elsewhere,
+/// so ask it once per entry only for small lists).
+fn expected(
+    ns: &Netns,
+    family: &str,
+    shards: u32,
+    entries: &[String],
+) -> BTreeMap<String, BTreeSet<String>> {
+    let mut want: BTreeMap<String, BTreeSet<String>> = (0..shards)
+        .map(|i| (format!("{family}-s{i}"), BTreeSet::new()))
+        .collect();
+    for e in entries {
+        let r = json(&ns.mipset(&["--json", "which", family, e]).stdout);
+        let canonical = r["entry"].as_str().unwrap().to_string();
+        for shard in r["shards"].as_array().unwrap() {
+            want.get_mut(shard.as_str().unwrap())
+                .unwrap()
+                .insert(canonical.clone());
+        }
+    }
+    want
+}
+
+fn random_list(rng: &mut Rng, net: bool, v6: bool, n: usize) -> Vec<String> {
+    (0..n)
+        .map(|_| {
+            let host = rng.below(4096) as u32;
+            match (net, v6) {
+                (false, false) => format!("10.0.{}.{}", host >> 8, host & 255),
+                (false, true) => format!("2001:db8::{:x}", host + 1),
+                (true, false) => format!(
+                    "10.{}.{}.0/{}",
+                    host >> 8,
+                    host & 255,
+                    [16, 22, 24, 28][rng.below(4) as usize]
+                ),
+                (true, true) => format!(
+                    "2001:db8:{:x}::/{}",
+                    host,
+                    [48, 60, 64, 96][rng.below(4) as usize]
+                ),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn sync_makes_the_family_hold_exactly_the_list() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let mut rng = Rng(42);
+    for case in 0..8u32 {
+        let (net, v6) = (case & 1 == 1, case & 2 == 2);
+        let ns = Netns::new();
+        let mut create = vec!["create", "fam", "--shards", "8"];
+        if net {
+            create.extend(["--type", "hash:net"]);
+        }
+        if v6 {
+            create.extend(["--family", "inet6"]);
+        }
+        ns.mipset(&create).expect(0);
+        let initial = random_list(&mut rng, net, v6, 60);
+        // Overlapping target: some kept, some new, some gone; sometimes tiny
+        // (rebuild), sometimes close to the initial list (in place).
+        let keep = if case < 4 { 55 } else { 10 };
+        let mut target: Vec<String> = initial[..keep].to_vec();
+        target.extend(random_list(&mut rng, net, v6, 5));
+        ns.mipset_stdin(&["load", "fam"], &initial.join("\n"))
+            .expect(0);
+        let atomic = if case % 3 == 0 {
+            "--atomic"
+        } else {
+            "--dry-run"
+        };
+        if atomic == "--dry-run" {
+            let before = ns.ipset_save();
+            let plan = json(
+                &ns.mipset_stdin(
+                    &["--json", "sync", "fam", "-", "--dry-run"],
+                    &target.join("\n"),
+                )
+                .stdout,
+            );
+            assert_eq!(plan["result"], "planned");
+            assert_eq!(ns.ipset_save(), before, "dry run changed the kernel");
+            ns.mipset_stdin(&["sync", "fam", "-"], &target.join("\n"))
+                .expect(0);
+        } else {
+            ns.mipset_stdin(&["sync", "fam", "-", "--atomic"], &target.join("\n"))
+                .expect(0);
+        }
+        assert_eq!(
+            shard_contents(&ns, "fam", 8),
+            expected(&ns, "fam", 8, &target),
+            "case {case}"
+        );
+        // Syncing again changes nothing.
+        let again = json(
+            &ns.mipset_stdin(&["--json", "sync", "fam", "-"], &target.join("\n"))
+                .stdout,
+        );
+        assert_eq!(again["applied"]["swapped"], 0);
+        assert_eq!(again["applied"]["in_place"], 0);
+        assert!(
+            !ns.ok("ipset", &["list", "-n"]).contains("fam-t"),
+            "temporary sets left"
+        );
+    }
+}
+
+#[test]
+fn a_bad_last_line_of_a_million_changes_nothing() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let ns = Netns::new();
+    ns.mipset(&["create", "big", "--maxelem", "2000000"])
+        .expect(0);
+    ns.mipset(&["add", "big", "192.0.2.1"]).expect(0);
+    let before = ns.ipset_save();
+    let mut list: String = (0..1_000_000u32)
+        .map(|i| format!("10.{}.{}.{}\n", i >> 16, (i >> 8) & 255, i & 255))
+        .collect();
+    list.push_str("10.0.0.256\n");
+    let path = std::env::temp_dir().join(format!("mipset-bad-{}.txt", std::process::id()));
+    std::fs::write(&path, &list).unwrap();
+    for command in ["load", "sync"] {
+        let r = ns.mipset(&[command, "big", path.to_str().unwrap()]);
+        r.expect(2);
+        assert!(
+            r.stderr.contains(&format!(
+                "{}:1000001: '10.0.0.256' is not an IPv4 address",
+                path.display()
+            )),
+            "{}",
+            r.stderr
+        );
+        assert_eq!(ns.ipset_save(), before);
+    }
+    let _ = std::fs::remove_file(&path);
+}
+
+#[test]
+fn load_migrates_an_ipset_save_dump_and_keeps_options() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let ns = Netns::new();
+    ns.ok(
+        "ipset",
+        &["create", "old", "hash:net", "timeout", "600", "comment"],
+    );
+    ns.ok(
+        "ipset",
+        &["add", "old", "10.1.0.0/16", "comment", "office net"],
+    );
+    ns.ok("ipset", &["add", "old", "192.0.2.7", "timeout", "30"]);
+    let dump = ns.ok("ipset", &["save", "old"]);
+    ns.mipset(&[
+        "create",
+        "new",
+        "--type",
+        "hash:net",
+        "--timeout",
+        "600",
+        "--comment",
+    ])
+    .expect(0);
+    ns.mipset_stdin(&["load", "new", "-"], &dump).expect(0);
+    ns.mipset(&["test", "new", "10.1.2.3"]).expect(0);
+    ns.mipset(&["test", "new", "192.0.2.7"]).expect(0);
+    let shard = ns.mipset(&["which", "new", "10.1.0.0/16"]).stdout;
+    let listing = ns.ok("ipset", &["list", shard.lines().next().unwrap()]);
+    assert!(listing.contains("comment \"office net\""), "{listing}");
+    // A dump of the wrong type is refused before anything changes.
+    let before = ns.ipset_save();
+    ns.mipset(&["create", "ips"]).expect(0);
+    let before_ips = ns.ipset_save();
+    let r = ns.mipset_stdin(&["load", "ips", "-"], &dump);
+    r.expect(2);
+    assert!(
+        r.stderr
+            .contains("<stdin>:1: the dump is of a hash:net inet set"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(ns.ipset_save(), before_ips);
+    drop(before);
+}
+
+#[test]
+fn a_list_that_overfills_a_shard_is_refused_whole() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let ns = Netns::new();
+    ns.mipset(&["create", "small", "--shards", "2", "--maxelem", "8"])
+        .expect(0);
+    ns.mipset(&["add", "small", "10.0.0.1"]).expect(0);
+    let before = ns.ipset_save();
+    let list: String = (0..6).map(|i| format!("10.0.0.{}\n", 2 * i)).collect();
+    let r = ns.mipset_stdin(&["sync", "small", "-"], &list);
+    r.expect(3);
+    assert!(
+        r.stderr
+            .contains("shard small-s0 would hold 6 elements but its maxelem is 4"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(ns.ipset_save(), before);
+}
+
+#[test]
+fn sigkill_during_sync_leaves_every_shard_old_or_new_and_the_next_run_cleans_up() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let ns = Netns::new();
+    ns.mipset(&["create", "k", "--shards", "4", "--maxelem", "400000"])
+        .expect(0);
+    let list = |base: u32| -> String {
+        (0..60_000u32)
+            .map(|i| format!("10.{}.{}.{}\n", base + (i >> 16), (i >> 8) & 255, i & 255))
+            .collect()
+    };
+    let (a, b) = (list(0), list(100));
+    ns.mipset_stdin(&["load", "k", "-"], &a).expect(0);
+    let old = shard_contents(&ns, "k", 4);
+    ns.mipset_stdin(&["sync", "k", "-"], &b).expect(0);
+    let new = shard_contents(&ns, "k", 4);
+    let mut rng = Rng(9);
+    for trial in 0..8 {
+        // Start from the old list each time, then kill a sync to the new one.
+        ns.mipset_stdin(&["sync", "k", "-", "--atomic"], &a)
+            .expect(0);
+        let mut args = vec![
+            "netns",
+            "exec",
+            &ns.name,
+            crate::util::MIPSET,
+            "sync",
+            "k",
+            "-",
+        ];
+        if trial % 2 == 0 {
+            args.push("--atomic");
+        }
+        let mut child = std::process::Command::new("ip")
+            .args(&args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(child.stdin.as_mut().unwrap(), b.as_bytes()).unwrap();
+        drop(child.stdin.take());
+        std::thread::sleep(std::time::Duration::from_millis(rng.below(400)));
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        let now = shard_contents(&ns, "k", 4);
+        for (shard, contents) in &now {
+            assert!(
+                *contents == old[shard] || *contents == new[shard],
+                "trial {trial}: {shard} holds {} elements, neither old nor new",
+                contents.len()
+            );
+        }
+    }
+    // The next run removes any temporary set and finishes the job.
+    let r = ns.mipset_stdin(&["sync", "k", "-"], &b);
+    r.expect(0);
+    assert!(!ns.ok("ipset", &["list", "-n"]).contains("k-t"));
+    assert_eq!(shard_contents(&ns, "k", 4), new);
+}
