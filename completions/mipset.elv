@@ -33,6 +33,9 @@ set edit:completion:arg-completer[mipset] = {|@words|
             cand flush 'Remove every entry from every shard of a family (shard by shard)'
             cand add 'Add addresses (or networks, for hash:net) to a family'
             cand del 'Delete addresses from a family'
+            cand load 'Add every entry of a list (file or stdin) to a family, in batches'
+            cand sync 'Make a family hold exactly the entries of a list (adds and deletes)'
+            cand save 'Print a family as an `ipset save` dump that stock `ipset restore` recreates'
             cand test 'Test membership: exit 0 if the address is in the family, 1 if not'
             cand which 'Show which shard(s) an address or network is stored in'
             cand completions 'Print a shell completion script'
@@ -122,6 +125,43 @@ set edit:completion:arg-completer[mipset] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'mipset;load'= {
+            cand -w 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
+            cand --wait 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
+            cand --dry-run 'Print the plan (adds, deletes, rebuilds per shard) and change nothing'
+            cand --atomic 'Rebuild every changed shard, then swap them all in at the end'
+            cand --json 'Print results as JSON on stdout (for scripts)'
+            cand -q 'Print nothing on stdout; the exit status still tells the result'
+            cand --quiet 'Print nothing on stdout; the exit status still tells the result'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mipset;sync'= {
+            cand -w 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
+            cand --wait 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
+            cand --dry-run 'Print the plan (adds, deletes, rebuilds per shard) and change nothing'
+            cand --atomic 'Rebuild every changed shard, then swap them all in at the end'
+            cand --json 'Print results as JSON on stdout (for scripts)'
+            cand -q 'Print nothing on stdout; the exit status still tells the result'
+            cand --quiet 'Print nothing on stdout; the exit status still tells the result'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mipset;save'= {
+            cand -w 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
+            cand --wait 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
+            cand --json 'Print results as JSON on stdout (for scripts)'
+            cand -q 'Print nothing on stdout; the exit status still tells the result'
+            cand --quiet 'Print nothing on stdout; the exit status still tells the result'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'mipset;test'= {
             cand -w 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
             cand --wait 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
@@ -173,6 +213,9 @@ set edit:completion:arg-completer[mipset] = {|@words|
             cand flush 'Remove every entry from every shard of a family (shard by shard)'
             cand add 'Add addresses (or networks, for hash:net) to a family'
             cand del 'Delete addresses from a family'
+            cand load 'Add every entry of a list (file or stdin) to a family, in batches'
+            cand sync 'Make a family hold exactly the entries of a list (adds and deletes)'
+            cand save 'Print a family as an `ipset save` dump that stock `ipset restore` recreates'
             cand test 'Test membership: exit 0 if the address is in the family, 1 if not'
             cand which 'Show which shard(s) an address or network is stored in'
             cand completions 'Print a shell completion script'
@@ -190,6 +233,12 @@ set edit:completion:arg-completer[mipset] = {|@words|
         &'mipset;help;add'= {
         }
         &'mipset;help;del'= {
+        }
+        &'mipset;help;load'= {
+        }
+        &'mipset;help;sync'= {
+        }
+        &'mipset;help;save'= {
         }
         &'mipset;help;test'= {
         }

@@ -161,6 +161,16 @@ Examples:
   curl -s https://example.net/drop.txt | mipset --wait=30 sync blocklist - --atomic")]
     Sync(BulkArgs),
 
+    /// Print a family as an `ipset save` dump that stock `ipset restore` recreates.
+    #[command(after_help = "\
+The shards come first, then the umbrella with the metadata comments, so the dump
+restores in order. On another node, `ipset restore` recreates a working family.
+
+Examples:
+  mipset save web > web.ipset
+  mipset save web | ssh node2 ipset restore")]
+    Save(FamilyArg),
+
     /// Test membership: exit 0 if the address is in the family, 1 if not.
     #[command(after_help = "\
 Like `ipset test`: for hash:net an address matches any network holding it, and a

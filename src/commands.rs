@@ -105,6 +105,7 @@ pub fn run(cli: Cli, stdin: &mut dyn io::BufRead, out: &mut Out) -> Result<ExitC
         Command::Del(args) => del(&args, stdin, out),
         Command::Load(args) => bulk(&args, bulk::Mode::Load, stdin, out),
         Command::Sync(args) => bulk(&args, bulk::Mode::Sync, stdin, out),
+        Command::Save(args) => save(&args.family, out),
         Command::Test(args) => test(&args, out),
         Command::Which(args) => which(&args, out),
         Command::Completions(args) => {
@@ -436,6 +437,20 @@ fn bulk(
         "applied": applied,
         "elapsed_seconds": started.elapsed().as_secs_f64(),
     }));
+    Ok(ExitCode::Ok)
+}
+
+fn save(name: &str, out: &mut Out) -> Result<ExitCode> {
+    check_name(name)?;
+    let mut kernel = Kernel::open()?;
+    let spec = family::open(&mut kernel, name)?;
+    // Shards first: the umbrella's members must exist when it is restored.
+    for shard in spec.shard_names() {
+        let text = kernel.save_text(&shard)?;
+        out.write(text.as_bytes());
+    }
+    let text = kernel.save_text(&spec.name)?;
+    out.write(text.as_bytes());
     Ok(ExitCode::Ok)
 }
 

@@ -61,7 +61,11 @@ fn run() -> ExitCode {
     // Commands whose product is their output fail if it cannot be written.
     let output_is_the_result = matches!(
         cli.command,
-        Command::List(_) | Command::Which(_) | Command::Completions(_) | Command::Man
+        Command::List(_)
+            | Command::Which(_)
+            | Command::Save(_)
+            | Command::Completions(_)
+            | Command::Man
     );
     let result = commands::run(cli, &mut stdin, &mut out);
     let write_error = out.write_error.take().or_else(|| stdout.flush().err());

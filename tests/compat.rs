@@ -112,3 +112,46 @@ fn ipset_save_on_one_node_restores_a_working_family_on_another() {
             .collect::<String>()
     );
 }
+
+#[test]
+fn mipset_save_restores_with_stock_ipset_on_another_node() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let a = Netns::new();
+    a.mipset(&[
+        "create",
+        "web",
+        "--shards",
+        "4",
+        "--comment",
+        "--timeout",
+        "0",
+    ])
+    .expect(0);
+    a.mipset(&["add", "web", "192.0.2.1", "192.0.2.2", "--comment", "x y"])
+        .expect(0);
+    a.mipset(&["create", "other"]).expect(0);
+    let dump = a.mipset(&["save", "web"]);
+    dump.expect(0);
+    assert!(!dump.stdout.contains("other"), "{}", dump.stdout);
+    let b = Netns::new();
+    let mut child = std::process::Command::new("ip")
+        .args(["netns", "exec", &b.name, "ipset", "restore"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), dump.stdout.as_bytes()).unwrap();
+    drop(child.stdin.take());
+    assert!(
+        child.wait().unwrap().success(),
+        "restore failed:\n{}",
+        dump.stdout
+    );
+    assert_eq!(
+        b.mipset(&["--json", "list", "web"]).stdout,
+        a.mipset(&["--json", "list", "web"]).stdout
+    );
+    b.mipset(&["test", "web", "192.0.2.2"]).expect(0);
+    assert_eq!(b.mipset(&["save", "web"]).stdout, dump.stdout);
+}

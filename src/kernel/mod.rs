@@ -167,6 +167,11 @@ impl Kernel {
         self.list_with(&line, name)
     }
 
+    /// One set in `ipset save` format.
+    pub fn save_text(&mut self, name: &str) -> Result<String> {
+        self.exec("save", name, &format!("save {name}"))
+    }
+
     /// One set's plain listing, members included, as libipset prints it.
     pub fn list_text(&mut self, name: &str) -> Result<String> {
         self.exec("list", name, &format!("list {name}"))
