@@ -529,7 +529,7 @@ _mipset() {
             return 0
             ;;
         mipset__subcmd__load)
-            opts="-q -w -h -V --dry-run --atomic --json --quiet --wait --help --version"
+            opts="-q -w -h -V --dry-run --atomic --allow-empty --json --quiet --wait --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -595,7 +595,7 @@ _mipset() {
             return 0
             ;;
         mipset__subcmd__sync)
-            opts="-q -w -h -V --dry-run --atomic --json --quiet --wait --help --version"
+            opts="-q -w -h -V --dry-run --atomic --allow-empty --json --quiet --wait --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -94,6 +94,7 @@ complete -c mipset -n "__fish_mipset_using_subcommand del" -s V -l version -d 'P
 complete -c mipset -n "__fish_mipset_using_subcommand load" -s w -l wait -d 'Wait for another mipset that is changing this node\'s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)' -r
 complete -c mipset -n "__fish_mipset_using_subcommand load" -l dry-run -d 'Print the plan (adds, deletes, rebuilds per shard) and change nothing'
 complete -c mipset -n "__fish_mipset_using_subcommand load" -l atomic -d 'Rebuild every changed shard, then swap them all in at the end'
+complete -c mipset -n "__fish_mipset_using_subcommand load" -l allow-empty -d 'sync: accept an empty list (and so empty the family). Without it an empty list is refused, so a failed download cannot wipe a family'
 complete -c mipset -n "__fish_mipset_using_subcommand load" -l json -d 'Print results as JSON on stdout (for scripts)'
 complete -c mipset -n "__fish_mipset_using_subcommand load" -s q -l quiet -d 'Print nothing on stdout; the exit status still tells the result'
 complete -c mipset -n "__fish_mipset_using_subcommand load" -s h -l help -d 'Print help'
@@ -101,6 +102,7 @@ complete -c mipset -n "__fish_mipset_using_subcommand load" -s V -l version -d '
 complete -c mipset -n "__fish_mipset_using_subcommand sync" -s w -l wait -d 'Wait for another mipset that is changing this node\'s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)' -r
 complete -c mipset -n "__fish_mipset_using_subcommand sync" -l dry-run -d 'Print the plan (adds, deletes, rebuilds per shard) and change nothing'
 complete -c mipset -n "__fish_mipset_using_subcommand sync" -l atomic -d 'Rebuild every changed shard, then swap them all in at the end'
+complete -c mipset -n "__fish_mipset_using_subcommand sync" -l allow-empty -d 'sync: accept an empty list (and so empty the family). Without it an empty list is refused, so a failed download cannot wipe a family'
 complete -c mipset -n "__fish_mipset_using_subcommand sync" -l json -d 'Print results as JSON on stdout (for scripts)'
 complete -c mipset -n "__fish_mipset_using_subcommand sync" -s q -l quiet -d 'Print nothing on stdout; the exit status still tells the result'
 complete -c mipset -n "__fish_mipset_using_subcommand sync" -s h -l help -d 'Print help'

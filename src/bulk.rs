@@ -20,10 +20,14 @@
 //! shard costs no more than changing it (per-element kernel cost is about
 //! the same for add, del and a fresh add; docs/BENCHMARKS.md).
 //!
-//! `--atomic` rebuilds every changed shard and swaps them all at the end, in
-//! one restore session: the family then holds the old list until the first
-//! swap and the new list after the last, mixed only during the swap
-//! sequence (microseconds per shard), and never empty.
+//! `--atomic` rebuilds every changed shard first and then swaps them in one
+//! right after the other: the family holds the old list until the first swap
+//! and the new list after the last, mixed only during the swap sequence
+//! (tens of microseconds per shard), and never empty. Swaps stop at the first
+//! failure, and the error says how many shards were swapped.
+//!
+//! In a family with timeouts, every listed element is re-added (`-exist`),
+//! so its timeout restarts, as `ipset -exist restore` would do.
 //!
 //! Leftover temporary sets (a SIGKILL during a rebuild) are destroyed by the
 //! next load or sync of the family.
@@ -123,6 +127,13 @@ fn has_options(item: &ListEntry) -> bool {
     item.timeout.is_some() || item.comment.is_some()
 }
 
+/// Whether listing an element again refreshes it: always in a family with
+/// timeouts (a listed entry's timeout restarts, as with `ipset -exist`),
+/// otherwise only when the list gives it options.
+fn refreshes(item: &ListEntry, timeouts: bool) -> bool {
+    timeouts || has_options(item)
+}
+
 /// Plan one shard (pure). `current` maps each element in the shard to the
 /// rest of its listing line (remaining timeout, counters, comment);
 /// `incoming` are the list entries routed to it, in list order. Returns the
@@ -134,6 +145,7 @@ pub fn plan_shard<'a>(
     mode: Mode,
     maxelem: usize,
     force_rebuild: bool,
+    timeouts: bool,
 ) -> (ShardPlan<'a>, usize) {
     let mut plan = ShardPlan {
         shard: shard.to_string(),
@@ -150,7 +162,7 @@ pub fn plan_shard<'a>(
         if !current.contains_key(entry) {
             plan.adds += 1;
             plan.add_items.push(item);
-        } else if has_options(item) {
+        } else if refreshes(item, timeouts) {
             plan.refreshes += 1;
             plan.add_items.push(item);
             current.remove(entry);
@@ -202,10 +214,9 @@ fn delta_script(name: &str, plan: &ShardPlan) -> String {
     s
 }
 
-/// Restore script that creates and fills the temporary set of a rebuild.
-fn fill_script(temp: &str, create_args: &str, plan: &ShardPlan) -> String {
+/// Restore script that fills the (created) temporary set of a rebuild.
+fn fill_script(plan: &ShardPlan, temp: &str) -> String {
     let mut s = String::with_capacity(48 * (plan.keep.len() + plan.add_items.len()) + 128);
-    let _ = writeln!(s, "create {temp} {create_args}");
     for (entry, rest) in &plan.keep {
         push_line(&mut s, "add", temp, entry);
         if !rest.is_empty() {
@@ -322,7 +333,15 @@ pub fn plan<'a>(
         let maxelem = header
             .header_num("maxelem")
             .unwrap_or(u64::from(spec.maxelem)) as usize;
-        let (shard_plan, duplicates) = plan_shard(&name, current, incoming, mode, maxelem, atomic);
+        let (shard_plan, duplicates) = plan_shard(
+            &name,
+            current,
+            incoming,
+            mode,
+            maxelem,
+            atomic,
+            spec.timeout.is_some(),
+        );
         plan.duplicates += duplicates;
         if shard_plan.after > maxelem {
             return Err(Error::kernel(
@@ -362,6 +381,27 @@ pub fn apply(kernel: &mut Kernel, spec: &FamilySpec, plan: &Plan, atomic: bool) 
         .filter(|s| s.changes())
         .map(|s| (shard_index(spec, &s.shard), s))
         .collect();
+    // A temporary name still taken after the cleanup belongs to someone
+    // else: stop before changing anything.
+    let names: std::collections::HashSet<String> = kernel
+        .list_headers(None)?
+        .into_iter()
+        .map(|h| h.name)
+        .collect();
+    if let Some(taken) = changed
+        .iter()
+        .filter(|(_, s)| s.rebuild)
+        .map(|(i, _)| naming::temp_name(&spec.name, *i as u32))
+        .find(|t| names.contains(t))
+    {
+        return Err(Error::kernel(
+            KernelErrorKind::SetExists,
+            format!(
+                "set {taken} exists and is not a temporary set of mipset (another type, or in use); names {}-tN are reserved for rebuilding shards: rename or remove it; nothing was changed",
+                spec.name
+            ),
+        ));
+    }
     let mut filled: Vec<(String, String)> = Vec::new();
     let interrupted = |applied: &Applied, filled: &[(String, String)], kernel: &mut Kernel| {
         for (_, temp) in filled {
@@ -379,7 +419,20 @@ pub fn apply(kernel: &mut Kernel, spec: &FamilySpec, plan: &Plan, atomic: bool) 
         }
         if shard.rebuild {
             let temp = naming::temp_name(&spec.name, *index as u32);
-            let script = fill_script(&temp, &create_args(spec, shard.after), shard);
+            // Created on its own first: a name that is taken must stop the
+            // run before anything is added to (or later destroyed in) a set
+            // that is not ours.
+            if let Err(e) = kernel.exec(
+                &format!("create {temp}"),
+                &temp,
+                &format!("create {temp} {}", create_args(spec, shard.after)),
+            ) {
+                for (_, t) in &filled {
+                    let _ = kernel.destroy_set(t);
+                }
+                return Err(partial(e, &applied));
+            }
+            let script = fill_script(shard, &temp);
             if let Err(e) = kernel.restore(&format!("fill {temp}"), &script) {
                 let _ = kernel.destroy_set(&temp);
                 for (_, t) in &filled {
@@ -414,29 +467,33 @@ fn shard_index(spec: &FamilySpec, name: &str) -> usize {
         .unwrap_or(0)
 }
 
-/// Swap every filled temporary set in, one restore session, then destroy
-/// the old contents.
+/// Swap every filled temporary set in, one shard at a time, stopping at the
+/// first failure; then destroy the temporary sets (holding the old contents
+/// of swapped shards, the unused new contents of the others).
 fn swap_all(
     kernel: &mut Kernel,
     filled: &mut Vec<(String, String)>,
     applied: &mut Applied,
 ) -> Result<()> {
-    if filled.is_empty() {
-        return Ok(());
-    }
-    let mut script = String::new();
+    let mut failure = None;
     for (shard, temp) in filled.iter() {
-        script.push_str(&format!("swap {shard} {temp}\n"));
+        if let Err(e) = kernel.exec(
+            &format!("swap {shard} {temp}"),
+            shard,
+            &format!("swap {shard} {temp}"),
+        ) {
+            failure = Some(e);
+            break;
+        }
+        applied.swapped += 1;
     }
-    for (_, temp) in filled.iter() {
-        script.push_str(&format!("destroy {temp}\n"));
+    for (_, temp) in filled.drain(..) {
+        let _ = kernel.destroy_set(&temp);
     }
-    kernel
-        .restore("swap", &script)
-        .map_err(|e| partial(e, applied))?;
-    applied.swapped += filled.len();
-    filled.clear();
-    Ok(())
+    match failure {
+        Some(e) => Err(partial(e, applied)),
+        None => Ok(()),
+    }
 }
 
 fn partial(e: Error, applied: &Applied) -> Error {
@@ -481,7 +538,7 @@ mod tests {
         .map(|t| item(t))
         .collect();
         let refs: Vec<&ListEntry> = list.iter().collect();
-        let (p, dups) = plan_shard("w-s0", cur.clone(), &refs, Mode::Sync, 100, false);
+        let (p, dups) = plan_shard("w-s0", cur.clone(), &refs, Mode::Sync, 100, false, false);
         assert_eq!(
             (p.before, p.after, p.adds, p.dels, p.rebuild, dups),
             (5, 5, 1, 1, false, 1)
@@ -491,28 +548,28 @@ mod tests {
             "add -exist w-s0 10.0.0.9\ndel -exist w-s0 10.0.0.5\n"
         );
         // Load keeps what the list does not name.
-        let (p, _) = plan_shard("w-s0", cur.clone(), &refs, Mode::Load, 100, false);
+        let (p, _) = plan_shard("w-s0", cur.clone(), &refs, Mode::Load, 100, false, false);
         assert_eq!((p.after, p.adds, p.dels), (6, 1, 0));
         // Half the shard changing: rebuild; an empty shard: rebuild; forced.
         let few: Vec<&ListEntry> = refs[..2].to_vec();
         assert!(
-            plan_shard("w-s0", cur.clone(), &few, Mode::Sync, 100, false)
+            plan_shard("w-s0", cur.clone(), &few, Mode::Sync, 100, false, false)
                 .0
                 .rebuild
         );
         assert!(
-            plan_shard("w-s0", HashMap::new(), &refs, Mode::Sync, 100, false)
+            plan_shard("w-s0", HashMap::new(), &refs, Mode::Sync, 100, false, false)
                 .0
                 .rebuild
         );
         assert!(
-            plan_shard("w-s0", cur.clone(), &refs, Mode::Sync, 100, true)
+            plan_shard("w-s0", cur.clone(), &refs, Mode::Sync, 100, true, false)
                 .0
                 .rebuild
         );
         // Passing maxelem mid-way (5 + 1 > 5): rebuild holds only the target.
         assert!(
-            plan_shard("w-s0", cur.clone(), &refs, Mode::Sync, 5, false)
+            plan_shard("w-s0", cur.clone(), &refs, Mode::Sync, 5, false, false)
                 .0
                 .rebuild
         );
@@ -522,8 +579,19 @@ mod tests {
             .map(|t| item(t))
             .collect();
         let same_refs: Vec<&ListEntry> = same.iter().collect();
-        let (p, _) = plan_shard("w-s0", cur, &same_refs, Mode::Sync, 100, true);
+        let (p, _) = plan_shard("w-s0", cur, &same_refs, Mode::Sync, 100, true, false);
         assert!(!p.changes() && !p.rebuild);
+    }
+
+    #[test]
+    fn timeout_families_refresh_every_listed_element() {
+        let cur = current(&["10.0.0.1", "10.0.0.2"]);
+        let list = [item("10.0.0.1"), item("10.0.0.2")];
+        let refs: Vec<&ListEntry> = list.iter().collect();
+        let (p, _) = plan_shard("w-s0", cur.clone(), &refs, Mode::Sync, 100, false, true);
+        assert_eq!((p.adds, p.refreshes, p.dels, p.rebuild), (0, 2, 0, false));
+        let (p, _) = plan_shard("w-s0", cur, &refs, Mode::Sync, 100, false, false);
+        assert!(!p.changes());
     }
 
     #[test]
@@ -536,10 +604,9 @@ mod tests {
         refreshed.comment = Some("new".into());
         let list = [refreshed, item("10.0.0.2"), new];
         let refs: Vec<&ListEntry> = list.iter().collect();
-        let (p, _) = plan_shard("w-s0", cur, &refs, Mode::Sync, 100, true);
+        let (p, _) = plan_shard("w-s0", cur, &refs, Mode::Sync, 100, true, false);
         assert_eq!((p.adds, p.refreshes, p.dels), (1, 1, 0));
-        let script = fill_script("w-t0", "hash:net family inet hashsize 64 maxelem 100", &p);
-        assert!(script.starts_with("create w-t0 hash:net family inet hashsize 64 maxelem 100\n"));
+        let script = fill_script(&p, "w-t0");
         assert!(
             script.contains("add -exist w-t0 10.0.0.2 timeout 42 comment \"old\"\n"),
             "{script}"
@@ -552,6 +619,6 @@ mod tests {
             script.contains("add -exist w-t0 10.0.0.1 comment \"new\"\n"),
             "{script}"
         );
-        assert_eq!(script.lines().count(), 4);
+        assert_eq!(script.lines().count(), 3);
     }
 }

@@ -153,7 +153,8 @@ not atomic against SIGKILL (the shard can be left between old and new, a superse
 of what stays); Ctrl-C is caught between shards. --atomic rebuilds every changed
 shard first and swaps them all at the end: the family is mixed only during the
 swap sequence and never empty. Leftover temporary sets are removed by the next
-load or sync.
+load or sync. In a family with timeouts every listed entry's timeout restarts.
+An empty list is refused unless --allow-empty is given.
 
 Examples:
   mipset sync pods pods.txt
@@ -329,6 +330,11 @@ pub struct BulkArgs {
     /// Rebuild every changed shard, then swap them all in at the end.
     #[arg(long)]
     pub atomic: bool,
+
+    /// sync: accept an empty list (and so empty the family). Without it an
+    /// empty list is refused, so a failed download cannot wipe a family.
+    #[arg(long)]
+    pub allow_empty: bool,
 }
 
 #[derive(Debug, Args)]

@@ -93,7 +93,9 @@ pub fn run(cli: Cli, stdin: &mut dyn io::BufRead, out: &mut Out) -> Result<ExitC
         | Command::Destroy(_)
         | Command::Flush(_)
         | Command::Add(_)
-        | Command::Del(_) => Some(NodeLock::acquire(wait)?),
+        | Command::Del(_)
+        | Command::Load(_)
+        | Command::Sync(_) => Some(NodeLock::acquire(wait)?),
         _ => None,
     };
     match cli.command {
@@ -385,6 +387,12 @@ fn bulk(
             listfile::read(&mut reader, &args.file, &spec)?,
         )
     };
+    if mode == bulk::Mode::Sync && list.is_empty() && !args.allow_empty {
+        return Err(Error::Usage(format!(
+            "{source} holds no entries: sync would empty family '{}'; add --allow-empty if that is what you want",
+            spec.name
+        )));
+    }
     let plan = bulk::plan(&mut kernel, &spec, &list, mode, args.atomic)?;
     let (adds, dels, refreshes, rebuilds) = plan.totals();
     let verb = match mode {

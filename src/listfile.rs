@@ -123,6 +123,12 @@ pub fn read(
                     .and_then(|i| rest.get(i + 1))
                     .copied()
                     .unwrap_or("inet");
+                if rest.contains(&"netmask") {
+                    return Err(bad(
+                        line_no,
+                        "the dump's set has a netmask, which changes what its entries match; mipset families have none".into(),
+                    ));
+                }
                 if set_type != spec.set_type.as_str() || family != spec.family.as_str() {
                     return Err(bad(
                         line_no,
@@ -135,8 +141,13 @@ pub fn read(
                 continue;
             }
             Some("add") => {
-                check_dump_set(&mut dump_set, rest.get(1)).map_err(|m| bad(line_no, m))?;
-                rest = &rest[2.min(rest.len())..];
+                // `ipset restore` scripts may say `add -exist SET ...`.
+                let flags = rest[1..]
+                    .iter()
+                    .take_while(|w| **w == "-exist" || **w == "-!")
+                    .count();
+                check_dump_set(&mut dump_set, rest.get(1 + flags)).map_err(|m| bad(line_no, m))?;
+                rest = &rest[(2 + flags).min(rest.len())..];
             }
             Some(_) => {}
         }
@@ -163,6 +174,9 @@ pub fn read(
                     if !spec.comment {
                         return Err(bad(line_no, format!("comment: family '{}' was created without comment support", spec.name)));
                     }
+                    if v.is_empty() || v.chars().any(char::is_control) {
+                        return Err(bad(line_no, "comment must be non-empty text without control characters".into()));
+                    }
                     if v.len() > MAX_COMMENT_LEN {
                         return Err(bad(line_no, format!("comment is {} bytes; the kernel keeps at most {MAX_COMMENT_LEN}", v.len())));
                     }
@@ -170,6 +184,9 @@ pub fn read(
                 }
                 // Counters in a dump are runtime state, not part of a list.
                 ("packets" | "bytes", Some(v)) if v.parse::<u64>().is_ok() => {}
+                ("nomatch", _) => {
+                    return Err(bad(line_no, "nomatch entries are not supported by mipset families".into()))
+                }
                 (other, _) => {
                     return Err(bad(
                         line_no,
@@ -280,5 +297,22 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert_eq!(e, "list.txt:2: '10.0.0.999' is not an IPv4 address");
+    }
+
+    #[test]
+    fn dump_details_are_checked() {
+        let s = spec(SetType::HashIp, false, false);
+        let e = read_str("create x hash:ip family inet netmask 24\n", &s)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("netmask"), "{e}");
+        assert_eq!(read_str("add -exist x 10.0.0.1\n", &s).unwrap().len(), 1);
+        let e = read_str("10.0.0.1 nomatch\n", &s).unwrap_err().to_string();
+        assert!(e.contains("nomatch entries are not supported"), "{e}");
+        let c = spec(SetType::HashIp, false, true);
+        let e = read_str("10.0.0.1 comment \"\"\n", &c)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("non-empty"), "{e}");
     }
 }

@@ -34,6 +34,16 @@ pub fn validate_family_name(name: &str) -> Result<(), String> {
             "family name '{name}' must start with a letter, digit or '_'"
         ));
     }
+    if let Some((_, suffix)) = name.rsplit_once('-') {
+        let reserved = suffix.len() > 1
+            && (suffix.starts_with('s') || suffix.starts_with('t'))
+            && suffix[1..].bytes().all(|b| b.is_ascii_digit());
+        if reserved {
+            return Err(format!(
+                "family name '{name}' ends in '-{suffix}', which mipset reserves for shards (-sN) and temporary sets (-tN)"
+            ));
+        }
+    }
     if name.len() > MAX_FAMILY_NAME_LEN {
         return Err(format!(
             "family name '{name}' is {} characters; the limit is {MAX_FAMILY_NAME_LEN} (the kernel allows {MAX_SET_NAME_LEN} per set name and mipset appends up to '{LONGEST_SUFFIX}')",
@@ -69,10 +79,21 @@ mod tests {
 
     #[test]
     fn bad_names_are_refused() {
-        for bad in ["", "-x", ".x", "a b", "a/b", "a\"b", "é", "a\nb"] {
+        for bad in [
+            "", "-x", ".x", "a b", "a/b", "a\"b", "é", "a\nb", "web-s1", "web-t12",
+        ] {
             assert!(validate_family_name(bad).is_err(), "{bad:?}");
         }
-        for good in ["web", "Web_1", "k8s.pods-v4", "_x", "9"] {
+        for good in [
+            "web",
+            "Web_1",
+            "k8s.pods-v4",
+            "_x",
+            "9",
+            "web-s",
+            "web-sx1",
+            "web-v4",
+        ] {
             assert!(validate_family_name(good).is_ok(), "{good:?}");
         }
     }

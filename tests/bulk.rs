@@ -306,3 +306,60 @@ fn sigkill_during_sync_leaves_every_shard_old_or_new_and_the_next_run_cleans_up(
     assert!(!ns.ok("ipset", &["list", "-n"]).contains("k-t"));
     assert_eq!(shard_contents(&ns, "k", 4), new);
 }
+
+#[test]
+fn sync_takes_the_lock_refuses_empty_lists_and_foreign_temp_names() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let ns = Netns::new();
+    ns.mipset(&["create", "web", "--shards", "2"]).expect(0);
+    ns.mipset(&["add", "web", "10.0.0.1", "10.0.0.2"]).expect(0);
+    let before = ns.ipset_save();
+    // An empty list would wipe the family: refused without --allow-empty.
+    let r = ns.mipset_stdin(&["sync", "web", "-"], "# nothing\n");
+    r.expect(2);
+    assert!(r.stderr.contains("--allow-empty"), "{}", r.stderr);
+    assert_eq!(ns.ipset_save(), before);
+    // A family may not be named like another family's temporary set...
+    let r = ns.mipset(&["create", "web-t1", "--shards", "2"]);
+    r.expect(2);
+    assert!(
+        r.stderr
+            .contains("reserves for shards (-sN) and temporary sets (-tN)"),
+        "{}",
+        r.stderr
+    );
+    // ...and a hand-made set under that name is never filled or destroyed.
+    ns.ok("ipset", &["create", "web-t1", "hash:net"]);
+    ns.ok("ipset", &["add", "web-t1", "192.0.2.0/24"]);
+    let before = ns.ipset_save();
+    let r = ns.mipset_stdin(&["sync", "web", "-"], "10.0.0.3\n10.0.0.5\n");
+    r.expect(3);
+    assert!(r.stderr.contains("web-t1"), "{}", r.stderr);
+    assert_eq!(ns.ipset_save(), before);
+    ns.ok("ipset", &["destroy", "web-t1"]);
+    // The lock: sync waits for (or refuses while) another mipset holds it.
+    let mut holder = std::process::Command::new("ip")
+        .args(["netns", "exec", &ns.name, "sh", "-c",
+               "exec flock -o /run/mipset/netns-$(stat -L -c %i /proc/self/ns/net).lock sh -c 'echo held; sleep 30'"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(holder.stdout.as_mut().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    ns.mipset_stdin(&["sync", "web", "-"], "10.0.0.3\n")
+        .expect(5);
+    ns.mipset_stdin(&["load", "web", "-"], "10.0.0.3\n")
+        .expect(5);
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+    ns.mipset_stdin(&["--wait=10", "sync", "web", "-"], "10.0.0.3\n10.0.0.5\n")
+        .expect(0);
+    ns.mipset(&["test", "web", "10.0.0.1"]).expect(1);
+    ns.mipset(&["test", "web", "10.0.0.5"]).expect(0);
+}
