@@ -32,7 +32,13 @@
 //! Leftover temporary sets (a SIGKILL during a rebuild) are destroyed by the
 //! next load or sync of the family.
 
-use std::collections::HashMap;
+use std::collections::HashMap as StdHashMap;
+
+/// Hash maps keyed by elements: foldhash is several times faster than the
+/// default SipHash for these small keys and is seeded per process, so a
+/// hostile list cannot force collisions (1M-element syncs spend much of
+/// their time here).
+type HashMap<K, V> = StdHashMap<K, V, foldhash::fast::RandomState>;
 use std::fmt::Write;
 
 use serde::Serialize;
@@ -153,7 +159,8 @@ pub fn plan_shard<'a>(
         ..ShardPlan::default()
     };
     // The last line for an element wins.
-    let mut wanted: HashMap<Entry, &'a ListEntry> = HashMap::with_capacity(incoming.len());
+    let mut wanted: HashMap<Entry, &'a ListEntry> =
+        HashMap::with_capacity_and_hasher(incoming.len(), Default::default());
     for item in incoming {
         wanted.insert(item.entry, item);
     }
@@ -259,7 +266,7 @@ fn create_args(spec: &FamilySpec, elements: usize) -> String {
 
 /// Read one shard's elements with one netlink dump (no text round trip).
 fn read_shard(spec: &FamilySpec, name: &str, capacity: usize) -> Result<HashMap<Entry, String>> {
-    let mut current = HashMap::with_capacity(capacity);
+    let mut current = HashMap::with_capacity_and_hasher(capacity, Default::default());
     let extensions = spec.has_extensions();
     crate::kernel::dump::dump_set(name, |element| {
         let rest = if extensions {
@@ -322,7 +329,7 @@ pub fn plan<'a>(
             continue;
         }
         let current = if header.entries == 0 {
-            HashMap::new()
+            HashMap::default()
         } else {
             read_shard(spec, &name, header.entries as usize)?
         };
@@ -547,9 +554,17 @@ mod tests {
                 .rebuild
         );
         assert!(
-            plan_shard("w-s0", HashMap::new(), &refs, Mode::Sync, 100, false, false)
-                .0
-                .rebuild
+            plan_shard(
+                "w-s0",
+                HashMap::default(),
+                &refs,
+                Mode::Sync,
+                100,
+                false,
+                false
+            )
+            .0
+            .rebuild
         );
         assert!(
             plan_shard("w-s0", cur.clone(), &refs, Mode::Sync, 100, true, false)
