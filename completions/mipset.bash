@@ -19,6 +19,9 @@ _mipset() {
             mipset,add)
                 cmd="mipset__subcmd__add"
                 ;;
+            mipset,check)
+                cmd="mipset__subcmd__check"
+                ;;
             mipset,completions)
                 cmd="mipset__subcmd__completions"
                 ;;
@@ -60,6 +63,9 @@ _mipset() {
                 ;;
             mipset__subcmd__help,add)
                 cmd="mipset__subcmd__help__subcmd__add"
+                ;;
+            mipset__subcmd__help,check)
+                cmd="mipset__subcmd__help__subcmd__check"
                 ;;
             mipset__subcmd__help,completions)
                 cmd="mipset__subcmd__help__subcmd__completions"
@@ -107,7 +113,7 @@ _mipset() {
 
     case "${cmd}" in
         mipset)
-            opts="-q -w -h -V --json --quiet --wait --help --version create destroy list flush add del load sync save test which completions man help"
+            opts="-q -w -h -V --json --quiet --wait --help --version create destroy list flush add del load sync check save test which completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -143,6 +149,28 @@ _mipset() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -w)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mipset__subcmd__check)
+            opts="-q -w -h -V --repair --json --quiet --wait --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --wait)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -297,7 +325,7 @@ _mipset() {
             return 0
             ;;
         mipset__subcmd__help)
-            opts="create destroy list flush add del load sync save test which completions man help"
+            opts="create destroy list flush add del load sync check save test which completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -311,6 +339,20 @@ _mipset() {
             return 0
             ;;
         mipset__subcmd__help__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mipset__subcmd__help__subcmd__check)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -35,6 +35,7 @@ set edit:completion:arg-completer[mipset] = {|@words|
             cand del 'Delete addresses from a family'
             cand load 'Add every entry of a list (file or stdin) to a family, in batches'
             cand sync 'Make a family hold exactly the entries of a list (adds and deletes)'
+            cand check 'Check that a family is what its metadata says (exit 0 healthy, 1 not)'
             cand save 'Print a family as an `ipset save` dump that stock `ipset restore` recreates'
             cand test 'Test membership: exit 0 if the address is in the family, 1 if not'
             cand which 'Show which shard(s) an address or network is stored in'
@@ -153,6 +154,18 @@ set edit:completion:arg-completer[mipset] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'mipset;check'= {
+            cand -w 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
+            cand --wait 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
+            cand --repair 'Fix what was found'
+            cand --json 'Print results as JSON on stdout (for scripts)'
+            cand -q 'Print nothing on stdout; the exit status still tells the result'
+            cand --quiet 'Print nothing on stdout; the exit status still tells the result'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'mipset;save'= {
             cand -w 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
             cand --wait 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
@@ -217,6 +230,7 @@ set edit:completion:arg-completer[mipset] = {|@words|
             cand del 'Delete addresses from a family'
             cand load 'Add every entry of a list (file or stdin) to a family, in batches'
             cand sync 'Make a family hold exactly the entries of a list (adds and deletes)'
+            cand check 'Check that a family is what its metadata says (exit 0 healthy, 1 not)'
             cand save 'Print a family as an `ipset save` dump that stock `ipset restore` recreates'
             cand test 'Test membership: exit 0 if the address is in the family, 1 if not'
             cand which 'Show which shard(s) an address or network is stored in'
@@ -239,6 +253,8 @@ set edit:completion:arg-completer[mipset] = {|@words|
         &'mipset;help;load'= {
         }
         &'mipset;help;sync'= {
+        }
+        &'mipset;help;check'= {
         }
         &'mipset;help;save'= {
         }

@@ -162,6 +162,21 @@ Examples:
   curl -s https://example.net/drop.txt | mipset --wait=30 sync blocklist - --atomic")]
     Sync(BulkArgs),
 
+    /// Check that a family is what its metadata says (exit 0 healthy, 1 not).
+    #[command(after_help = "\
+Finds umbrella members missing or out of order, missing shards, shards of the wrong
+type, leftover temporary sets, elements in a shard their routing does not pick, and
+networks missing from some of the shards they cover. --repair fixes all but shards
+of the wrong type (they may be someone else's sets).
+
+Exit status: 0 healthy (or, with --repair, everything found was repaired); 1
+problems found; 4 --repair could not fix everything.
+
+Examples:
+  mipset check web || alert 'web needs repair'
+  mipset check web --repair --json")]
+    Check(CheckArgs),
+
     /// Print a family as an `ipset save` dump that stock `ipset restore` recreates.
     #[command(after_help = "\
 The shards come first, then the umbrella with the metadata comments, so the dump
@@ -312,6 +327,16 @@ pub struct DelArgs {
     /// Do not fail on entries that are not there.
     #[arg(long)]
     pub exist: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Family name.
+    pub family: String,
+
+    /// Fix what was found.
+    #[arg(long)]
+    pub repair: bool,
 }
 
 #[derive(Debug, Args)]

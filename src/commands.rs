@@ -9,7 +9,8 @@ use serde_json::json;
 use crate::addr::parse_entry;
 use crate::bulk;
 use crate::cli::{
-    AddArgs, BulkArgs, Cli, Command, CreateArgs, DelArgs, DestroyArgs, ListArgs, TestArgs,
+    AddArgs, BulkArgs, CheckArgs, Cli, Command, CreateArgs, DelArgs, DestroyArgs, ListArgs,
+    TestArgs,
 };
 use crate::config;
 use crate::error::{Error, Result};
@@ -96,6 +97,7 @@ pub fn run(cli: Cli, stdin: &mut dyn io::BufRead, out: &mut Out) -> Result<ExitC
         | Command::Del(_)
         | Command::Load(_)
         | Command::Sync(_) => Some(NodeLock::acquire(wait)?),
+        Command::Check(ref args) if args.repair => Some(NodeLock::acquire(wait)?),
         _ => None,
     };
     match cli.command {
@@ -108,6 +110,7 @@ pub fn run(cli: Cli, stdin: &mut dyn io::BufRead, out: &mut Out) -> Result<ExitC
         Command::Load(args) => bulk(&args, bulk::Mode::Load, stdin, out),
         Command::Sync(args) => bulk(&args, bulk::Mode::Sync, stdin, out),
         Command::Save(args) => save(&args.family, out),
+        Command::Check(args) => check(&args, out),
         Command::Test(args) => test(&args, out),
         Command::Which(args) => which(&args, out),
         Command::Completions(args) => {
@@ -446,6 +449,38 @@ fn bulk(
         "elapsed_seconds": started.elapsed().as_secs_f64(),
     }));
     Ok(ExitCode::Ok)
+}
+
+fn check(args: &CheckArgs, out: &mut Out) -> Result<ExitCode> {
+    check_name(&args.family)?;
+    let mut kernel = Kernel::open()?;
+    if args.repair {
+        interrupt::defer();
+    }
+    let report = crate::check::check(&mut kernel, &args.family, args.repair)?;
+    let mut text = String::new();
+    if report.healthy() {
+        text.push_str(&format!("family {} is healthy\n", report.family));
+    }
+    for f in &report.findings {
+        text.push_str(&format!(
+            "{}: {}{}\n",
+            f.kind,
+            f.detail,
+            if f.repaired { " (repaired)" } else { "" }
+        ));
+    }
+    out.text(&text);
+    out.value(&json!(report));
+    Ok(
+        if report.healthy() || (args.repair && report.unrepaired() == 0) {
+            ExitCode::Ok
+        } else if args.repair {
+            ExitCode::Partial
+        } else {
+            ExitCode::No
+        },
+    )
 }
 
 fn save(name: &str, out: &mut Out) -> Result<ExitCode> {

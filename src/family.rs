@@ -109,7 +109,7 @@ pub fn open(kernel: &mut Kernel, name: &str) -> Result<FamilySpec> {
     }
 }
 
-fn open_any(kernel: &mut Kernel, name: &str) -> Result<Discovery> {
+pub fn open_any(kernel: &mut Kernel, name: &str) -> Result<Discovery> {
     match kernel.list_set(name) {
         Ok(info) => Ok(discover(&info)),
         Err(e) if e.kernel_kind() == Some(KernelErrorKind::NoSuchSet) => {

@@ -7,6 +7,7 @@
 
 pub mod addr;
 pub mod bulk;
+pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -363,3 +363,48 @@ fn sync_takes_the_lock_refuses_empty_lists_and_foreign_temp_names() {
     ns.mipset(&["test", "web", "10.0.0.1"]).expect(1);
     ns.mipset(&["test", "web", "10.0.0.5"]).expect(0);
 }
+
+#[test]
+fn check_finds_and_repairs_hand_made_damage() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let ns = Netns::new();
+    ns.mipset(&[
+        "create", "web", "--shards", "4", "--type", "hash:net", "--route", "bits:0",
+    ])
+    .expect(0);
+    ns.mipset(&["add", "web", "10.0.0.0/30", "10.0.0.9"])
+        .expect(0);
+    let healthy = ns.ipset_save();
+    ns.mipset(&["check", "web"]).expect(0);
+    // Damage it with stock ipset: a misplaced element, a missing replica,
+    // a leftover temporary set, a shard taken out of the umbrella.
+    ns.ok("ipset", &["add", "web-s2", "10.0.0.9"]);
+    ns.ok("ipset", &["del", "web-s3", "10.0.0.0/30"]);
+    ns.ok("ipset", &["create", "web-t1", "hash:net"]);
+    ns.ok("ipset", &["del", "web", "web-s1"]);
+    let r = ns.mipset(&["--json", "check", "web"]);
+    r.expect(1);
+    let kinds: Vec<String> = json(&r.stdout)["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(kinds, ["umbrella", "temporary", "incomplete", "misplaced"]);
+    ns.mipset(&["check", "web", "--repair"]).expect(0);
+    ns.mipset(&["check", "web"]).expect(0);
+    // Repaired back to the healthy state (member order, elements, no temp).
+    let strip = |s: &str| -> Vec<String> {
+        let mut lines: Vec<String> = s
+            .lines()
+            .filter(|l| !l.starts_with("create"))
+            .map(String::from)
+            .collect();
+        lines.sort();
+        lines
+    };
+    assert_eq!(strip(&ns.ipset_save()), strip(&healthy));
+    ns.mipset(&["test", "web", "10.0.0.3"]).expect(0);
+}

@@ -1,0 +1,223 @@
+//! `mipset check`: is a family what its metadata says, and can it be made so?
+//!
+//! Finds, in this order: umbrella members missing or out of order, missing
+//! shards, shards of the wrong type or address family, leftover temporary
+//! sets, elements stored in a shard their routing does not pick, and
+//! networks missing from some of the shards they cover. `--repair` fixes
+//! what can be fixed without guessing (a shard of the wrong type is only
+//! reported: it may be someone else's set).
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::Serialize;
+
+use crate::bulk;
+use crate::error::{Error, KernelErrorKind, Result};
+use crate::family::{self, Discovery};
+use crate::kernel::{dump, AddOptions, Kernel};
+use crate::meta::FamilySpec;
+use crate::route;
+
+/// One problem found.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// What kind of problem: umbrella, missing-shard, wrong-type, temporary,
+    /// misplaced, incomplete.
+    pub kind: &'static str,
+    /// For people.
+    pub detail: String,
+    /// Whether --repair fixed it.
+    pub repaired: bool,
+}
+
+/// The result of a check.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub family: String,
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    pub fn healthy(&self) -> bool {
+        self.findings.is_empty()
+    }
+
+    pub fn unrepaired(&self) -> usize {
+        self.findings.iter().filter(|f| !f.repaired).count()
+    }
+}
+
+fn finding(kind: &'static str, detail: String) -> Finding {
+    Finding {
+        kind,
+        detail,
+        repaired: false,
+    }
+}
+
+/// Check family `name` (and repair it with `repair`).
+pub fn check(kernel: &mut Kernel, name: &str, repair: bool) -> Result<Report> {
+    let (spec, umbrella_problem) = match family::open_any(kernel, name)? {
+        Discovery::Family(spec) => (spec, None),
+        Discovery::Damaged { spec, problem } => (spec, Some(problem)),
+        Discovery::NotFamily(reason) => {
+            return Err(Error::NotAFamily {
+                name: name.to_string(),
+                reason,
+            })
+        }
+    };
+    let mut report = Report {
+        family: spec.name.clone(),
+        findings: Vec::new(),
+    };
+    let headers = kernel.list_headers(None)?;
+    let by_name: BTreeMap<&str, &crate::kernel::SetInfo> =
+        headers.iter().map(|h| (h.name.as_str(), h)).collect();
+
+    // Shards: missing, or of the wrong kind.
+    let mut usable = Vec::new();
+    for (i, shard) in spec.shard_names().enumerate() {
+        match by_name.get(shard.as_str()) {
+            None => {
+                let mut f = finding("missing-shard", format!("shard {shard} does not exist"));
+                if repair {
+                    kernel.create_shard(&spec, &shard)?;
+                    f.repaired = true;
+                    usable.push(i as u32);
+                }
+                report.findings.push(f);
+            }
+            Some(h)
+                if h.set_type != spec.set_type.as_str()
+                    || h.header.get("family").map(String::as_str) != Some(spec.family.as_str()) =>
+            {
+                report.findings.push(finding(
+                    "wrong-type",
+                    format!(
+                        "{shard} is a {} {} set, the metadata says {} {} (not repaired: rename or destroy it by hand)",
+                        h.set_type,
+                        h.header.get("family").map(String::as_str).unwrap_or("?"),
+                        spec.set_type,
+                        spec.family
+                    ),
+                ));
+            }
+            Some(_) => usable.push(i as u32),
+        }
+    }
+
+    // The umbrella: every shard a member, in order, with its metadata.
+    if let Some(problem) = umbrella_problem {
+        let mut f = finding("umbrella", problem);
+        if repair && report.findings.iter().all(|f| f.kind != "wrong-type") {
+            rebuild_umbrella(kernel, &spec)?;
+            f.repaired = true;
+        }
+        report.findings.push(f);
+    }
+
+    // Leftover temporary sets.
+    let temps: Vec<String> = (0..spec.shards)
+        .map(|i| crate::naming::temp_name(&spec.name, i))
+        .filter(|t| by_name.contains_key(t.as_str()))
+        .collect();
+    if !temps.is_empty() {
+        let cleaned: HashSet<String> = if repair {
+            bulk::clean_leftovers(kernel, &spec)?.into_iter().collect()
+        } else {
+            HashSet::new()
+        };
+        for t in temps {
+            let repaired = cleaned.contains(&t);
+            report.findings.push(Finding {
+                kind: "temporary",
+                detail: format!("{t} is left over from an interrupted load or sync"),
+                repaired,
+            });
+        }
+    }
+
+    // Elements: in the shards their routing picks, and in all of them.
+    let mut holders: BTreeMap<crate::addr::Entry, Vec<u32>> = BTreeMap::new();
+    for &i in &usable {
+        dump::dump_set(&spec.shard_name(i), |e| {
+            holders.entry(e.entry).or_default().push(i)
+        })?;
+    }
+    let plain = AddOptions {
+        exist: true,
+        ..AddOptions::default()
+    };
+    for (entry, held) in holders {
+        let wanted: Vec<u32> = route::shards_for(&entry, spec.shards, spec.routing).collect();
+        let wrong: Vec<u32> = held
+            .iter()
+            .copied()
+            .filter(|s| !wanted.contains(s))
+            .collect();
+        let absent: Vec<u32> = wanted
+            .iter()
+            .copied()
+            .filter(|s| !held.contains(s) && usable.contains(s))
+            .collect();
+        if !wrong.is_empty() {
+            let names: Vec<String> = wrong.iter().map(|&s| spec.shard_name(s)).collect();
+            let mut f = finding(
+                "misplaced",
+                format!(
+                    "{entry} is in {} but routes to {}",
+                    names.join(" "),
+                    spec.shard_name(wanted[0])
+                ),
+            );
+            if repair {
+                for &s in &absent {
+                    kernel.add(&spec.shard_name(s), spec.set_type, &entry, &plain)?;
+                }
+                for s in &names {
+                    kernel.del(s, spec.set_type, &entry)?;
+                }
+                f.repaired = true;
+            }
+            report.findings.push(f);
+        } else if !absent.is_empty() {
+            let names: Vec<String> = absent.iter().map(|&s| spec.shard_name(s)).collect();
+            let mut f = finding(
+                "incomplete",
+                format!("{entry} is missing from {}", names.join(" ")),
+            );
+            if repair {
+                for s in &names {
+                    kernel.add(s, spec.set_type, &entry, &plain)?;
+                }
+                f.repaired = true;
+            }
+            report.findings.push(f);
+        }
+    }
+    Ok(report)
+}
+
+/// Make the umbrella list exactly the shards, in order, with metadata:
+/// flush it and add them again (a list:set match sees an empty umbrella for
+/// that moment; dispatch rules, which use the shards, do not notice).
+fn rebuild_umbrella(kernel: &mut Kernel, spec: &FamilySpec) -> Result<()> {
+    let mut script = format!("flush {}\n", spec.name);
+    let encoder = spec.encoder();
+    for (i, shard) in spec.shard_names().enumerate() {
+        script.push_str(&format!(
+            "add {} {shard} comment \"{}\"\n",
+            spec.name,
+            encoder.encode(i as u32)
+        ));
+    }
+    kernel
+        .restore(&format!("repair {}", spec.name), &script)
+        .map_err(|e| {
+            Error::kernel(
+                e.kernel_kind().unwrap_or(KernelErrorKind::Other),
+                format!("{e}"),
+            )
+        })
+}
