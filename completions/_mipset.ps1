@@ -38,6 +38,7 @@ Register-ArgumentCompleter -Native -CommandName 'mipset' -ScriptBlock {
             [CompletionResult]::new('del', 'del', [CompletionResultType]::ParameterValue, 'Delete addresses from a family')
             [CompletionResult]::new('load', 'load', [CompletionResultType]::ParameterValue, 'Add every entry of a list (file or stdin) to a family, in batches')
             [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'Make a family hold exactly the entries of a list (adds and deletes)')
+            [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Recreate families from a `mipset save` (or whole-node `ipset save`) dump')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check that a family is what its metadata says (exit 0 healthy, 1 not)')
             [CompletionResult]::new('save', 'save', [CompletionResultType]::ParameterValue, 'Print a family as an `ipset save` dump that stock `ipset restore` recreates')
             [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Test membership: exit 0 if the address is in the family, 1 if not')
@@ -166,6 +167,19 @@ Register-ArgumentCompleter -Native -CommandName 'mipset' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'mipset;restore' {
+            [CompletionResult]::new('-w', '-w', [CompletionResultType]::ParameterName, 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)')
+            [CompletionResult]::new('--exist', '--exist', [CompletionResultType]::ParameterName, 'Merge into identical families that exist already')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON on stdout (for scripts)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stdout; the exit status still tells the result')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stdout; the exit status still tells the result')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'mipset;check' {
             [CompletionResult]::new('-w', '-w', [CompletionResultType]::ParameterName, 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)')
             [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)')
@@ -248,6 +262,7 @@ Register-ArgumentCompleter -Native -CommandName 'mipset' -ScriptBlock {
             [CompletionResult]::new('del', 'del', [CompletionResultType]::ParameterValue, 'Delete addresses from a family')
             [CompletionResult]::new('load', 'load', [CompletionResultType]::ParameterValue, 'Add every entry of a list (file or stdin) to a family, in batches')
             [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'Make a family hold exactly the entries of a list (adds and deletes)')
+            [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Recreate families from a `mipset save` (or whole-node `ipset save`) dump')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check that a family is what its metadata says (exit 0 healthy, 1 not)')
             [CompletionResult]::new('save', 'save', [CompletionResultType]::ParameterValue, 'Print a family as an `ipset save` dump that stock `ipset restore` recreates')
             [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Test membership: exit 0 if the address is in the family, 1 if not')
@@ -279,6 +294,9 @@ Register-ArgumentCompleter -Native -CommandName 'mipset' -ScriptBlock {
             break
         }
         'mipset;help;sync' {
+            break
+        }
+        'mipset;help;restore' {
             break
         }
         'mipset;help;check' {

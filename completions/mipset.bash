@@ -49,6 +49,9 @@ _mipset() {
             mipset,man)
                 cmd="mipset__subcmd__man"
                 ;;
+            mipset,restore)
+                cmd="mipset__subcmd__restore"
+                ;;
             mipset,save)
                 cmd="mipset__subcmd__save"
                 ;;
@@ -94,6 +97,9 @@ _mipset() {
             mipset__subcmd__help,man)
                 cmd="mipset__subcmd__help__subcmd__man"
                 ;;
+            mipset__subcmd__help,restore)
+                cmd="mipset__subcmd__help__subcmd__restore"
+                ;;
             mipset__subcmd__help,save)
                 cmd="mipset__subcmd__help__subcmd__save"
                 ;;
@@ -113,7 +119,7 @@ _mipset() {
 
     case "${cmd}" in
         mipset)
-            opts="-q -w -h -V --json --quiet --wait --help --version create destroy list flush add del load sync check save test which completions man help"
+            opts="-q -w -h -V --json --quiet --wait --help --version create destroy list flush add del load sync restore check save test which completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -325,7 +331,7 @@ _mipset() {
             return 0
             ;;
         mipset__subcmd__help)
-            opts="create destroy list flush add del load sync check save test which completions man help"
+            opts="create destroy list flush add del load sync restore check save test which completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -492,6 +498,20 @@ _mipset() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mipset__subcmd__help__subcmd__restore)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mipset__subcmd__help__subcmd__save)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -594,6 +614,28 @@ _mipset() {
             ;;
         mipset__subcmd__man)
             opts="-q -w -h -V --json --quiet --wait --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -w)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mipset__subcmd__restore)
+            opts="-q -w -h -V --exist --json --quiet --wait --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -35,6 +35,7 @@ set edit:completion:arg-completer[mipset] = {|@words|
             cand del 'Delete addresses from a family'
             cand load 'Add every entry of a list (file or stdin) to a family, in batches'
             cand sync 'Make a family hold exactly the entries of a list (adds and deletes)'
+            cand restore 'Recreate families from a `mipset save` (or whole-node `ipset save`) dump'
             cand check 'Check that a family is what its metadata says (exit 0 healthy, 1 not)'
             cand save 'Print a family as an `ipset save` dump that stock `ipset restore` recreates'
             cand test 'Test membership: exit 0 if the address is in the family, 1 if not'
@@ -154,6 +155,18 @@ set edit:completion:arg-completer[mipset] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'mipset;restore'= {
+            cand -w 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
+            cand --wait 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
+            cand --exist 'Merge into identical families that exist already'
+            cand --json 'Print results as JSON on stdout (for scripts)'
+            cand -q 'Print nothing on stdout; the exit status still tells the result'
+            cand --quiet 'Print nothing on stdout; the exit status still tells the result'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'mipset;check'= {
             cand -w 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
             cand --wait 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
@@ -230,6 +243,7 @@ set edit:completion:arg-completer[mipset] = {|@words|
             cand del 'Delete addresses from a family'
             cand load 'Add every entry of a list (file or stdin) to a family, in batches'
             cand sync 'Make a family hold exactly the entries of a list (adds and deletes)'
+            cand restore 'Recreate families from a `mipset save` (or whole-node `ipset save`) dump'
             cand check 'Check that a family is what its metadata says (exit 0 healthy, 1 not)'
             cand save 'Print a family as an `ipset save` dump that stock `ipset restore` recreates'
             cand test 'Test membership: exit 0 if the address is in the family, 1 if not'
@@ -253,6 +267,8 @@ set edit:completion:arg-completer[mipset] = {|@words|
         &'mipset;help;load'= {
         }
         &'mipset;help;sync'= {
+        }
+        &'mipset;help;restore'= {
         }
         &'mipset;help;check'= {
         }

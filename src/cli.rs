@@ -162,6 +162,18 @@ Examples:
   curl -s https://example.net/drop.txt | mipset --wait=30 sync blocklist - --atomic")]
     Sync(BulkArgs),
 
+    /// Recreate families from a `mipset save` (or whole-node `ipset save`) dump.
+    #[command(after_help = "\
+Each family's definition comes from its umbrella's member comments; the family is
+created and its entries loaded like `mipset load` (validated first, batched, each
+shard swapped in whole). Every set in the dump must belong to a family. With
+--exist, an identical existing family is merged into instead of refused.
+
+Examples:
+  mipset save web > web.ipset; mipset restore web.ipset
+  ssh node1 mipset save web | mipset restore --exist -")]
+    Restore(RestoreArgs),
+
     /// Check that a family is what its metadata says (exit 0 healthy, 1 not).
     #[command(after_help = "\
 Finds umbrella members missing or out of order, missing shards, shards of the wrong
@@ -325,6 +337,17 @@ pub struct DelArgs {
     pub addrs: Vec<String>,
 
     /// Do not fail on entries that are not there.
+    #[arg(long)]
+    pub exist: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The dump: a file, or `-` (the default) for stdin.
+    #[arg(default_value = "-", value_name = "FILE")]
+    pub file: String,
+
+    /// Merge into identical families that exist already.
     #[arg(long)]
     pub exist: bool,
 }

@@ -10,7 +10,7 @@ use crate::addr::parse_entry;
 use crate::bulk;
 use crate::cli::{
     AddArgs, BulkArgs, CheckArgs, Cli, Command, CreateArgs, DelArgs, DestroyArgs, ListArgs,
-    TestArgs,
+    RestoreArgs, TestArgs,
 };
 use crate::config;
 use crate::error::{Error, Result};
@@ -96,7 +96,8 @@ pub fn run(cli: Cli, stdin: &mut dyn io::BufRead, out: &mut Out) -> Result<ExitC
         | Command::Add(_)
         | Command::Del(_)
         | Command::Load(_)
-        | Command::Sync(_) => Some(NodeLock::acquire(wait)?),
+        | Command::Sync(_)
+        | Command::Restore(_) => Some(NodeLock::acquire(wait)?),
         Command::Check(ref args) if args.repair => Some(NodeLock::acquire(wait)?),
         _ => None,
     };
@@ -111,6 +112,7 @@ pub fn run(cli: Cli, stdin: &mut dyn io::BufRead, out: &mut Out) -> Result<ExitC
         Command::Sync(args) => bulk(&args, bulk::Mode::Sync, stdin, out),
         Command::Save(args) => save(&args.family, out),
         Command::Check(args) => check(&args, out),
+        Command::Restore(args) => restore(&args, stdin, out),
         Command::Test(args) => test(&args, out),
         Command::Which(args) => which(&args, out),
         Command::Completions(args) => {
@@ -448,6 +450,44 @@ fn bulk(
         "applied": applied,
         "elapsed_seconds": started.elapsed().as_secs_f64(),
     }));
+    Ok(ExitCode::Ok)
+}
+
+fn restore(args: &RestoreArgs, stdin: &mut dyn io::BufRead, out: &mut Out) -> Result<ExitCode> {
+    let (source, text) = if args.file == "-" {
+        let mut text = String::new();
+        stdin
+            .read_to_string(&mut text)
+            .map_err(|e| Error::Usage(format!("reading <stdin>: {e}")))?;
+        ("<stdin>".to_string(), text)
+    } else {
+        let text = std::fs::read_to_string(&args.file)
+            .map_err(|e| Error::Usage(format!("cannot read {}: {e}", args.file)))?;
+        (args.file.clone(), text)
+    };
+    let dump = crate::restore::parse(&text, &source)?;
+    drop(text);
+    let mut kernel = Kernel::open()?;
+    // Everything is parsed and checked before the first family is created.
+    let mut lists = Vec::new();
+    for (spec, entries) in &dump.families {
+        let name = format!("{source} ({})", spec.name);
+        lists.push(listfile::read(&mut entries.as_bytes(), &name, spec)?);
+    }
+    interrupt::defer();
+    let mut restored = Vec::new();
+    for ((spec, _), list) in dump.families.iter().zip(&lists) {
+        family::create(&mut kernel, spec, args.exist)?;
+        let plan = bulk::plan(&mut kernel, spec, list, bulk::Mode::Load, false)?;
+        bulk::apply(&mut kernel, spec, &plan, false)?;
+        out.text(&format!(
+            "restored family {} ({} entries)\n",
+            spec.name,
+            list.len()
+        ));
+        restored.push(json!({ "family": spec.name, "entries": list.len() }));
+    }
+    out.value(&json!({ "result": "restored", "families": restored }));
     Ok(ExitCode::Ok)
 }
 

@@ -22,4 +22,5 @@ pub mod lock;
 pub mod meta;
 pub mod naming;
 pub mod output;
+pub mod restore;
 pub mod route;

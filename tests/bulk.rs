@@ -408,3 +408,56 @@ fn check_finds_and_repairs_hand_made_damage() {
     assert_eq!(strip(&ns.ipset_save()), strip(&healthy));
     ns.mipset(&["test", "web", "10.0.0.3"]).expect(0);
 }
+
+#[test]
+fn restore_recreates_families_from_a_save_dump() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let a = Netns::new();
+    a.mipset(&["create", "web", "--shards", "4", "--comment"])
+        .expect(0);
+    a.mipset(&["add", "web", "192.0.2.1", "192.0.2.2", "--comment", "x"])
+        .expect(0);
+    a.mipset(&["create", "nets", "--type", "hash:net", "--shards", "8"])
+        .expect(0);
+    a.mipset(&["add", "nets", "10.1.0.0/16", "10.2.3.0/24"])
+        .expect(0);
+    let dump = a.mipset(&["save", "web"]).stdout + &a.mipset(&["save", "nets"]).stdout;
+    let b = Netns::new();
+    b.mipset_stdin(&["restore"], &dump).expect(0);
+    for f in ["web", "nets"] {
+        assert_eq!(
+            b.mipset(&["save", f])
+                .stdout
+                .lines()
+                .filter(|l| l.starts_with("add"))
+                .count(),
+            a.mipset(&["save", f])
+                .stdout
+                .lines()
+                .filter(|l| l.starts_with("add"))
+                .count()
+        );
+    }
+    b.mipset(&["test", "nets", "10.1.200.1"]).expect(0);
+    b.mipset(&["check", "nets"]).expect(0);
+    // Again: refused without --exist, merged with it.
+    let before = b.ipset_save();
+    b.mipset_stdin(&["restore"], &dump).expect(2);
+    assert_eq!(b.ipset_save(), before);
+    b.mipset_stdin(&["restore", "--exist"], &dump).expect(0);
+    // A whole-node dump with a set that is no family is refused, naming it.
+    a.ok("ipset", &["create", "plain", "hash:ip"]);
+    let node = a.ipset_save();
+    let c = Netns::new();
+    let r = c.mipset_stdin(&["restore"], &node);
+    r.expect(2);
+    assert!(
+        r.stderr
+            .contains("set 'plain' is not part of a mipset family"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(c.ipset_save(), "");
+}
