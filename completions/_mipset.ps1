@@ -38,6 +38,7 @@ Register-ArgumentCompleter -Native -CommandName 'mipset' -ScriptBlock {
             [CompletionResult]::new('del', 'del', [CompletionResultType]::ParameterValue, 'Delete addresses from a family')
             [CompletionResult]::new('load', 'load', [CompletionResultType]::ParameterValue, 'Add every entry of a list (file or stdin) to a family, in batches')
             [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'Make a family hold exactly the entries of a list (adds and deletes)')
+            [CompletionResult]::new('resize', 'resize', [CompletionResultType]::ParameterValue, 'Change a family''s shard count or maxelem online; answers stay correct')
             [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Recreate families from a `mipset save` (or whole-node `ipset save`) dump')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check that a family is what its metadata says (exit 0 healthy, 1 not)')
             [CompletionResult]::new('save', 'save', [CompletionResultType]::ParameterValue, 'Print a family as an `ipset save` dump that stock `ipset restore` recreates')
@@ -142,6 +143,7 @@ Register-ArgumentCompleter -Native -CommandName 'mipset' -ScriptBlock {
             [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the plan (adds, deletes, rebuilds per shard) and change nothing')
             [CompletionResult]::new('--atomic', '--atomic', [CompletionResultType]::ParameterName, 'Rebuild every changed shard, then swap them all in at the end')
+            [CompletionResult]::new('--auto-grow', '--auto-grow', [CompletionResultType]::ParameterName, 'When a shard would pass its maxelem, double the shard count (each new shard keeping the per-shard maxelem, so the family''s capacity doubles) until the list fits, up to 1024 shards; see `mipset resize`')
             [CompletionResult]::new('--allow-empty', '--allow-empty', [CompletionResultType]::ParameterName, 'sync: accept an empty list (and so empty the family). Without it an empty list is refused, so a failed download cannot wipe a family')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON on stdout (for scripts)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stdout; the exit status still tells the result')
@@ -157,7 +159,22 @@ Register-ArgumentCompleter -Native -CommandName 'mipset' -ScriptBlock {
             [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the plan (adds, deletes, rebuilds per shard) and change nothing')
             [CompletionResult]::new('--atomic', '--atomic', [CompletionResultType]::ParameterName, 'Rebuild every changed shard, then swap them all in at the end')
+            [CompletionResult]::new('--auto-grow', '--auto-grow', [CompletionResultType]::ParameterName, 'When a shard would pass its maxelem, double the shard count (each new shard keeping the per-shard maxelem, so the family''s capacity doubles) until the list fits, up to 1024 shards; see `mipset resize`')
             [CompletionResult]::new('--allow-empty', '--allow-empty', [CompletionResultType]::ParameterName, 'sync: accept an empty list (and so empty the family). Without it an empty list is refused, so a failed download cannot wipe a family')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON on stdout (for scripts)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stdout; the exit status still tells the result')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stdout; the exit status still tells the result')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mipset;resize' {
+            [CompletionResult]::new('--shards', '--shards', [CompletionResultType]::ParameterName, 'New number of shards (a power of two from 1 to 1024)')
+            [CompletionResult]::new('--maxelem', '--maxelem', [CompletionResultType]::ParameterName, 'New maxelem of the whole family, divided across the shards')
+            [CompletionResult]::new('-w', '-w', [CompletionResultType]::ParameterName, 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON on stdout (for scripts)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stdout; the exit status still tells the result')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stdout; the exit status still tells the result')
@@ -262,6 +279,7 @@ Register-ArgumentCompleter -Native -CommandName 'mipset' -ScriptBlock {
             [CompletionResult]::new('del', 'del', [CompletionResultType]::ParameterValue, 'Delete addresses from a family')
             [CompletionResult]::new('load', 'load', [CompletionResultType]::ParameterValue, 'Add every entry of a list (file or stdin) to a family, in batches')
             [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'Make a family hold exactly the entries of a list (adds and deletes)')
+            [CompletionResult]::new('resize', 'resize', [CompletionResultType]::ParameterValue, 'Change a family''s shard count or maxelem online; answers stay correct')
             [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Recreate families from a `mipset save` (or whole-node `ipset save`) dump')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check that a family is what its metadata says (exit 0 healthy, 1 not)')
             [CompletionResult]::new('save', 'save', [CompletionResultType]::ParameterValue, 'Print a family as an `ipset save` dump that stock `ipset restore` recreates')
@@ -294,6 +312,9 @@ Register-ArgumentCompleter -Native -CommandName 'mipset' -ScriptBlock {
             break
         }
         'mipset;help;sync' {
+            break
+        }
+        'mipset;help;resize' {
             break
         }
         'mipset;help;restore' {

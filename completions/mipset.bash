@@ -49,6 +49,9 @@ _mipset() {
             mipset,man)
                 cmd="mipset__subcmd__man"
                 ;;
+            mipset,resize)
+                cmd="mipset__subcmd__resize"
+                ;;
             mipset,restore)
                 cmd="mipset__subcmd__restore"
                 ;;
@@ -97,6 +100,9 @@ _mipset() {
             mipset__subcmd__help,man)
                 cmd="mipset__subcmd__help__subcmd__man"
                 ;;
+            mipset__subcmd__help,resize)
+                cmd="mipset__subcmd__help__subcmd__resize"
+                ;;
             mipset__subcmd__help,restore)
                 cmd="mipset__subcmd__help__subcmd__restore"
                 ;;
@@ -119,7 +125,7 @@ _mipset() {
 
     case "${cmd}" in
         mipset)
-            opts="-q -w -h -V --json --quiet --wait --help --version create destroy list flush add del load sync restore check save test which completions man help"
+            opts="-q -w -h -V --json --quiet --wait --help --version create destroy list flush add del load sync resize restore check save test which completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -331,7 +337,7 @@ _mipset() {
             return 0
             ;;
         mipset__subcmd__help)
-            opts="create destroy list flush add del load sync restore check save test which completions man help"
+            opts="create destroy list flush add del load sync resize restore check save test which completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -498,6 +504,20 @@ _mipset() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mipset__subcmd__help__subcmd__resize)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mipset__subcmd__help__subcmd__restore)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -591,7 +611,7 @@ _mipset() {
             return 0
             ;;
         mipset__subcmd__load)
-            opts="-q -w -h -V --dry-run --atomic --allow-empty --json --quiet --wait --help --version"
+            opts="-q -w -h -V --dry-run --atomic --auto-grow --allow-empty --json --quiet --wait --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -619,6 +639,36 @@ _mipset() {
                 return 0
             fi
             case "${prev}" in
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -w)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mipset__subcmd__resize)
+            opts="-q -w -h -V --shards --maxelem --json --quiet --wait --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --shards)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --maxelem)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --wait)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -679,7 +729,7 @@ _mipset() {
             return 0
             ;;
         mipset__subcmd__sync)
-            opts="-q -w -h -V --dry-run --atomic --allow-empty --json --quiet --wait --help --version"
+            opts="-q -w -h -V --dry-run --atomic --auto-grow --allow-empty --json --quiet --wait --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

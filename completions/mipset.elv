@@ -35,6 +35,7 @@ set edit:completion:arg-completer[mipset] = {|@words|
             cand del 'Delete addresses from a family'
             cand load 'Add every entry of a list (file or stdin) to a family, in batches'
             cand sync 'Make a family hold exactly the entries of a list (adds and deletes)'
+            cand resize 'Change a family''s shard count or maxelem online; answers stay correct'
             cand restore 'Recreate families from a `mipset save` (or whole-node `ipset save`) dump'
             cand check 'Check that a family is what its metadata says (exit 0 healthy, 1 not)'
             cand save 'Print a family as an `ipset save` dump that stock `ipset restore` recreates'
@@ -132,6 +133,7 @@ set edit:completion:arg-completer[mipset] = {|@words|
             cand --wait 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
             cand --dry-run 'Print the plan (adds, deletes, rebuilds per shard) and change nothing'
             cand --atomic 'Rebuild every changed shard, then swap them all in at the end'
+            cand --auto-grow 'When a shard would pass its maxelem, double the shard count (each new shard keeping the per-shard maxelem, so the family''s capacity doubles) until the list fits, up to 1024 shards; see `mipset resize`'
             cand --allow-empty 'sync: accept an empty list (and so empty the family). Without it an empty list is refused, so a failed download cannot wipe a family'
             cand --json 'Print results as JSON on stdout (for scripts)'
             cand -q 'Print nothing on stdout; the exit status still tells the result'
@@ -146,7 +148,21 @@ set edit:completion:arg-completer[mipset] = {|@words|
             cand --wait 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
             cand --dry-run 'Print the plan (adds, deletes, rebuilds per shard) and change nothing'
             cand --atomic 'Rebuild every changed shard, then swap them all in at the end'
+            cand --auto-grow 'When a shard would pass its maxelem, double the shard count (each new shard keeping the per-shard maxelem, so the family''s capacity doubles) until the list fits, up to 1024 shards; see `mipset resize`'
             cand --allow-empty 'sync: accept an empty list (and so empty the family). Without it an empty list is refused, so a failed download cannot wipe a family'
+            cand --json 'Print results as JSON on stdout (for scripts)'
+            cand -q 'Print nothing on stdout; the exit status still tells the result'
+            cand --quiet 'Print nothing on stdout; the exit status still tells the result'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mipset;resize'= {
+            cand --shards 'New number of shards (a power of two from 1 to 1024)'
+            cand --maxelem 'New maxelem of the whole family, divided across the shards'
+            cand -w 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
+            cand --wait 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
             cand --json 'Print results as JSON on stdout (for scripts)'
             cand -q 'Print nothing on stdout; the exit status still tells the result'
             cand --quiet 'Print nothing on stdout; the exit status still tells the result'
@@ -243,6 +259,7 @@ set edit:completion:arg-completer[mipset] = {|@words|
             cand del 'Delete addresses from a family'
             cand load 'Add every entry of a list (file or stdin) to a family, in batches'
             cand sync 'Make a family hold exactly the entries of a list (adds and deletes)'
+            cand resize 'Change a family''s shard count or maxelem online; answers stay correct'
             cand restore 'Recreate families from a `mipset save` (or whole-node `ipset save`) dump'
             cand check 'Check that a family is what its metadata says (exit 0 healthy, 1 not)'
             cand save 'Print a family as an `ipset save` dump that stock `ipset restore` recreates'
@@ -267,6 +284,8 @@ set edit:completion:arg-completer[mipset] = {|@words|
         &'mipset;help;load'= {
         }
         &'mipset;help;sync'= {
+        }
+        &'mipset;help;resize'= {
         }
         &'mipset;help;restore'= {
         }

@@ -244,7 +244,7 @@ fn fill_script(plan: &ShardPlan, temp: &str, create_args: &str) -> String {
 /// `ipset create` arguments for a shard's replacement, sized so the kernel
 /// never resizes it while it is filled (hashsize ≥ elements / 4, as
 /// measured in the design notes).
-fn create_args(spec: &FamilySpec, elements: usize) -> String {
+pub(crate) fn create_args(spec: &FamilySpec, elements: usize) -> String {
     let hashsize =
         config::per_shard_hashsize(elements.div_ceil(4).min(u32::MAX as usize) as u32, 1)
             .max(spec.hashsize);

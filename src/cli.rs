@@ -162,6 +162,19 @@ Examples:
   curl -s https://example.net/drop.txt | mipset --wait=30 sync blocklist - --atomic")]
     Sync(BulkArgs),
 
+    /// Change a family's shard count or maxelem online; answers stay correct.
+    #[command(after_help = "\
+Reads every element once, then: creates the new shards (growing) or rebuilds the
+remaining ones (shrinking), switches the umbrella's metadata in one swap, and
+finally rebuilds or destroys the rest. Routing keeps its low bits when the shard
+count doubles or halves, so every membership answer stays correct throughout.
+--maxelem is the family total, as at create.
+
+Examples:
+  mipset resize web --shards 32
+  mipset resize web --maxelem 2000000")]
+    Resize(ResizeArgs),
+
     /// Recreate families from a `mipset save` (or whole-node `ipset save`) dump.
     #[command(after_help = "\
 Each family's definition comes from its umbrella's member comments; the family is
@@ -342,6 +355,20 @@ pub struct DelArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ResizeArgs {
+    /// Family name.
+    pub family: String,
+
+    /// New number of shards (a power of two from 1 to 1024).
+    #[arg(long)]
+    pub shards: Option<u32>,
+
+    /// New maxelem of the whole family, divided across the shards.
+    #[arg(long)]
+    pub maxelem: Option<u32>,
+}
+
+#[derive(Debug, Args)]
 pub struct RestoreArgs {
     /// The dump: a file, or `-` (the default) for stdin.
     #[arg(default_value = "-", value_name = "FILE")]
@@ -378,6 +405,12 @@ pub struct BulkArgs {
     /// Rebuild every changed shard, then swap them all in at the end.
     #[arg(long)]
     pub atomic: bool,
+
+    /// When a shard would pass its maxelem, double the shard count (each new
+    /// shard keeping the per-shard maxelem, so the family's capacity doubles)
+    /// until the list fits, up to 1024 shards; see `mipset resize`.
+    #[arg(long)]
+    pub auto_grow: bool,
 
     /// sync: accept an empty list (and so empty the family). Without it an
     /// empty list is refused, so a failed download cannot wipe a family.

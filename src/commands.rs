@@ -10,7 +10,7 @@ use crate::addr::parse_entry;
 use crate::bulk;
 use crate::cli::{
     AddArgs, BulkArgs, CheckArgs, Cli, Command, CreateArgs, DelArgs, DestroyArgs, ListArgs,
-    RestoreArgs, TestArgs,
+    ResizeArgs, RestoreArgs, TestArgs,
 };
 use crate::config;
 use crate::error::{Error, Result};
@@ -97,7 +97,8 @@ pub fn run(cli: Cli, stdin: &mut dyn io::BufRead, out: &mut Out) -> Result<ExitC
         | Command::Del(_)
         | Command::Load(_)
         | Command::Sync(_)
-        | Command::Restore(_) => Some(NodeLock::acquire(wait)?),
+        | Command::Restore(_)
+        | Command::Resize(_) => Some(NodeLock::acquire(wait)?),
         Command::Check(ref args) if args.repair => Some(NodeLock::acquire(wait)?),
         _ => None,
     };
@@ -113,6 +114,7 @@ pub fn run(cli: Cli, stdin: &mut dyn io::BufRead, out: &mut Out) -> Result<ExitC
         Command::Save(args) => save(&args.family, out),
         Command::Check(args) => check(&args, out),
         Command::Restore(args) => restore(&args, stdin, out),
+        Command::Resize(args) => resize(&args, out),
         Command::Test(args) => test(&args, out),
         Command::Which(args) => which(&args, out),
         Command::Completions(args) => {
@@ -398,7 +400,34 @@ fn bulk(
             spec.name
         )));
     }
-    let plan = bulk::plan(&mut kernel, &spec, &list, mode, args.atomic)?;
+    let mut spec = spec;
+    let plan = loop {
+        match bulk::plan(&mut kernel, &spec, &list, mode, args.atomic) {
+            Err(e)
+                if args.auto_grow
+                    && !args.dry_run
+                    && e.kernel_kind() == Some(crate::error::KernelErrorKind::Full)
+                    && spec.shards < route::MAX_SHARDS =>
+            {
+                let grown = FamilySpec {
+                    shards: spec.shards * 2,
+                    ..spec.clone()
+                };
+                route::validate(grown.shards, grown.routing, grown.set_type, grown.family)
+                    .map_err(|why| {
+                        Error::Usage(format!("--auto-grow cannot double the shards: {why}"))
+                    })?;
+                out.warn(&format!(
+                    "{e}; growing family {} to {} shards",
+                    spec.name, grown.shards
+                ));
+                interrupt::defer();
+                crate::resize::resize(&mut kernel, &spec, &grown)?;
+                spec = grown;
+            }
+            other => break other?,
+        }
+    };
     let (adds, dels, refreshes, rebuilds) = plan.totals();
     let verb = match mode {
         bulk::Mode::Load => "load",
@@ -488,6 +517,45 @@ fn restore(args: &RestoreArgs, stdin: &mut dyn io::BufRead, out: &mut Out) -> Re
         restored.push(json!({ "family": spec.name, "entries": list.len() }));
     }
     out.value(&json!({ "result": "restored", "families": restored }));
+    Ok(ExitCode::Ok)
+}
+
+fn resize(args: &ResizeArgs, out: &mut Out) -> Result<ExitCode> {
+    check_name(&args.family)?;
+    let mut kernel = Kernel::open()?;
+    let old = family::open(&mut kernel, &args.family)?;
+    let shards = args.shards.unwrap_or(old.shards);
+    route::validate(shards, old.routing, old.set_type, old.family).map_err(Error::Usage)?;
+    let total = args
+        .maxelem
+        .map(u64::from)
+        .unwrap_or(u64::from(old.maxelem) * u64::from(old.shards));
+    let total = u32::try_from(total).unwrap_or(u32::MAX);
+    let new = FamilySpec {
+        shards,
+        maxelem: config::per_shard(total, shards),
+        hashsize: config::per_shard_hashsize(old.hashsize.saturating_mul(old.shards), shards),
+        ..old.clone()
+    };
+    if new == old {
+        out.text(&format!(
+            "family {} already has {} shards of maxelem {}\n",
+            old.name, old.shards, old.maxelem
+        ));
+        return Ok(ExitCode::Ok);
+    }
+    interrupt::defer();
+    let resized = crate::resize::resize(&mut kernel, &old, &new)?;
+    out.text(&format!(
+        "resized family {}: {} -> {} shards, maxelem per shard {} -> {}, {} elements moved into place\n",
+        resized.family,
+        resized.shards_before,
+        resized.shards_after,
+        resized.maxelem_before,
+        resized.maxelem_after,
+        resized.elements
+    ));
+    out.value(&json!({ "result": "resized", "resize": resized }));
     Ok(ExitCode::Ok)
 }
 

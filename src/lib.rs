@@ -22,5 +22,6 @@ pub mod lock;
 pub mod meta;
 pub mod naming;
 pub mod output;
+pub mod resize;
 pub mod restore;
 pub mod route;

@@ -461,3 +461,118 @@ fn restore_recreates_families_from_a_save_dump() {
     );
     assert_eq!(c.ipset_save(), "");
 }
+
+#[test]
+fn resize_keeps_every_answer_right_while_it_runs() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let ns = Netns::new();
+    ns.mipset(&[
+        "create",
+        "r",
+        "--type",
+        "hash:net",
+        "--shards",
+        "4",
+        "--route",
+        "bits:0",
+        "--maxelem",
+        "200000",
+    ])
+    .expect(0);
+    let members: Vec<String> = (0..20_000u32)
+        .map(|i| format!("10.{}.{}.{}", i >> 14, (i >> 6) & 255, (i & 63) * 4))
+        .collect();
+    let mut list = members.join("\n");
+    list.push_str("\n10.200.0.0/22\n"); // a network that spans shards
+    ns.mipset_stdin(&["load", "r", "-"], &list).expect(0);
+    let probes = [
+        ("10.0.0.0", 0),
+        ("10.0.0.1", 1),
+        ("10.1.3.8", 0),
+        ("10.1.3.9", 1),
+        ("10.200.2.77", 0),
+        ("10.200.4.1", 1),
+    ];
+    for (shards, maxelem) in [
+        ("16", "200000"),
+        ("64", "400000"),
+        ("8", "200000"),
+        ("8", "100000"),
+    ] {
+        let mut resize = std::process::Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                &ns.name,
+                crate::util::MIPSET,
+                "resize",
+                "r",
+                "--shards",
+                shards,
+                "--maxelem",
+                maxelem,
+            ])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut asked = 0;
+        loop {
+            for (addr, want) in probes {
+                let r = ns.mipset(&["-q", "test", "r", addr]);
+                assert_eq!(
+                    r.code, want,
+                    "{addr} during resize to {shards}: {}",
+                    r.stderr
+                );
+                asked += 1;
+            }
+            if resize.try_wait().unwrap().is_some() {
+                break;
+            }
+        }
+        assert!(
+            resize.wait().unwrap().success(),
+            "resize to {shards} failed"
+        );
+        assert!(asked >= 6);
+        ns.mipset(&["check", "r"]).expect(0);
+        let l = json(&ns.mipset(&["--json", "list", "r"]).stdout);
+        assert_eq!(l[0]["shards"].as_u64().unwrap().to_string(), shards);
+    }
+    assert!(!ns.ok("ipset", &["list", "-n"]).contains("r-t"));
+}
+
+#[test]
+fn auto_grow_doubles_the_shards_until_the_list_fits() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let ns = Netns::new();
+    ns.mipset(&["create", "g", "--shards", "2", "--maxelem", "200"])
+        .expect(0);
+    let list: String = (0..700u32)
+        .map(|i| format!("10.0.{}.{}\n", i >> 8, i & 255))
+        .collect();
+    let before = ns.ipset_save();
+    let r = ns.mipset_stdin(&["load", "g", "-"], &list);
+    r.expect(3);
+    assert_eq!(ns.ipset_save(), before);
+    let r = ns.mipset_stdin(&["load", "g", "-", "--auto-grow"], &list);
+    r.expect(0);
+    assert!(
+        r.stderr.contains("growing family g to 4 shards"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("growing family g to 8 shards"),
+        "{}",
+        r.stderr
+    );
+    let l = json(&ns.mipset(&["--json", "list", "g"]).stdout);
+    assert_eq!(l[0]["shards"], 8);
+    assert_eq!(l[0]["elements"], 700);
+    ns.mipset(&["check", "g"]).expect(0);
+}

@@ -1,0 +1,226 @@
+//! `mipset resize`: change a family's shard count (by powers of two) or its
+//! maxelem online, with every membership answer correct throughout.
+//!
+//! The trick is that routing keeps its low bits: with `bits:S` or `hash`,
+//! an element's tag among 2N shards, taken modulo N, is its tag among N. So
+//! the new shard i (i < N) holds a subset of the old shard i when growing,
+//! and a superset when shrinking. The steps, each leaving a consistent
+//! family for any reader (who reads the umbrella's metadata, then one shard):
+//!
+//! 1. grow: create and fill the new shards N..2N-1 (no reader uses them
+//!    yet); shrink: rebuild shards 0..N'-1 with their new, larger contents
+//!    (readers with the old metadata find everything they look for);
+//! 2. replace the umbrella by one with the new metadata, by `swap`ping a
+//!    prepared list:set: readers switch from the old to the new routing at
+//!    once;
+//! 3. grow: rebuild shards 0..N-1 without the elements that moved out
+//!    (extra elements in a shard are never consulted, so answers stay
+//!    right meanwhile); shrink: destroy the shards past N'.
+//!
+//! Each rebuild is a temporary set filled and swapped in (atomic per shard).
+//! Interrupted between steps, the family is consistent; re-running resize
+//! with the same target finishes it.
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::Serialize;
+
+use crate::addr::Entry;
+use crate::bulk;
+use crate::error::{Error, KernelErrorKind, Result};
+use crate::kernel::{dump, Kernel};
+use crate::meta::FamilySpec;
+use crate::naming;
+use crate::route;
+
+/// What a resize did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Resized {
+    pub family: String,
+    pub shards_before: u32,
+    pub shards_after: u32,
+    pub maxelem_before: u32,
+    pub maxelem_after: u32,
+    /// Elements read and placed.
+    pub elements: usize,
+}
+
+type Contents = Vec<(Entry, String)>;
+
+fn fill_and_swap(
+    kernel: &mut Kernel,
+    spec: &FamilySpec,
+    shard: &str,
+    temp: &str,
+    contents: &Contents,
+) -> Result<()> {
+    let mut script = format!(
+        "create {temp} {}\n",
+        bulk::create_args(spec, contents.len())
+    );
+    for (entry, rest) in contents {
+        script.push_str(&format!(
+            "add -exist {temp} {entry}{}{rest}\n",
+            if rest.is_empty() { "" } else { " " }
+        ));
+    }
+    if let Err(e) = kernel.restore(&format!("fill {temp}"), &script) {
+        if e.kernel_kind() != Some(KernelErrorKind::SetExists) {
+            let _ = kernel.destroy_set(temp);
+        }
+        return Err(e);
+    }
+    let swapped = kernel.exec(
+        &format!("swap {shard} {temp}"),
+        shard,
+        &format!("swap {shard} {temp}"),
+    );
+    let _ = kernel.destroy_set(temp);
+    swapped.map(|_| ())
+}
+
+fn create_filled(
+    kernel: &mut Kernel,
+    spec: &FamilySpec,
+    shard: &str,
+    contents: &Contents,
+) -> Result<()> {
+    let mut script = format!(
+        "create {shard} {}\n",
+        bulk::create_args(spec, contents.len())
+    );
+    for (entry, rest) in contents {
+        script.push_str(&format!(
+            "add -exist {shard} {entry}{}{rest}\n",
+            if rest.is_empty() { "" } else { " " }
+        ));
+    }
+    kernel.restore(&format!("create {shard}"), &script)
+}
+
+/// Resize family `old` to `new` (same name, type, family and routing).
+pub fn resize(kernel: &mut Kernel, old: &FamilySpec, new: &FamilySpec) -> Result<Resized> {
+    let (n_old, n_new) = (old.shards, new.shards);
+    // Read everything once, then place it under the new routing.
+    let extensions = old.has_extensions();
+    let mut placed: Vec<Contents> = vec![Vec::new(); n_new as usize];
+    let mut elements = 0usize;
+    let mut seen: HashSet<Entry> = HashSet::new();
+    for i in 0..n_old {
+        dump::dump_set(&old.shard_name(i), |e| {
+            // A network stored in several shards is placed once.
+            if !seen.insert(e.entry) {
+                return;
+            }
+            elements += 1;
+            let rest = if extensions {
+                e.options()
+            } else {
+                String::new()
+            };
+            for j in route::shards_for(&e.entry, n_new, new.routing) {
+                placed[j as usize].push((e.entry, rest.clone()));
+            }
+        })?;
+    }
+    drop(seen);
+    if let Some((j, c)) = placed
+        .iter()
+        .enumerate()
+        .find(|(_, c)| c.len() > new.maxelem as usize)
+    {
+        return Err(Error::kernel(
+            KernelErrorKind::Full,
+            format!(
+                "after resizing, shard {} would hold {} elements but maxelem per shard would be {}; nothing was changed (use more --shards or a larger --maxelem)",
+                new.shard_name(j as u32),
+                c.len(),
+                new.maxelem
+            ),
+        ));
+    }
+    let headers: BTreeMap<String, crate::kernel::SetInfo> = kernel
+        .list_headers(None)?
+        .into_iter()
+        .map(|h| (h.name.clone(), h))
+        .collect();
+    // New shard names past the old count must be free, or leftovers of an
+    // interrupted resize (same kind, unreferenced), which are replaced.
+    for j in n_old..n_new {
+        let name = new.shard_name(j);
+        if let Some(h) = headers.get(&name) {
+            if h.set_type != new.set_type.as_str() || h.references > 0 {
+                return Err(Error::kernel(
+                    KernelErrorKind::SetExists,
+                    format!("set {name} exists and is not a leftover of this family; nothing was changed"),
+                ));
+            }
+            kernel.destroy_set(&name)?;
+        }
+    }
+    let umbrella_temp = naming::temp_name(&new.name, 1024);
+    if headers.contains_key(&umbrella_temp) {
+        kernel.destroy_set(&umbrella_temp)?;
+    }
+    crate::interrupt::check()?;
+
+    // Step 1.
+    if n_new > n_old {
+        for j in n_old..n_new {
+            create_filled(kernel, new, &new.shard_name(j), &placed[j as usize])?;
+        }
+    } else if n_new < n_old {
+        for i in 0..n_new {
+            fill_and_swap(
+                kernel,
+                new,
+                &new.shard_name(i),
+                &naming::temp_name(&new.name, i),
+                &placed[i as usize],
+            )?;
+        }
+    }
+    crate::interrupt::check()?;
+
+    // Step 2: the umbrella with the new metadata, swapped in.
+    let encoder = new.encoder();
+    let mut script = format!(
+        "create {umbrella_temp} list:set size {} comment\n",
+        new.shards.max(8)
+    );
+    for (i, shard) in new.shard_names().enumerate() {
+        script.push_str(&format!(
+            "add {umbrella_temp} {shard} comment \"{}\"\n",
+            encoder.encode(i as u32)
+        ));
+    }
+    script.push_str(&format!("swap {} {umbrella_temp}\n", new.name));
+    kernel.restore(&format!("switch {} to {} shards", new.name, n_new), &script)?;
+    // The old umbrella (now the temp) still references the old shards.
+    kernel.destroy_set(&umbrella_temp)?;
+
+    // Step 3.
+    if n_new >= n_old {
+        for i in 0..n_old {
+            fill_and_swap(
+                kernel,
+                new,
+                &new.shard_name(i),
+                &naming::temp_name(&new.name, i),
+                &placed[i as usize],
+            )?;
+        }
+    } else {
+        for i in n_new..n_old {
+            kernel.destroy_set(&old.shard_name(i))?;
+        }
+    }
+    Ok(Resized {
+        family: new.name.clone(),
+        shards_before: n_old,
+        shards_after: n_new,
+        maxelem_before: old.maxelem,
+        maxelem_after: new.maxelem,
+        elements,
+    })
+}
