@@ -304,6 +304,19 @@ pub fn plan<'a>(
     mode: Mode,
     atomic: bool,
 ) -> Result<Plan<'a>> {
+    plan_with(kernel, spec, list, mode, atomic, &mut |_| {})
+}
+
+/// [`plan`], calling `tick(shard)` after each shard is read and planned
+/// (for a progress bar).
+pub fn plan_with<'a>(
+    kernel: &mut Kernel,
+    spec: &FamilySpec,
+    list: &'a [ListEntry],
+    mode: Mode,
+    atomic: bool,
+    tick: &mut dyn FnMut(usize),
+) -> Result<Plan<'a>> {
     let mut per_shard: Vec<Vec<&ListEntry>> = vec![Vec::new(); spec.shards as usize];
     for item in list {
         for shard in route::shards_for(&item.entry, spec.shards, spec.routing) {
@@ -346,6 +359,7 @@ pub fn plan<'a>(
             spec.timeout.is_some(),
         );
         plan.duplicates += duplicates;
+        tick(i);
         if shard_plan.after > maxelem {
             return Err(Error::kernel(
                 KernelErrorKind::Full,
@@ -374,6 +388,18 @@ pub struct Applied {
 /// Apply a plan. Shard by shard, or with `atomic` all rebuilt first and
 /// swapped together at the end. Ctrl-C is honoured between shards.
 pub fn apply(kernel: &mut Kernel, spec: &FamilySpec, plan: &Plan, atomic: bool) -> Result<Applied> {
+    apply_with(kernel, spec, plan, atomic, &mut |_| {})
+}
+
+/// [`apply`], calling `tick(shard)` after each changed shard is filled or
+/// updated (for a progress bar).
+pub fn apply_with(
+    kernel: &mut Kernel,
+    spec: &FamilySpec,
+    plan: &Plan,
+    atomic: bool,
+    tick: &mut dyn FnMut(usize),
+) -> Result<Applied> {
     let mut applied = Applied {
         cleaned: clean_leftovers(kernel, spec)?,
         ..Applied::default()
@@ -449,6 +475,7 @@ pub fn apply(kernel: &mut Kernel, spec: &FamilySpec, plan: &Plan, atomic: bool) 
                 .map_err(|e| partial(e, &applied))?;
             applied.in_place += 1;
         }
+        tick(*index);
     }
     if crate::interrupt::pending() {
         return Err(interrupted(&applied, &filled, kernel));

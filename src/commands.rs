@@ -341,6 +341,60 @@ fn read_entries(
     Ok(entries)
 }
 
+/// Progress bars on stderr for long commands: only when stderr is a
+/// terminal and neither `-q` nor `--json` is given.
+struct Progress {
+    enabled: bool,
+}
+
+impl Progress {
+    fn new(out: &Out) -> Progress {
+        use std::io::IsTerminal;
+        Progress {
+            enabled: !out.quiet && !out.json && io::stderr().is_terminal(),
+        }
+    }
+
+    fn bar(
+        &self,
+        bar: indicatif::ProgressBar,
+        template: &str,
+        phase: &str,
+    ) -> indicatif::ProgressBar {
+        if !self.enabled {
+            return indicatif::ProgressBar::hidden();
+        }
+        let style = indicatif::ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+        bar.with_style(style).with_prefix(phase.to_string())
+    }
+
+    /// Bytes of input read (size unknown for stdin).
+    fn bytes(&self, phase: &str, size: Option<u64>) -> indicatif::ProgressBar {
+        match size {
+            Some(size) => self.bar(
+                indicatif::ProgressBar::new(size),
+                "{prefix:>14} [{bar:30}] {bytes}/{total_bytes} ({eta})",
+                phase,
+            ),
+            None => self.bar(
+                indicatif::ProgressBar::new_spinner(),
+                "{prefix:>14} {spinner} {bytes}",
+                phase,
+            ),
+        }
+    }
+
+    /// Shards done out of `total`.
+    fn steps(&self, phase: &str, total: u64) -> indicatif::ProgressBar {
+        self.bar(
+            indicatif::ProgressBar::new(total),
+            "{prefix:>14} [{bar:30}] {pos}/{len} shards",
+            phase,
+        )
+    }
+}
+
 /// "added 2 of 3 entries to family web (2 shard elements), 1 already there".
 fn summary(
     verb: &str,
@@ -380,19 +434,22 @@ fn bulk(
     let started = std::time::Instant::now();
     let mut kernel = Kernel::open()?;
     let spec = family::open(&mut kernel, &args.family)?;
+    let progress = Progress::new(out);
     let (source, list) = if args.file == "-" {
-        (
-            "<stdin>".to_string(),
-            listfile::read(&mut &mut *stdin, "<stdin>", &spec)?,
-        )
+        let bar = progress.bytes("parse", None);
+        let mut reader = io::BufReader::new(bar.wrap_read(&mut *stdin));
+        let list = listfile::read(&mut reader, "<stdin>", &spec);
+        bar.finish_and_clear();
+        ("<stdin>".to_string(), list?)
     } else {
         let file = std::fs::File::open(&args.file)
             .map_err(|e| Error::Usage(format!("cannot read {}: {e}", args.file)))?;
-        let mut reader = io::BufReader::with_capacity(1 << 16, file);
-        (
-            args.file.clone(),
-            listfile::read(&mut reader, &args.file, &spec)?,
-        )
+        let size = file.metadata().map(|m| m.len()).ok();
+        let bar = progress.bytes("parse", size);
+        let mut reader = io::BufReader::with_capacity(1 << 16, bar.wrap_read(file));
+        let list = listfile::read(&mut reader, &args.file, &spec);
+        bar.finish_and_clear();
+        (args.file.clone(), list?)
     };
     if mode == bulk::Mode::Sync && list.is_empty() && !args.allow_empty {
         return Err(Error::Usage(format!(
@@ -402,7 +459,12 @@ fn bulk(
     }
     let mut spec = spec;
     let plan = loop {
-        match bulk::plan(&mut kernel, &spec, &list, mode, args.atomic) {
+        let bar = progress.steps("read and plan", u64::from(spec.shards));
+        let planned = bulk::plan_with(&mut kernel, &spec, &list, mode, args.atomic, &mut |_| {
+            bar.inc(1)
+        });
+        bar.finish_and_clear();
+        match planned {
             Err(e)
                 if args.auto_grow
                     && !args.dry_run
@@ -459,7 +521,13 @@ fn bulk(
         return Ok(ExitCode::Ok);
     }
     interrupt::defer();
-    let applied = bulk::apply(&mut kernel, &spec, &plan, args.atomic)?;
+    let bar = progress.steps(
+        "apply",
+        plan.shards.iter().filter(|s| s.changes()).count() as u64,
+    );
+    let applied = bulk::apply_with(&mut kernel, &spec, &plan, args.atomic, &mut |_| bar.inc(1));
+    bar.finish_and_clear();
+    let applied = applied?;
     for temp in &applied.cleaned {
         out.warn(&format!(
             "removed {temp}, a temporary set left by an interrupted load or sync"
