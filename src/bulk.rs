@@ -39,14 +39,13 @@ use std::collections::HashMap as StdHashMap;
 /// hostile list cannot force collisions (1M-element syncs spend much of
 /// their time here).
 type HashMap<K, V> = StdHashMap<K, V, foldhash::fast::RandomState>;
-use std::fmt::Write;
 
 use serde::Serialize;
 
 use crate::addr::Entry;
 use crate::config;
 use crate::error::{Error, KernelErrorKind, Result};
-use crate::kernel::{listing, Kernel};
+use crate::kernel::{batch, dump, listing, Kernel};
 use crate::listfile::ListEntry;
 use crate::meta::FamilySpec;
 use crate::naming;
@@ -82,10 +81,10 @@ pub struct ShardPlan<'a> {
     add_items: Vec<&'a ListEntry>,
     #[serde(skip)]
     del_entries: Vec<Entry>,
-    /// Elements that stay, with the rest of their listing line (kept only
-    /// for a rebuild, which copies them).
+    /// Elements that stay, with their extensions (kept only for a rebuild,
+    /// which copies them).
     #[serde(skip)]
-    keep: Vec<(Entry, String)>,
+    keep: Vec<(Entry, Kept)>,
 }
 
 impl ShardPlan<'_> {
@@ -119,13 +118,23 @@ impl Plan<'_> {
     }
 }
 
-/// Append ` timeout N comment "text"` for an item's own options.
-fn push_options(out: &mut String, item: &ListEntry) {
-    if let Some(t) = item.timeout {
-        let _ = write!(out, " timeout {t}");
+/// An element's extensions as read from the kernel: boxed, and `None` in a
+/// family without extensions, so a 1M-element shard costs 8 bytes each.
+pub type Kept = Option<Box<dump::Element>>;
+
+fn list_element(item: &ListEntry) -> batch::Element<'_> {
+    batch::Element {
+        entry: Some(item.entry),
+        timeout: item.timeout,
+        comment: item.comment.as_deref(),
+        ..batch::Element::default()
     }
-    if let Some(c) = &item.comment {
-        let _ = write!(out, " comment \"{c}\"");
+}
+
+fn kept_element<'a>(entry: &Entry, kept: &'a Kept) -> batch::Element<'a> {
+    match kept {
+        Some(e) => batch::Element::from_dumped(e),
+        None => batch::Element::plain(*entry),
     }
 }
 
@@ -146,7 +155,7 @@ fn refreshes(item: &ListEntry, timeouts: bool) -> bool {
 /// plan and how many incoming elements were duplicates.
 pub fn plan_shard<'a>(
     shard: &str,
-    mut current: HashMap<Entry, String>,
+    mut current: HashMap<Entry, Kept>,
     incoming: &[&'a ListEntry],
     mode: Mode,
     maxelem: usize,
@@ -202,43 +211,39 @@ pub fn plan_shard<'a>(
     (plan, duplicates)
 }
 
-fn push_line(out: &mut String, verb: &str, set: &str, entry: &Entry) {
-    let _ = write!(out, "{verb} -exist {set} {entry}");
+/// Change a shard in place: adds (and refreshes) first, then deletes.
+fn update_in_place(spec: &FamilySpec, name: &str, plan: &ShardPlan) -> Result<()> {
+    batch::apply(
+        batch::Op::Add,
+        name,
+        spec.family,
+        true,
+        plan.add_items.iter().map(|i| list_element(i)),
+    )?;
+    batch::apply(
+        batch::Op::Del,
+        name,
+        spec.family,
+        true,
+        plan.del_entries.iter().map(|e| batch::Element::plain(*e)),
+    )?;
+    Ok(())
 }
 
-/// Restore script for an in-place change.
-fn delta_script(name: &str, plan: &ShardPlan) -> String {
-    let mut s = String::with_capacity(48 * (plan.add_items.len() + plan.del_entries.len()));
-    for item in &plan.add_items {
-        push_line(&mut s, "add", name, &item.entry);
-        push_options(&mut s, item);
-        s.push('\n');
+/// Create and fill the temporary set of a rebuild.
+fn fill(kernel: &mut Kernel, spec: &FamilySpec, temp: &str, plan: &ShardPlan) -> Result<()> {
+    kernel.exec(
+        &format!("create {temp}"),
+        temp,
+        &format!("create {temp} {}", create_args(spec, plan.after)),
+    )?;
+    let kept = plan.keep.iter().map(|(e, k)| kept_element(e, k));
+    let added = plan.add_items.iter().map(|i| list_element(i));
+    if let Err(e) = batch::apply(batch::Op::Add, temp, spec.family, true, kept.chain(added)) {
+        let _ = kernel.destroy_set(temp);
+        return Err(e);
     }
-    for entry in &plan.del_entries {
-        push_line(&mut s, "del", name, entry);
-        s.push('\n');
-    }
-    s
-}
-
-/// Restore script that creates and fills the temporary set of a rebuild.
-fn fill_script(plan: &ShardPlan, temp: &str, create_args: &str) -> String {
-    let mut s = String::with_capacity(48 * (plan.keep.len() + plan.add_items.len()) + 128);
-    let _ = writeln!(s, "create {temp} {create_args}");
-    for (entry, rest) in &plan.keep {
-        push_line(&mut s, "add", temp, entry);
-        if !rest.is_empty() {
-            s.push(' ');
-            s.push_str(rest);
-        }
-        s.push('\n');
-    }
-    for item in &plan.add_items {
-        push_line(&mut s, "add", temp, &item.entry);
-        push_options(&mut s, item);
-        s.push('\n');
-    }
-    s
+    Ok(())
 }
 
 /// `ipset create` arguments for a shard's replacement, sized so the kernel
@@ -265,16 +270,12 @@ pub(crate) fn create_args(spec: &FamilySpec, elements: usize) -> String {
 }
 
 /// Read one shard's elements with one netlink dump (no text round trip).
-fn read_shard(spec: &FamilySpec, name: &str, capacity: usize) -> Result<HashMap<Entry, String>> {
+fn read_shard(spec: &FamilySpec, name: &str, capacity: usize) -> Result<HashMap<Entry, Kept>> {
     let mut current = HashMap::with_capacity_and_hasher(capacity, Default::default());
     let extensions = spec.has_extensions();
-    crate::kernel::dump::dump_set(name, |element| {
-        let rest = if extensions {
-            element.options()
-        } else {
-            String::new()
-        };
-        current.insert(element.entry, rest);
+    dump::dump_set(name, |element| {
+        let entry = element.entry;
+        current.insert(entry, extensions.then(|| Box::new(element)));
     })?;
     Ok(current)
 }
@@ -448,15 +449,7 @@ pub fn apply_with(
         }
         if shard.rebuild {
             let temp = naming::temp_name(&spec.name, *index as u32);
-            // Created in the same restore session as the adds: libipset
-            // then batches them best (a separate create made a 1M load 1.7x
-            // slower). Taken names were refused above, under the lock.
-            let script = fill_script(shard, &temp, &create_args(spec, shard.after));
-            if let Err(e) = kernel.restore(&format!("fill {temp}"), &script) {
-                // Never destroy a set this run did not create.
-                if e.kernel_kind() != Some(KernelErrorKind::SetExists) {
-                    let _ = kernel.destroy_set(&temp);
-                }
+            if let Err(e) = fill(kernel, spec, &temp, shard) {
                 for (_, t) in &filled {
                     let _ = kernel.destroy_set(t);
                 }
@@ -467,12 +460,7 @@ pub fn apply_with(
                 swap_all(kernel, &mut filled, &mut applied)?;
             }
         } else {
-            kernel
-                .restore(
-                    &format!("update {}", shard.shard),
-                    &delta_script(&shard.shard, shard),
-                )
-                .map_err(|e| partial(e, &applied))?;
+            update_in_place(spec, &shard.shard, shard).map_err(|e| partial(e, &applied))?;
             applied.in_place += 1;
         }
         tick(*index);
@@ -547,8 +535,8 @@ mod tests {
         }
     }
 
-    fn current(entries: &[&str]) -> HashMap<Entry, String> {
-        entries.iter().map(|t| (e(t), String::new())).collect()
+    fn current(entries: &[&str]) -> HashMap<Entry, Kept> {
+        entries.iter().map(|t| (e(t), None)).collect()
     }
 
     #[test]
@@ -566,10 +554,9 @@ mod tests {
             (p.before, p.after, p.adds, p.dels, p.rebuild, dups),
             (5, 5, 1, 1, false, 1)
         );
-        assert_eq!(
-            delta_script("w-s0", &p),
-            "add -exist w-s0 10.0.0.9\ndel -exist w-s0 10.0.0.5\n"
-        );
+        assert_eq!(p.add_items[0].entry, e("10.0.0.9"));
+        assert_eq!(p.del_entries, vec![e("10.0.0.5")]);
+        assert!(p.keep.is_empty(), "in place copies nothing");
         // Load keeps what the list does not name.
         let (p, _) = plan_shard("w-s0", cur.clone(), &refs, Mode::Load, 100, false, false);
         assert_eq!((p.after, p.adds, p.dels), (6, 1, 0));
@@ -599,11 +586,9 @@ mod tests {
                 .rebuild
         );
         // Passing maxelem mid-way (5 + 1 > 5): rebuild holds only the target.
-        assert!(
-            plan_shard("w-s0", cur.clone(), &refs, Mode::Sync, 5, false, false)
-                .0
-                .rebuild
-        );
+        let (p, _) = plan_shard("w-s0", cur.clone(), &refs, Mode::Sync, 5, false, false);
+        assert!(p.rebuild);
+        assert_eq!(p.keep.len() + p.add_items.len(), p.after);
         // Nothing to do: no rebuild, no change.
         let same: Vec<ListEntry> = ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5"]
             .iter()
@@ -628,7 +613,14 @@ mod tests {
     #[test]
     fn rebuilds_keep_old_extensions_and_apply_new_options() {
         let mut cur = current(&["10.0.0.1"]);
-        cur.insert(e("10.0.0.2"), "timeout 42 comment \"old\"".into());
+        let old = dump::Element {
+            entry: e("10.0.0.2"),
+            timeout: Some(42),
+            packets: None,
+            bytes: None,
+            comment: Some("old".into()),
+        };
+        cur.insert(e("10.0.0.2"), Some(Box::new(old)));
         let mut new = item("10.0.0.3");
         new.timeout = Some(60);
         let mut refreshed = item("10.0.0.1");
@@ -637,20 +629,11 @@ mod tests {
         let refs: Vec<&ListEntry> = list.iter().collect();
         let (p, _) = plan_shard("w-s0", cur, &refs, Mode::Sync, 100, true, false);
         assert_eq!((p.adds, p.refreshes, p.dels), (1, 1, 0));
-        let script = fill_script(&p, "w-t0", "hash:net family inet hashsize 64 maxelem 100");
-        assert!(script.starts_with("create w-t0 hash:net family inet hashsize 64 maxelem 100\n"));
-        assert!(
-            script.contains("add -exist w-t0 10.0.0.2 timeout 42 comment \"old\"\n"),
-            "{script}"
-        );
-        assert!(
-            script.contains("add -exist w-t0 10.0.0.3 timeout 60\n"),
-            "{script}"
-        );
-        assert!(
-            script.contains("add -exist w-t0 10.0.0.1 comment \"new\"\n"),
-            "{script}"
-        );
-        assert_eq!(script.lines().count(), 4);
+        assert_eq!(p.keep.len(), 1);
+        let kept = kept_element(&p.keep[0].0, &p.keep[0].1);
+        assert_eq!((kept.timeout, kept.comment), (Some(42), Some("old")));
+        let added: Vec<_> = p.add_items.iter().map(|i| list_element(i)).collect();
+        assert!(added.iter().any(|a| a.timeout == Some(60)));
+        assert!(added.iter().any(|a| a.comment == Some("new")));
     }
 }

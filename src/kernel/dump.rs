@@ -73,11 +73,11 @@ impl Element {
     }
 }
 
-fn align(n: usize) -> usize {
+pub(crate) fn align(n: usize) -> usize {
     (n + 3) & !3
 }
 
-fn push_attr(buf: &mut Vec<u8>, kind: u16, payload: &[u8]) {
+pub(crate) fn push_attr(buf: &mut Vec<u8>, kind: u16, payload: &[u8]) {
     let len = 4 + payload.len();
     buf.extend_from_slice(&(len as u16).to_ne_bytes());
     buf.extend_from_slice(&kind.to_ne_bytes());
@@ -86,7 +86,7 @@ fn push_attr(buf: &mut Vec<u8>, kind: u16, payload: &[u8]) {
 }
 
 /// Attributes in `data`: (type without flags, payload).
-fn attrs(mut data: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
+pub(crate) fn attrs(mut data: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
     std::iter::from_fn(move || {
         if data.len() < 4 {
             return None;
@@ -154,7 +154,7 @@ fn element(data: &[u8]) -> Option<Element> {
     Some(e)
 }
 
-fn os_error(what: &str, e: std::io::Error) -> Error {
+pub(crate) fn os_error(what: &str, e: std::io::Error) -> Error {
     let kind = match e.raw_os_error() {
         Some(libc::EPERM) | Some(libc::EACCES) => KernelErrorKind::NoPermission,
         Some(libc::EPROTONOSUPPORT) => KernelErrorKind::NoIpset,

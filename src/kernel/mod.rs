@@ -17,6 +17,7 @@
 //! bounded ([`MAX_SESSIONS`]): a 1024-shard family must not use 1024 file
 //! descriptors.
 
+pub mod batch;
 pub mod dump;
 pub(crate) mod libipset;
 pub mod listing;
