@@ -95,7 +95,23 @@ pub fn read(
         }
         let text = std::str::from_utf8(&buf)
             .map_err(|_| bad(line_no, "line is not valid UTF-8 text".into()))?;
-        // Most lines are a bare address: split them without allocating.
+        // Most lines are one bare address: parse it without splitting.
+        let trimmed = text.trim();
+        if !trimmed.is_empty()
+            && !trimmed
+                .bytes()
+                .any(|b| matches!(b, b' ' | b'\t' | b'#' | b'"'))
+        {
+            let entry =
+                parse_entry(trimmed, spec.set_type, spec.family).map_err(|m| bad(line_no, m))?;
+            entries.push(ListEntry {
+                entry,
+                timeout: None,
+                comment: None,
+            });
+            continue;
+        }
+        // Otherwise split into words (allocating only for quoted text).
         let owned;
         let simple: Vec<&str>;
         let words: &[&str] = if text.contains('"') {

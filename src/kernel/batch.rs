@@ -242,7 +242,11 @@ fn header(op: Op, set: &str, family: AddrFamily, exist: bool) -> (Vec<u8>, usize
     push_attr(&mut msg, ATTR_SETNAME, &name);
     // The kernel requires a line number with an ADT container (it reports
     // the failing element's line back, for restore files).
-    push_attr(&mut msg, ATTR_LINENO | NLA_F_NET_BYTEORDER, &0u32.to_be_bytes());
+    push_attr(
+        &mut msg,
+        ATTR_LINENO | NLA_F_NET_BYTEORDER,
+        &0u32.to_be_bytes(),
+    );
     // The ADT container's header; its length is set when the message closes.
     let adt = msg.len();
     msg.extend_from_slice(&[0, 0, 0, 0]);
