@@ -15,10 +15,12 @@
 //!   sees the old or the new contents, never a mix. Entries kept from the old
 //!   shard are copied with their remaining timeout, comment and counters.
 //!
-//! Rebuild is chosen when `2 × (adds + deletes) ≥ entries after the change`,
-//! i.e. when the delta is at least half the new size: then copying the
-//! shard costs no more than changing it (per-element kernel cost is about
-//! the same for add, del and a fresh add; docs/BENCHMARKS.md).
+//! Rebuild is chosen when `adds + deletes ≥ elements after the change`
+//! ([`DEFAULT_REBUILD_RATIO`]). Measured on 1M elements
+//! (`scripts/bench-threshold`, docs/BENCHMARKS.md): in place stays cheaper
+//! up to a delta of about 1.3× the new size. At 1.0× a rebuild costs up to
+//! ~25% more than in place would, which buys an atomic swap exactly for the
+//! shards that change the most.
 //!
 //! `--atomic` rebuilds every changed shard first and then swaps them in one
 //! right after the other: the family holds the old list until the first swap
@@ -138,6 +140,19 @@ fn kept_element<'a>(entry: &Entry, kept: &'a Kept) -> batch::Element<'a> {
     }
 }
 
+/// Rebuild a shard when its adds + deletes reach this fraction of its new
+/// size (`MIPSET_REBUILD_RATIO` overrides it, for measuring). The default
+/// comes from `scripts/bench-threshold` (docs/BENCHMARKS.md).
+pub const DEFAULT_REBUILD_RATIO: f64 = 1.0;
+
+fn rebuild_ratio() -> f64 {
+    std::env::var("MIPSET_REBUILD_RATIO")
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|r| r.is_finite() && *r >= 0.0)
+        .unwrap_or(DEFAULT_REBUILD_RATIO)
+}
+
 fn has_options(item: &ListEntry) -> bool {
     item.timeout.is_some() || item.comment.is_some()
 }
@@ -203,7 +218,7 @@ pub fn plan_shard<'a>(
         && (force_rebuild
             || plan.before == 0
             || would_overflow
-            || 2 * (plan.adds + plan.dels) >= plan.after);
+            || (plan.adds + plan.dels) as f64 >= rebuild_ratio() * plan.after as f64);
     if plan.rebuild {
         // Only a rebuild copies the elements that stay.
         plan.keep = current.into_iter().collect();

@@ -146,7 +146,7 @@ Examples:
     /// Make a family hold exactly the entries of a list (adds and deletes).
     #[command(after_help = "\
 Reads each shard once, then per shard either changes it in place (small changes:
-batched adds, then deletes) or, when the change is at least half the new size,
+batched adds, then deletes) or, when adds + deletes reach the new size,
 rebuilds it in a temporary set FAMILY-tN and swaps it in. A swap is atomic for its
 shard: a packet or a test sees the old or the new contents. In-place changes are
 not atomic against SIGKILL (the shard can be left between old and new, a superset
