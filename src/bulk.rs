@@ -76,6 +76,8 @@ pub struct ShardPlan<'a> {
     /// Elements already there that the list gives a timeout or comment for
     /// (re-added with -exist, as `ipset -exist` does).
     pub refreshes: usize,
+    /// Elements that stay as they are.
+    pub unchanged: usize,
     /// Rebuilt in a temporary set and swapped in, instead of changed in place.
     pub rebuild: bool,
     /// Adds and refreshes.
@@ -117,6 +119,11 @@ impl Plan<'_> {
                 .filter(|s| s.rebuild && s.changes())
                 .count(),
         )
+    }
+
+    /// Elements left as they were, over all planned shards.
+    pub fn unchanged(&self) -> usize {
+        self.shards.iter().map(|s| s.unchanged).sum()
     }
 }
 
@@ -212,6 +219,7 @@ pub fn plan_shard<'a>(
         plan.del_entries = gone;
     }
     plan.after = plan.before + plan.adds - plan.dels;
+    plan.unchanged = plan.before - plan.dels - plan.refreshes;
     // In place, adds come before deletes: the shard peaks at before + adds.
     let would_overflow = plan.before + plan.adds > maxelem;
     plan.rebuild = plan.changes()

@@ -537,8 +537,8 @@ fn bulk(
         started.elapsed().as_millis() as u64,
     ));
     out.text(&format!(
-        "{verb}: family {} from {source}: {} entries, +{adds} -{dels} elements, {refreshes} refreshed, {} shards swapped, {} changed in place, {elapsed}\n",
-        spec.name, plan.entries, applied.swapped, applied.in_place
+        "{verb}: family {} from {source}: {} entries, +{adds} -{dels} elements, {refreshes} refreshed, {} unchanged, {} shards swapped, {} changed in place, {elapsed}\n",
+        spec.name, plan.entries, plan.unchanged(), applied.swapped, applied.in_place
     ));
     out.value(&json!({
         "result": verb,
