@@ -28,7 +28,7 @@ use serde::Serialize;
 use crate::addr::Entry;
 use crate::bulk;
 use crate::error::{Error, KernelErrorKind, Result};
-use crate::kernel::{dump, Kernel};
+use crate::kernel::{batch, dump, Kernel};
 use crate::meta::FamilySpec;
 use crate::naming;
 use crate::route;
@@ -45,8 +45,28 @@ pub struct Resized {
     pub elements: usize,
 }
 
-type Contents = Vec<(Entry, String)>;
+type Contents = Vec<(Entry, bulk::Kept)>;
 
+/// Create set `name` sized for `contents` and fill it in batched messages.
+fn create_filled(
+    kernel: &mut Kernel,
+    spec: &FamilySpec,
+    name: &str,
+    contents: &Contents,
+) -> Result<()> {
+    kernel.exec(
+        &format!("create {name}"),
+        name,
+        &format!("create {name} {}", bulk::create_args(spec, contents.len())),
+    )?;
+    let elements = contents.iter().map(|(e, k)| match k {
+        Some(d) => batch::Element::from_dumped(d),
+        None => batch::Element::plain(*e),
+    });
+    batch::apply(batch::Op::Add, name, spec.family, true, elements).map(|_| ())
+}
+
+/// Replace a shard's contents atomically: a filled temporary set, swapped in.
 fn fill_and_swap(
     kernel: &mut Kernel,
     spec: &FamilySpec,
@@ -54,17 +74,7 @@ fn fill_and_swap(
     temp: &str,
     contents: &Contents,
 ) -> Result<()> {
-    let mut script = format!(
-        "create {temp} {}\n",
-        bulk::create_args(spec, contents.len())
-    );
-    for (entry, rest) in contents {
-        script.push_str(&format!(
-            "add -exist {temp} {entry}{}{rest}\n",
-            if rest.is_empty() { "" } else { " " }
-        ));
-    }
-    if let Err(e) = kernel.restore(&format!("fill {temp}"), &script) {
+    if let Err(e) = create_filled(kernel, spec, temp, contents) {
         if e.kernel_kind() != Some(KernelErrorKind::SetExists) {
             let _ = kernel.destroy_set(temp);
         }
@@ -77,25 +87,6 @@ fn fill_and_swap(
     );
     let _ = kernel.destroy_set(temp);
     swapped.map(|_| ())
-}
-
-fn create_filled(
-    kernel: &mut Kernel,
-    spec: &FamilySpec,
-    shard: &str,
-    contents: &Contents,
-) -> Result<()> {
-    let mut script = format!(
-        "create {shard} {}\n",
-        bulk::create_args(spec, contents.len())
-    );
-    for (entry, rest) in contents {
-        script.push_str(&format!(
-            "add -exist {shard} {entry}{}{rest}\n",
-            if rest.is_empty() { "" } else { " " }
-        ));
-    }
-    kernel.restore(&format!("create {shard}"), &script)
 }
 
 /// Resize family `old` to `new` (same name, type, family and routing).
@@ -113,13 +104,10 @@ pub fn resize(kernel: &mut Kernel, old: &FamilySpec, new: &FamilySpec) -> Result
                 return;
             }
             elements += 1;
-            let rest = if extensions {
-                e.options()
-            } else {
-                String::new()
-            };
-            for j in route::shards_for(&e.entry, n_new, new.routing) {
-                placed[j as usize].push((e.entry, rest.clone()));
+            let entry = e.entry;
+            let kept: bulk::Kept = extensions.then(|| Box::new(e));
+            for j in route::shards_for(&entry, n_new, new.routing) {
+                placed[j as usize].push((entry, kept.clone()));
             }
         })?;
     }

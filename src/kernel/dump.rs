@@ -49,30 +49,6 @@ pub struct Element {
     pub comment: Option<String>,
 }
 
-impl Element {
-    /// The extensions as `ipset restore` add options ("" when none), so a
-    /// rebuilt set keeps them.
-    pub fn options(&self) -> String {
-        let mut s = String::new();
-        if let Some(t) = self.timeout {
-            s.push_str(&format!("timeout {t}"));
-        }
-        if let (Some(p), Some(b)) = (self.packets, self.bytes) {
-            s.push_str(&format!(
-                "{}packets {p} bytes {b}",
-                if s.is_empty() { "" } else { " " }
-            ));
-        }
-        if let Some(c) = &self.comment {
-            s.push_str(&format!(
-                "{}comment \"{c}\"",
-                if s.is_empty() { "" } else { " " }
-            ));
-        }
-        s
-    }
-}
-
 pub(crate) fn align(n: usize) -> usize {
     (n + 3) & !3
 }
@@ -300,7 +276,7 @@ mod tests {
         push_attr(&mut data, ATTR_COMMENT, b"a b\0");
         let e = element(&data).unwrap();
         assert_eq!(e.entry.to_string(), "10.1.0.0/16");
-        assert_eq!(e.options(), "timeout 599 comment \"a b\"");
+        assert_eq!((e.timeout, e.comment.as_deref()), (Some(599), Some("a b")));
         assert!(element(&[]).is_none());
     }
 }
