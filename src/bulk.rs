@@ -83,6 +83,11 @@ pub struct ShardPlan<'a> {
     /// Adds and refreshes.
     #[serde(skip)]
     add_items: Vec<&'a ListEntry>,
+    /// Elements already there that are re-added, with what the kernel held
+    /// (counters and comment are carried over; a nomatch exception becomes a
+    /// plain entry, as listed).
+    #[serde(skip)]
+    refresh_items: Vec<(&'a ListEntry, Kept)>,
     #[serde(skip)]
     del_entries: Vec<Entry>,
     /// Elements that stay, with their extensions (kept only for a rebuild,
@@ -138,6 +143,21 @@ fn list_element(item: &ListEntry) -> batch::Element<'_> {
         comment: item.comment.as_deref(),
         ..batch::Element::default()
     }
+}
+
+/// A listed element re-added over what the kernel holds: the list's options,
+/// and the kernel's counters and (when the list gives none) comment, which
+/// a re-add would otherwise reset.
+fn refresh_element<'a>(item: &'a ListEntry, kept: &'a Kept) -> batch::Element<'a> {
+    let mut e = list_element(item);
+    if let Some(k) = kept {
+        e.packets = k.packets;
+        e.bytes = k.bytes;
+        if e.comment.is_none() {
+            e.comment = k.comment.as_deref();
+        }
+    }
+    e
 }
 
 fn kept_element<'a>(entry: &Entry, kept: &'a Kept) -> batch::Element<'a> {
@@ -197,13 +217,17 @@ pub fn plan_shard<'a>(
     }
     let duplicates = incoming.len() - wanted.len();
     for (entry, item) in &wanted {
-        if !current.contains_key(entry) {
-            plan.adds += 1;
-            plan.add_items.push(item);
-        } else if refreshes(item, timeouts) {
-            plan.refreshes += 1;
-            plan.add_items.push(item);
-            current.remove(entry);
+        match current.get(entry) {
+            None => {
+                plan.adds += 1;
+                plan.add_items.push(item);
+            }
+            Some(kept) if refreshes(item, timeouts) || kept.as_ref().is_some_and(|k| k.nomatch) => {
+                plan.refreshes += 1;
+                let kept = current.remove(entry).flatten();
+                plan.refresh_items.push((item, kept));
+            }
+            Some(_) => {}
         }
     }
     if mode == Mode::Sync {
@@ -241,7 +265,11 @@ fn update_in_place(spec: &FamilySpec, name: &str, plan: &ShardPlan) -> Result<()
         name,
         spec.family,
         true,
-        plan.add_items.iter().map(|i| list_element(i)),
+        plan.add_items.iter().map(|i| list_element(i)).chain(
+            plan.refresh_items
+                .iter()
+                .map(|(i, k)| refresh_element(i, k)),
+        ),
     )?;
     batch::apply(
         batch::Op::Del,
@@ -261,7 +289,11 @@ fn fill(kernel: &mut Kernel, spec: &FamilySpec, temp: &str, plan: &ShardPlan) ->
         &format!("create {temp} {}", create_args(spec, plan.after)),
     )?;
     let kept = plan.keep.iter().map(|(e, k)| kept_element(e, k));
-    let added = plan.add_items.iter().map(|i| list_element(i));
+    let added = plan.add_items.iter().map(|i| list_element(i)).chain(
+        plan.refresh_items
+            .iter()
+            .map(|(i, k)| refresh_element(i, k)),
+    );
     if let Err(e) = batch::apply(batch::Op::Add, temp, spec.family, true, kept.chain(added)) {
         let _ = kernel.destroy_set(temp);
         return Err(e);
@@ -298,7 +330,8 @@ fn read_shard(spec: &FamilySpec, name: &str, capacity: usize) -> Result<HashMap<
     let extensions = spec.has_extensions();
     dump::dump_set(name, |element| {
         let entry = element.entry;
-        current.insert(entry, extensions.then(|| Box::new(element)));
+        let keep = extensions || element.nomatch;
+        current.insert(entry, keep.then(|| Box::new(element)));
     })?;
     Ok(current)
 }
@@ -483,7 +516,13 @@ pub fn apply_with(
                 swap_all(kernel, &mut filled, &mut applied)?;
             }
         } else {
-            update_in_place(spec, &shard.shard, shard).map_err(|e| partial(e, &applied))?;
+            update_in_place(spec, &shard.shard, shard).map_err(|e| {
+                Error::Partial(format!(
+                    "{e}; shard {} may be partly updated (in-place changes are not atomic) and {} other shards were already changed; fix the cause and run it again",
+                    shard.shard,
+                    applied.in_place + applied.swapped
+                ))
+            })?;
             applied.in_place += 1;
         }
         tick(*index);
@@ -611,7 +650,10 @@ mod tests {
         // Passing maxelem mid-way (5 + 1 > 5): rebuild holds only the target.
         let (p, _) = plan_shard("w-s0", cur.clone(), &refs, Mode::Sync, 5, false, false);
         assert!(p.rebuild);
-        assert_eq!(p.keep.len() + p.add_items.len(), p.after);
+        assert_eq!(
+            p.keep.len() + p.add_items.len() + p.refresh_items.len(),
+            p.after
+        );
         // Nothing to do: no rebuild, no change.
         let same: Vec<ListEntry> = ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5"]
             .iter()
@@ -620,6 +662,31 @@ mod tests {
         let same_refs: Vec<&ListEntry> = same.iter().collect();
         let (p, _) = plan_shard("w-s0", cur, &same_refs, Mode::Sync, 100, true, false);
         assert!(!p.changes() && !p.rebuild);
+    }
+
+    #[test]
+    fn refreshes_keep_counters_and_comments_and_clear_nomatch() {
+        let mut cur = current(&[]);
+        let held = dump::Element {
+            entry: e("10.0.0.0/24"),
+            timeout: Some(5),
+            packets: Some(7),
+            bytes: Some(700),
+            comment: Some("kept".into()),
+            nomatch: true,
+        };
+        cur.insert(e("10.0.0.0/24"), Some(Box::new(held)));
+        let list = [item("10.0.0.0/24")];
+        let refs: Vec<&ListEntry> = list.iter().collect();
+        // Listed again, a nomatch exception is re-added as a plain entry.
+        let (p, _) = plan_shard("w-s0", cur, &refs, Mode::Sync, 100, false, false);
+        assert_eq!(p.refreshes, 1);
+        let (i, k) = &p.refresh_items[0];
+        let el = refresh_element(i, k);
+        assert_eq!(
+            (el.packets, el.bytes, el.comment, el.nomatch),
+            (Some(7), Some(700), Some("kept"), false)
+        );
     }
 
     #[test]
@@ -642,6 +709,7 @@ mod tests {
             packets: None,
             bytes: None,
             comment: Some("old".into()),
+            nomatch: false,
         };
         cur.insert(e("10.0.0.2"), Some(Box::new(old)));
         let mut new = item("10.0.0.3");
@@ -657,6 +725,11 @@ mod tests {
         assert_eq!((kept.timeout, kept.comment), (Some(42), Some("old")));
         let added: Vec<_> = p.add_items.iter().map(|i| list_element(i)).collect();
         assert!(added.iter().any(|a| a.timeout == Some(60)));
-        assert!(added.iter().any(|a| a.comment == Some("new")));
+        let refreshed: Vec<_> = p
+            .refresh_items
+            .iter()
+            .map(|(i, k)| refresh_element(i, k))
+            .collect();
+        assert!(refreshed.iter().any(|a| a.comment == Some("new")));
     }
 }

@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::bulk;
 use crate::error::{Error, KernelErrorKind, Result};
 use crate::family::{self, Discovery};
-use crate::kernel::{dump, AddOptions, Kernel};
+use crate::kernel::{batch, dump, Kernel};
 use crate::meta::FamilySpec;
 use crate::route;
 
@@ -117,6 +117,44 @@ pub fn check(kernel: &mut Kernel, name: &str, repair: bool) -> Result<Report> {
         report.findings.push(f);
     }
 
+    // Leftovers of an interrupted resize: the old umbrella (-t1024) and
+    // shards past the shard count (same kind, not referenced).
+    let old_umbrella = crate::naming::temp_name(&spec.name, 1024);
+    if by_name
+        .get(old_umbrella.as_str())
+        .is_some_and(|h| h.set_type == "list:set" && h.references == 0)
+    {
+        let mut f = finding(
+            "temporary",
+            format!("{old_umbrella} is the old umbrella of an interrupted resize"),
+        );
+        if repair {
+            kernel.destroy_set(&old_umbrella)?;
+            f.repaired = true;
+        }
+        report.findings.push(f);
+    }
+    for j in spec.shards..crate::route::MAX_SHARDS {
+        let extra = spec.shard_name(j);
+        let Some(h) = by_name.get(extra.as_str()) else {
+            continue;
+        };
+        let same_kind = h.set_type == spec.set_type.as_str()
+            && h.header.get("family").map(String::as_str) == Some(spec.family.as_str());
+        if !same_kind {
+            continue;
+        }
+        let mut f = finding(
+            "extra-shard",
+            format!("{extra} is left over from a resize to fewer shards"),
+        );
+        // A reference may be the old umbrella, destroyed just above.
+        if repair && kernel.destroy_set(&extra).is_ok() {
+            f.repaired = true;
+        }
+        report.findings.push(f);
+    }
+
     // Leftover temporary sets.
     let temps: Vec<String> = (0..spec.shards)
         .map(|i| crate::naming::temp_name(&spec.name, i))
@@ -139,17 +177,27 @@ pub fn check(kernel: &mut Kernel, name: &str, repair: bool) -> Result<Report> {
     }
 
     // Elements: in the shards their routing picks, and in all of them.
-    let mut holders: BTreeMap<crate::addr::Entry, Vec<u32>> = BTreeMap::new();
+    let mut holders: BTreeMap<crate::addr::Entry, (Vec<u32>, dump::Element)> = BTreeMap::new();
     for &i in &usable {
         dump::dump_set(&spec.shard_name(i), |e| {
-            holders.entry(e.entry).or_default().push(i)
+            holders
+                .entry(e.entry)
+                .or_insert_with(|| (Vec::new(), e))
+                .0
+                .push(i)
         })?;
     }
-    let plain = AddOptions {
-        exist: true,
-        ..AddOptions::default()
-    };
-    for (entry, held) in holders {
+    for (entry, (held, element)) in holders {
+        // Copies keep the element's timeout, counters, comment and nomatch.
+        let copy = |shard: &str| {
+            batch::apply(
+                batch::Op::Add,
+                shard,
+                spec.family,
+                true,
+                [batch::Element::from_dumped(&element)],
+            )
+        };
         let wanted: Vec<u32> = route::shards_for(&entry, spec.shards, spec.routing).collect();
         let wrong: Vec<u32> = held
             .iter()
@@ -173,7 +221,7 @@ pub fn check(kernel: &mut Kernel, name: &str, repair: bool) -> Result<Report> {
             );
             if repair {
                 for &s in &absent {
-                    kernel.add(&spec.shard_name(s), spec.set_type, &entry, &plain)?;
+                    copy(&spec.shard_name(s))?;
                 }
                 for s in &names {
                     kernel.del(s, spec.set_type, &entry)?;
@@ -189,7 +237,7 @@ pub fn check(kernel: &mut Kernel, name: &str, repair: bool) -> Result<Report> {
             );
             if repair {
                 for s in &names {
-                    kernel.add(s, spec.set_type, &entry, &plain)?;
+                    copy(s)?;
                 }
                 f.repaired = true;
             }

@@ -606,11 +606,28 @@ fn resize(args: &ResizeArgs, out: &mut Out) -> Result<ExitCode> {
         ..old.clone()
     };
     if new == old {
+        // Finish an interrupted resize: remove leftovers, trim shards.
+        interrupt::defer();
+        let report = crate::check::check(&mut kernel, &old.name, true)?;
         out.text(&format!(
-            "family {} already has {} shards of maxelem {}\n",
-            old.name, old.shards, old.maxelem
+            "family {} already has {} shards of maxelem {}{}\n",
+            old.name,
+            old.shards,
+            old.maxelem,
+            if report.healthy() {
+                String::new()
+            } else {
+                format!(
+                    "; repaired {} leftovers of an earlier run",
+                    report.findings.len()
+                )
+            }
         ));
-        return Ok(ExitCode::Ok);
+        return Ok(if report.unrepaired() == 0 {
+            ExitCode::Ok
+        } else {
+            ExitCode::Partial
+        });
     }
     interrupt::defer();
     let resized = crate::resize::resize(&mut kernel, &old, &new)?;

@@ -385,8 +385,9 @@ fn missing_shard(spec: &FamilySpec, name: &str, e: Error) -> Error {
     }
 }
 
-/// Does a shard's kernel header agree with the family's metadata?
-fn check_shard(spec: &FamilySpec, header: &SetInfo) -> Result<()> {
+/// Does a shard's kernel header agree with the family's metadata (type,
+/// address family, and the timeout/counters/comment extensions)?
+pub(crate) fn check_shard(spec: &FamilySpec, header: &SetInfo) -> Result<()> {
     let family = header
         .header
         .get("family")
@@ -397,6 +398,20 @@ fn check_shard(spec: &FamilySpec, header: &SetInfo) -> Result<()> {
             "family '{}' is damaged: shard {} is a {} {family} set but the family's metadata says {} {}; not touching it",
             spec.name, header.name, header.set_type, spec.set_type, spec.family
         )));
+    }
+    for (extension, want) in [
+        ("timeout", spec.timeout.is_some()),
+        ("counters", spec.counters),
+        ("comment", spec.comment),
+    ] {
+        if header.header.contains_key(extension) != want {
+            return Err(Error::Usage(format!(
+                "family '{}' is damaged: shard {} {} {extension} support, unlike the family's metadata; not touching it",
+                spec.name,
+                header.name,
+                if want { "lacks" } else { "has" },
+            )));
+        }
     }
     Ok(())
 }

@@ -18,8 +18,10 @@
 //!    right meanwhile); shrink: destroy the shards past N'.
 //!
 //! Each rebuild is a temporary set filled and swapped in (atomic per shard).
-//! Interrupted between steps, the family is consistent; re-running resize
-//! with the same target finishes it.
+//! Between steps 2 and 3 of a grow, readers that read the old metadata get
+//! a grace period (0.5 s) to finish their lookup. Interrupted between steps,
+//! the family answers correctly; `mipset check --repair` (which re-running
+//! resize with the same target also runs) removes what is left over.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -46,6 +48,9 @@ pub struct Resized {
 }
 
 type Contents = Vec<(Entry, bulk::Kept)>;
+
+/// How long readers of the old metadata get before shards are trimmed.
+const GRACE: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// Create set `name` sized for `contents` and fill it in batched messages.
 fn create_filled(
@@ -137,13 +142,26 @@ pub fn resize(kernel: &mut Kernel, old: &FamilySpec, new: &FamilySpec) -> Result
     for j in n_old..n_new {
         let name = new.shard_name(j);
         if let Some(h) = headers.get(&name) {
-            if h.set_type != new.set_type.as_str() || h.references > 0 {
+            let same_kind = h.set_type == new.set_type.as_str()
+                && h.header.get("family").map(String::as_str) == Some(new.family.as_str());
+            if !same_kind || h.references > 0 {
                 return Err(Error::kernel(
                     KernelErrorKind::SetExists,
                     format!("set {name} exists and is not a leftover of this family; nothing was changed"),
                 ));
             }
             kernel.destroy_set(&name)?;
+        }
+    }
+    // Shrinking destroys shards N'..N-1 at the end: refuse now if anything
+    // but the umbrella uses them.
+    for i in n_new..n_old {
+        let name = old.shard_name(i);
+        if headers.get(&name).is_some_and(|h| h.references > 1) {
+            return Err(Error::kernel(
+                KernelErrorKind::InUse,
+                format!("shard {name} is used by an iptables rule or another set, and shrinking would destroy it; nothing was changed"),
+            ));
         }
     }
     let umbrella_temp = naming::temp_name(&new.name, 1024);
@@ -186,6 +204,12 @@ pub fn resize(kernel: &mut Kernel, old: &FamilySpec, new: &FamilySpec) -> Result
     kernel.restore(&format!("switch {} to {} shards", new.name, n_new), &script)?;
     // The old umbrella (now the temp) still references the old shards.
     kernel.destroy_set(&umbrella_temp)?;
+    // A reader that read the old metadata just before the swap still looks
+    // in the old shard for an element; give such readers time to finish
+    // before that shard loses it (one lookup takes microseconds).
+    if n_new > n_old {
+        std::thread::sleep(GRACE);
+    }
 
     // Step 3.
     if n_new >= n_old {

@@ -32,6 +32,7 @@ const ATTR_LINENO: u16 = 9;
 const ATTR_IP: u16 = 1;
 const ATTR_CIDR: u16 = 3;
 const ATTR_TIMEOUT: u16 = 6;
+const ATTR_CADT_FLAGS: u16 = 8;
 const ATTR_BYTES: u16 = 24;
 const ATTR_PACKETS: u16 = 25;
 const ATTR_COMMENT: u16 = 26;
@@ -57,6 +58,8 @@ pub struct Element<'a> {
     pub packets: Option<u64>,
     pub bytes: Option<u64>,
     pub comment: Option<&'a str>,
+    /// Keep a hash:net `nomatch` exception an exception.
+    pub nomatch: bool,
 }
 
 impl<'a> Element<'a> {
@@ -75,6 +78,7 @@ impl<'a> Element<'a> {
             packets: e.packets,
             bytes: e.bytes,
             comment: e.comment.as_deref(),
+            nomatch: e.nomatch,
         }
     }
 }
@@ -111,6 +115,13 @@ fn push_element(buf: &mut Vec<u8>, e: &Element, entry: &Entry) {
         }
         if let Some(n) = e.bytes {
             push_attr(b, ATTR_BYTES | NLA_F_NET_BYTEORDER, &n.to_be_bytes());
+        }
+        if e.nomatch {
+            push_attr(
+                b,
+                ATTR_CADT_FLAGS | NLA_F_NET_BYTEORDER,
+                &crate::kernel::dump::FLAG_NOMATCH.to_be_bytes(),
+            );
         }
         if let Some(c) = e.comment {
             let mut text = c.as_bytes().to_vec();
@@ -212,6 +223,17 @@ impl Socket {
                 c if c < 4096 => Err(os_error(
                     &format!("set {set}"),
                     std::io::Error::from_raw_os_error(c),
+                )),
+                c @ (4107 | 4111 | 4112) => Err(Error::kernel(
+                    KernelErrorKind::Other,
+                    format!(
+                        "set {set} was created without {} support",
+                        match c {
+                            4107 => "timeout",
+                            4111 => "counter",
+                            _ => "comment",
+                        }
+                    ),
                 )),
                 c => Err(Error::kernel(
                     KernelErrorKind::Other,

@@ -33,6 +33,9 @@ const ATTR_ADT: u16 = 8;
 const ATTR_IP: u16 = 1;
 const ATTR_CIDR: u16 = 3;
 const ATTR_TIMEOUT: u16 = 6;
+const ATTR_CADT_FLAGS: u16 = 8;
+/// IPSET_FLAG_NOMATCH.
+pub(crate) const FLAG_NOMATCH: u32 = 1 << 2;
 const ATTR_BYTES: u16 = 24;
 const ATTR_PACKETS: u16 = 25;
 const ATTR_COMMENT: u16 = 26;
@@ -47,6 +50,8 @@ pub struct Element {
     pub packets: Option<u64>,
     pub bytes: Option<u64>,
     pub comment: Option<String>,
+    /// A hash:net `nomatch` exception (matches nothing; carves a hole).
+    pub nomatch: bool,
 }
 
 pub(crate) fn align(n: usize) -> usize {
@@ -95,6 +100,7 @@ fn element(data: &[u8]) -> Option<Element> {
         packets: None,
         bytes: None,
         comment: None,
+        nomatch: false,
     };
     for (kind, p) in attrs(data) {
         match kind {
@@ -119,6 +125,7 @@ fn element(data: &[u8]) -> Option<Element> {
                 let text = p.split(|&b| b == 0).next().unwrap_or(&[]);
                 e.comment = Some(String::from_utf8_lossy(text).into_owned());
             }
+            ATTR_CADT_FLAGS => e.nomatch = be_u32(p).is_some_and(|f| f & FLAG_NOMATCH != 0),
             _ => {}
         }
     }
