@@ -336,6 +336,17 @@ fn read_shard(spec: &FamilySpec, name: &str, capacity: usize) -> Result<HashMap<
     Ok(current)
 }
 
+/// The most list entries any one shard gets with `shards` shards.
+pub fn fullest_shard(list: &[ListEntry], shards: u32, routing: route::Routing) -> usize {
+    let mut counts = vec![0usize; shards as usize];
+    for item in list {
+        for s in route::shards_for(&item.entry, shards, routing) {
+            counts[s as usize] += 1;
+        }
+    }
+    counts.into_iter().max().unwrap_or(0)
+}
+
 /// Destroy temporary sets left by an interrupted rebuild of this family.
 pub fn clean_leftovers(kernel: &mut Kernel, spec: &FamilySpec) -> Result<Vec<String>> {
     let headers = kernel.list_headers(None)?;

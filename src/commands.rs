@@ -471,6 +471,17 @@ fn bulk(
                     && e.kernel_kind() == Some(crate::error::KernelErrorKind::Full)
                     && spec.shards < route::MAX_SHARDS =>
             {
+                // Doubling helps only if it spreads the fullest shard's load:
+                // a skewed list (all in one /24 with bits:8) would double the
+                // family to 1024 shards for nothing.
+                if bulk::fullest_shard(&list, spec.shards * 2, spec.routing)
+                    >= bulk::fullest_shard(&list, spec.shards, spec.routing)
+                {
+                    return Err(Error::kernel(
+                        crate::error::KernelErrorKind::Full,
+                        format!("{e}; --auto-grow cannot help: the list's entries do not spread over more shards (raise the maxelem with `mipset resize {} --maxelem N`)", spec.name),
+                    ));
+                }
                 let grown = FamilySpec {
                     shards: spec.shards * 2,
                     ..spec.clone()
@@ -570,6 +581,20 @@ fn restore(args: &RestoreArgs, stdin: &mut dyn io::BufRead, out: &mut Out) -> Re
     for (spec, entries) in &dump.families {
         let name = format!("{source} ({})", spec.name);
         lists.push(listfile::read(&mut entries.as_bytes(), &name, spec)?);
+    }
+    // Refuse before creating anything if a family exists and may not be merged.
+    for (spec, _) in &dump.families {
+        match family::open_any(&mut kernel, &spec.name) {
+            Err(Error::NoSuchFamily(_)) => {}
+            Ok(family::Discovery::Family(have)) if args.exist && have == *spec => {}
+            Ok(_) => {
+                return Err(Error::Usage(format!(
+                    "family '{}' (or a set of that name) already exists; nothing was restored (--exist merges into an identical family)",
+                    spec.name
+                )))
+            }
+            Err(e) => return Err(e),
+        }
     }
     interrupt::defer();
     let mut restored = Vec::new();

@@ -81,6 +81,13 @@ pub fn parse(text: &str, source_name: &str) -> Result<Dump> {
         owned.insert(spec.name.clone(), spec.name.clone());
         dump.families.push((spec, entries));
     }
+    if let Some((set, lines)) = adds.iter().find(|(set, _)| !kinds.contains_key(**set)) {
+        return Err(Error::Input {
+            source_name: source_name.into(),
+            line: lines.first().map_or(0, |(n, _)| *n),
+            message: format!("add line for set '{set}', which the dump does not create"),
+        });
+    }
     if let Some((set, (_, line_no))) = kinds.iter().find(|(set, _)| !owned.contains_key(**set)) {
         return Err(Error::Input {
             source_name: source_name.into(),

@@ -576,3 +576,151 @@ fn auto_grow_doubles_the_shards_until_the_list_fits() {
     assert_eq!(l[0]["elements"], 700);
     ns.mipset(&["check", "g"]).expect(0);
 }
+
+#[test]
+fn rebuilds_and_repairs_keep_nomatch_counters_and_comments() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let ns = Netns::new();
+    ns.mipset(&[
+        "create",
+        "n",
+        "--type",
+        "hash:net",
+        "--shards",
+        "2",
+        "--route",
+        "bits:0",
+        "--counters",
+        "--comment",
+    ])
+    .expect(0);
+    ns.mipset(&["add", "n", "10.0.0.0/16", "--comment", "wide"])
+        .expect(0);
+    // A nomatch hole, made with stock ipset in every shard the /24 covers.
+    for shard in ns.mipset(&["which", "n", "10.0.1.0/24"]).stdout.lines() {
+        ns.ok(
+            "ipset",
+            &[
+                "add",
+                shard,
+                "10.0.1.0/24",
+                "nomatch",
+                "comment",
+                "hole",
+                "packets",
+                "7",
+                "bytes",
+                "700",
+            ],
+        );
+    }
+    ns.mipset(&["test", "n", "10.0.1.5"]).expect(1);
+    ns.mipset(&["resize", "n", "--shards", "4"]).expect(0);
+    ns.mipset(&["test", "n", "10.0.1.5"]).expect(1);
+    ns.mipset(&["test", "n", "10.0.2.5"]).expect(0);
+    let dump = ns.ok("ipset", &["save"]);
+    assert!(
+        dump.contains("10.0.1.0/24 nomatch packets 7 bytes 700 comment \"hole\""),
+        "{dump}"
+    );
+    // A misplaced copy is moved by check --repair with its extensions.
+    ns.ok("ipset", &["del", "n-s0", "10.0.0.0/16"]);
+    let r = ns.mipset(&["check", "n", "--repair"]);
+    r.expect(0);
+    assert!(ns
+        .ok("ipset", &["list", "n-s0"])
+        .contains("10.0.0.0/16 packets 0 bytes 0 comment \"wide\""));
+}
+
+#[test]
+fn an_interrupted_resize_is_finished_by_running_it_again() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let ns = Netns::new();
+    ns.mipset(&["create", "r", "--shards", "4"]).expect(0);
+    ns.mipset(&["add", "r", "10.0.0.1", "10.0.0.2", "10.0.0.5"])
+        .expect(0);
+    // What a resize from 8 to 4 shards killed after its umbrella swap leaves:
+    // the old umbrella and two extra shards.
+    ns.ok(
+        "ipset",
+        &[
+            "create", "r-s4", "hash:ip", "hashsize", "64", "maxelem", "16384",
+        ],
+    );
+    ns.ok(
+        "ipset",
+        &[
+            "create", "r-s5", "hash:ip", "hashsize", "64", "maxelem", "16384",
+        ],
+    );
+    ns.ok("ipset", &["add", "r-s5", "10.0.0.5"]);
+    ns.ok("ipset", &["create", "r-t1024", "list:set", "comment"]);
+    ns.ok("ipset", &["add", "r-t1024", "r-s4"]);
+    ns.mipset(&["check", "r"]).expect(1);
+    let r = ns.mipset(&["resize", "r", "--shards", "4"]);
+    r.expect(0);
+    assert!(r.stdout.contains("repaired 3 leftovers"), "{}", r.stdout);
+    ns.mipset(&["check", "r"]).expect(0);
+    assert_eq!(
+        ns.ok("ipset", &["list", "-n"])
+            .lines()
+            .filter(|l| l.starts_with("r-s4") || l.starts_with("r-t"))
+            .count(),
+        0
+    );
+    ns.mipset(&["test", "r", "10.0.0.5"]).expect(0);
+}
+
+#[test]
+fn auto_grow_refuses_a_list_that_more_shards_cannot_spread() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let ns = Netns::new();
+    ns.mipset(&[
+        "create",
+        "s",
+        "--type",
+        "hash:net",
+        "--shards",
+        "2",
+        "--maxelem",
+        "200",
+    ])
+    .expect(0);
+    // bits:8: every host of one /24 lands in one shard, however many there are.
+    let list: String = (0..150).map(|i| format!("10.0.5.{i}\n")).collect();
+    let before = ns.ipset_save();
+    let r = ns.mipset_stdin(&["load", "s", "-", "--auto-grow"], &list);
+    r.expect(3);
+    assert!(r.stderr.contains("--auto-grow cannot help"), "{}", r.stderr);
+    assert_eq!(ns.ipset_save(), before);
+}
+
+#[test]
+fn restore_refuses_adds_for_sets_the_dump_does_not_create() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let a = Netns::new();
+    a.mipset(&["create", "w", "--shards", "2"]).expect(0);
+    a.mipset(&["add", "w", "10.0.0.1", "10.0.0.2"]).expect(0);
+    let dump = a
+        .mipset(&["save", "w"])
+        .stdout
+        .replace("add w-s1 ", "add w-s9 ");
+    let b = Netns::new();
+    let r = b.mipset_stdin(&["restore"], &dump);
+    r.expect(2);
+    assert!(
+        r.stderr
+            .contains("add line for set 'w-s9', which the dump does not create"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(b.ipset_save(), "");
+}
