@@ -9,23 +9,15 @@
 //! first failure; earlier ones stay applied, so callers use this on
 //! temporary sets (rebuilds) or report partial changes.
 
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-
 use crate::addr::{AddrFamily, Entry};
 use crate::error::{Error, KernelErrorKind, Result};
-use crate::kernel::dump::{align, os_error, push_attr};
+use crate::kernel::netlink::{
+    align, os_error, push_attr, request, Socket, NLA_F_NESTED, NLA_F_NET_BYTEORDER, NLMSG_ERROR,
+    NLM_F_REQUEST,
+};
 
-const NETLINK_NETFILTER: i32 = 12;
-const NFNL_SUBSYS_IPSET: u16 = 6;
-const IPSET_PROTOCOL: u8 = 7;
-const NLM_F_REQUEST: u16 = 0x1;
 const NLM_F_ACK: u16 = 0x4;
 const NLM_F_EXCL: u16 = 0x200;
-const NLMSG_ERROR: u16 = 2;
-const NLA_F_NESTED: u16 = 0x8000;
-const NLA_F_NET_BYTEORDER: u16 = 0x4000;
-const ATTR_PROTOCOL: u16 = 1;
-const ATTR_SETNAME: u16 = 2;
 const ATTR_DATA: u16 = 7;
 const ATTR_ADT: u16 = 8;
 const ATTR_LINENO: u16 = 9;
@@ -131,78 +123,22 @@ fn push_element(buf: &mut Vec<u8>, e: &Element, entry: &Entry) {
     });
 }
 
-struct Socket {
-    fd: OwnedFd,
-    seq: u32,
-}
+/// A netlink socket that sends one message at a time and waits for its ack.
+struct Acked(Socket);
 
-impl Socket {
-    fn open() -> Result<Socket> {
-        // SAFETY: plain socket(2); the descriptor is owned below.
-        let fd = unsafe {
-            libc::socket(
-                libc::AF_NETLINK,
-                libc::SOCK_RAW | libc::SOCK_CLOEXEC,
-                NETLINK_NETFILTER,
-            )
-        };
-        if fd < 0 {
-            return Err(os_error("netlink socket", std::io::Error::last_os_error()));
-        }
-        // SAFETY: fresh descriptor.
-        Ok(Socket {
-            fd: unsafe { OwnedFd::from_raw_fd(fd) },
-            seq: 1,
-        })
-    }
-
+impl Acked {
     /// Send one message and wait for its acknowledgement.
     fn request(&mut self, set: &str, msg: &mut [u8]) -> Result<()> {
-        self.seq += 1;
-        let len = msg.len() as u32;
-        msg[0..4].copy_from_slice(&len.to_ne_bytes());
-        msg[8..12].copy_from_slice(&self.seq.to_ne_bytes());
-        // SAFETY: zeroed kernel address; msg is valid for its length.
-        let mut kernel: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
-        kernel.nl_family = libc::AF_NETLINK as u16;
-        let sent = unsafe {
-            libc::sendto(
-                self.fd.as_raw_fd(),
-                msg.as_ptr() as *const libc::c_void,
-                msg.len(),
-                0,
-                &kernel as *const libc::sockaddr_nl as *const libc::sockaddr,
-                std::mem::size_of::<libc::sockaddr_nl>() as u32,
-            )
-        };
-        if sent < 0 {
-            return Err(os_error("netlink send", std::io::Error::last_os_error()));
-        }
+        let seq = self.0.send(msg)?;
         let mut buf = [0u8; 8192];
         loop {
-            // SAFETY: buf is valid for its length.
-            let n = unsafe {
-                libc::recv(
-                    self.fd.as_raw_fd(),
-                    buf.as_mut_ptr() as *mut libc::c_void,
-                    buf.len(),
-                    0,
-                )
-            };
-            if n < 0 {
-                let e = std::io::Error::last_os_error();
-                if e.kind() == std::io::ErrorKind::Interrupted {
-                    continue;
-                }
-                return Err(os_error("netlink receive", e));
-            }
-            let data = &buf[..n as usize];
+            let data = self.0.recv(&mut buf)?;
             if data.len() < 20 {
                 return Err(Error::kernel(KernelErrorKind::Other, "short netlink reply"));
             }
             let kind = u16::from_ne_bytes([data[4], data[5]]);
-            let seq = u32::from_ne_bytes(data[8..12].try_into().unwrap_or_default());
-            if kind != NLMSG_ERROR || seq != self.seq {
+            let reply_seq = u32::from_ne_bytes(data[8..12].try_into().unwrap_or_default());
+            if kind != NLMSG_ERROR || reply_seq != seq {
                 continue;
             }
             let code = -i32::from_ne_bytes(data[16..20].try_into().unwrap_or_default());
@@ -245,23 +181,15 @@ impl Socket {
 }
 
 fn header(op: Op, set: &str, family: AddrFamily, exist: bool) -> (Vec<u8>, usize) {
-    let mut msg = vec![0u8; 16];
-    let kind = (NFNL_SUBSYS_IPSET << 8) | op as u16;
     let mut flags = NLM_F_REQUEST | NLM_F_ACK;
     if !exist {
         flags |= NLM_F_EXCL;
     }
-    msg[4..6].copy_from_slice(&kind.to_ne_bytes());
-    msg[6..8].copy_from_slice(&flags.to_ne_bytes());
     let af = match family {
         AddrFamily::Inet => libc::AF_INET,
         AddrFamily::Inet6 => libc::AF_INET6,
     } as u8;
-    msg.extend_from_slice(&[af, 0, 0, 0]);
-    push_attr(&mut msg, ATTR_PROTOCOL, &[IPSET_PROTOCOL]);
-    let mut name = set.as_bytes().to_vec();
-    name.push(0);
-    push_attr(&mut msg, ATTR_SETNAME, &name);
+    let mut msg = request(op as u16, flags, af, set);
     // The kernel requires a line number with an ADT container (it reports
     // the failing element's line back, for restore files).
     push_attr(
@@ -290,7 +218,7 @@ pub fn apply<'a>(
     exist: bool,
     elements: impl IntoIterator<Item = Element<'a>>,
 ) -> Result<usize> {
-    let mut socket = Socket::open()?;
+    let mut socket = Acked(Socket::open()?);
     let (mut msg, mut adt) = header(op, set, family, exist);
     let base = msg.len();
     let mut count = 0;

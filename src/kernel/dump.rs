@@ -9,24 +9,17 @@
 //! (`linux/netfilter/ipset/ip_set.h`); the kernel tests exercise them.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 use crate::addr::Entry;
 use crate::error::{Error, KernelErrorKind, Result};
+use crate::kernel::netlink::{
+    align, attrs, os_error, request, Socket, NLMSG_DONE, NLMSG_ERROR, NLM_F_REQUEST,
+};
 
-const NETLINK_NETFILTER: i32 = 12;
-const NFNL_SUBSYS_IPSET: u16 = 6;
 const IPSET_CMD_LIST: u16 = 7;
-const IPSET_PROTOCOL: u8 = 7;
-const NLM_F_REQUEST: u16 = 0x1;
 const NLM_F_DUMP: u16 = 0x300;
-const NLMSG_ERROR: u16 = 2;
-const NLMSG_DONE: u16 = 3;
-const NLA_TYPE_MASK: u16 = 0x3fff;
 
 // Command-level attributes.
-const ATTR_PROTOCOL: u16 = 1;
-const ATTR_SETNAME: u16 = 2;
 const ATTR_DATA: u16 = 7;
 const ATTR_ADT: u16 = 8;
 // Element attributes.
@@ -52,35 +45,6 @@ pub struct Element {
     pub comment: Option<String>,
     /// A hash:net `nomatch` exception (matches nothing; carves a hole).
     pub nomatch: bool,
-}
-
-pub(crate) fn align(n: usize) -> usize {
-    (n + 3) & !3
-}
-
-pub(crate) fn push_attr(buf: &mut Vec<u8>, kind: u16, payload: &[u8]) {
-    let len = 4 + payload.len();
-    buf.extend_from_slice(&(len as u16).to_ne_bytes());
-    buf.extend_from_slice(&kind.to_ne_bytes());
-    buf.extend_from_slice(payload);
-    buf.resize(align(buf.len()), 0);
-}
-
-/// Attributes in `data`: (type without flags, payload).
-pub(crate) fn attrs(mut data: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
-    std::iter::from_fn(move || {
-        if data.len() < 4 {
-            return None;
-        }
-        let len = u16::from_ne_bytes([data[0], data[1]]) as usize;
-        let kind = u16::from_ne_bytes([data[2], data[3]]) & NLA_TYPE_MASK;
-        if len < 4 || len > data.len() {
-            return None;
-        }
-        let payload = &data[4..len];
-        data = &data[align(len).min(data.len())..];
-        Some((kind, payload))
-    })
 }
 
 fn be_u32(p: &[u8]) -> Option<u32> {
@@ -137,78 +101,19 @@ fn element(data: &[u8]) -> Option<Element> {
     Some(e)
 }
 
-pub(crate) fn os_error(what: &str, e: std::io::Error) -> Error {
-    let kind = match e.raw_os_error() {
-        Some(libc::EPERM) | Some(libc::EACCES) => KernelErrorKind::NoPermission,
-        Some(libc::EPROTONOSUPPORT) => KernelErrorKind::NoIpset,
-        _ => KernelErrorKind::Other,
-    };
-    Error::kernel(kind, format!("{what}: {e}"))
-}
-
 /// Read every element of set `name`, calling `visit` for each.
 pub fn dump_set(name: &str, mut visit: impl FnMut(Element)) -> Result<()> {
-    // SAFETY: plain socket(2); the descriptor is owned below.
-    let fd = unsafe {
-        libc::socket(
-            libc::AF_NETLINK,
-            libc::SOCK_RAW | libc::SOCK_CLOEXEC,
-            NETLINK_NETFILTER,
-        )
-    };
-    if fd < 0 {
-        return Err(os_error("netlink socket", std::io::Error::last_os_error()));
-    }
-    // SAFETY: fd is a fresh descriptor we own.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-    let mut msg = vec![0u8; 16];
-    msg.extend_from_slice(&[libc::AF_INET as u8, 0, 0, 0]); // nfgenmsg: family, version, res_id
-    push_attr(&mut msg, ATTR_PROTOCOL, &[IPSET_PROTOCOL]);
-    let mut setname = name.as_bytes().to_vec();
-    setname.push(0);
-    push_attr(&mut msg, ATTR_SETNAME, &setname);
-    let len = msg.len() as u32;
-    let seq: u32 = 0x6d69_7073; // "mips"
-    msg[0..4].copy_from_slice(&len.to_ne_bytes());
-    msg[4..6].copy_from_slice(&((NFNL_SUBSYS_IPSET << 8) | IPSET_CMD_LIST).to_ne_bytes());
-    msg[6..8].copy_from_slice(&(NLM_F_REQUEST | NLM_F_DUMP).to_ne_bytes());
-    msg[8..12].copy_from_slice(&seq.to_ne_bytes());
-    // SAFETY: a zeroed sockaddr_nl addressed to the kernel (pid 0).
-    let mut kernel: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
-    kernel.nl_family = libc::AF_NETLINK as u16;
-    // SAFETY: msg and kernel are valid for the lengths given.
-    let sent = unsafe {
-        libc::sendto(
-            fd.as_raw_fd(),
-            msg.as_ptr() as *const libc::c_void,
-            msg.len(),
-            0,
-            &kernel as *const libc::sockaddr_nl as *const libc::sockaddr,
-            std::mem::size_of::<libc::sockaddr_nl>() as u32,
-        )
-    };
-    if sent < 0 {
-        return Err(os_error("netlink send", std::io::Error::last_os_error()));
-    }
+    let mut socket = Socket::open()?;
+    let mut msg = request(
+        IPSET_CMD_LIST,
+        NLM_F_REQUEST | NLM_F_DUMP,
+        libc::AF_INET as u8,
+        name,
+    );
+    socket.send(&mut msg)?;
     let mut buf = vec![0u8; 1 << 18];
     loop {
-        // SAFETY: buf is valid for its length.
-        let n = unsafe {
-            libc::recv(
-                fd.as_raw_fd(),
-                buf.as_mut_ptr() as *mut libc::c_void,
-                buf.len(),
-                0,
-            )
-        };
-        if n < 0 {
-            let e = std::io::Error::last_os_error();
-            if e.kind() == std::io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(os_error("netlink receive", e));
-        }
-        let mut data = &buf[..n as usize];
+        let mut data = socket.recv(&mut buf)?;
         while data.len() >= 16 {
             let len = u32::from_ne_bytes(data[0..4].try_into().unwrap_or_default()) as usize;
             let kind = u16::from_ne_bytes([data[4], data[5]]);
@@ -261,16 +166,7 @@ pub fn dump_set(name: &str, mut visit: impl FnMut(Element)) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn attributes_round_trip() {
-        let mut buf = Vec::new();
-        push_attr(&mut buf, 2, b"abc\0");
-        push_attr(&mut buf, 1, &[7]);
-        let got: Vec<_> = attrs(&buf).collect();
-        assert_eq!(got, vec![(2, &b"abc\0"[..]), (1, &[7u8][..])]);
-        assert_eq!(attrs(&[1, 0]).count(), 0, "truncated input ends the walk");
-    }
+    use crate::kernel::netlink::push_attr;
 
     #[test]
     fn elements_decode_with_extensions() {

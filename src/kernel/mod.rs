@@ -21,6 +21,7 @@ pub mod batch;
 pub mod dump;
 pub(crate) mod libipset;
 pub mod listing;
+pub(crate) mod netlink;
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};

@@ -1,0 +1,170 @@
+//! The small part of netlink that the dump reader ([`super::dump`]) and the
+//! batch writer ([`super::batch`]) share: the nfnetlink socket, ipset
+//! request headers and attribute encoding. Numbers are the kernel's stable
+//! ipset protocol, version 7 (`linux/netfilter/ipset/ip_set.h`).
+
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+use crate::error::{Error, KernelErrorKind, Result};
+
+const NETLINK_NETFILTER: i32 = 12;
+const NFNL_SUBSYS_IPSET: u16 = 6;
+const IPSET_PROTOCOL: u8 = 7;
+pub(crate) const NLM_F_REQUEST: u16 = 0x1;
+pub(crate) const NLMSG_ERROR: u16 = 2;
+pub(crate) const NLMSG_DONE: u16 = 3;
+pub(crate) const NLA_F_NESTED: u16 = 0x8000;
+pub(crate) const NLA_F_NET_BYTEORDER: u16 = 0x4000;
+const NLA_TYPE_MASK: u16 = 0x3fff;
+const ATTR_PROTOCOL: u16 = 1;
+const ATTR_SETNAME: u16 = 2;
+
+pub(crate) fn align(n: usize) -> usize {
+    (n + 3) & !3
+}
+
+pub(crate) fn push_attr(buf: &mut Vec<u8>, kind: u16, payload: &[u8]) {
+    let len = 4 + payload.len();
+    buf.extend_from_slice(&(len as u16).to_ne_bytes());
+    buf.extend_from_slice(&kind.to_ne_bytes());
+    buf.extend_from_slice(payload);
+    buf.resize(align(buf.len()), 0);
+}
+
+/// Attributes in `data`: (type without flags, payload).
+pub(crate) fn attrs(mut data: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
+    std::iter::from_fn(move || {
+        if data.len() < 4 {
+            return None;
+        }
+        let len = u16::from_ne_bytes([data[0], data[1]]) as usize;
+        let kind = u16::from_ne_bytes([data[2], data[3]]) & NLA_TYPE_MASK;
+        if len < 4 || len > data.len() {
+            return None;
+        }
+        let payload = &data[4..len];
+        data = &data[align(len).min(data.len())..];
+        Some((kind, payload))
+    })
+}
+
+pub(crate) fn os_error(what: &str, e: std::io::Error) -> Error {
+    let kind = match e.raw_os_error() {
+        Some(libc::EPERM) | Some(libc::EACCES) => KernelErrorKind::NoPermission,
+        Some(libc::EPROTONOSUPPORT) => KernelErrorKind::NoIpset,
+        _ => KernelErrorKind::Other,
+    };
+    Error::kernel(kind, format!("{what}: {e}"))
+}
+
+/// An ipset request: netlink and nfgenmsg headers, protocol version and set
+/// name. [`Socket::send`] fills in the length and sequence number.
+pub(crate) fn request(command: u16, flags: u16, address_family: u8, set: &str) -> Vec<u8> {
+    let mut msg = vec![0u8; 16];
+    msg[4..6].copy_from_slice(&((NFNL_SUBSYS_IPSET << 8) | command).to_ne_bytes());
+    msg[6..8].copy_from_slice(&flags.to_ne_bytes());
+    msg.extend_from_slice(&[address_family, 0, 0, 0]); // nfgenmsg: family, version, res_id
+    push_attr(&mut msg, ATTR_PROTOCOL, &[IPSET_PROTOCOL]);
+    let mut name = set.as_bytes().to_vec();
+    name.push(0);
+    push_attr(&mut msg, ATTR_SETNAME, &name);
+    msg
+}
+
+/// An nfnetlink socket talking to the kernel.
+pub(crate) struct Socket {
+    fd: OwnedFd,
+    seq: u32,
+}
+
+impl Socket {
+    pub(crate) fn open() -> Result<Socket> {
+        // SAFETY: plain socket(2); the descriptor is owned below.
+        let fd = unsafe {
+            libc::socket(
+                libc::AF_NETLINK,
+                libc::SOCK_RAW | libc::SOCK_CLOEXEC,
+                NETLINK_NETFILTER,
+            )
+        };
+        if fd < 0 {
+            return Err(os_error("netlink socket", std::io::Error::last_os_error()));
+        }
+        // SAFETY: a fresh descriptor, owned from here on.
+        Ok(Socket {
+            fd: unsafe { OwnedFd::from_raw_fd(fd) },
+            seq: 0x6d69_7073,
+        })
+    }
+
+    /// Send a request; returns its sequence number.
+    pub(crate) fn send(&mut self, msg: &mut [u8]) -> Result<u32> {
+        self.seq = self.seq.wrapping_add(1);
+        let len = msg.len() as u32;
+        msg[0..4].copy_from_slice(&len.to_ne_bytes());
+        msg[8..12].copy_from_slice(&self.seq.to_ne_bytes());
+        // SAFETY: a zeroed sockaddr_nl addressed to the kernel (pid 0).
+        let mut kernel: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
+        kernel.nl_family = libc::AF_NETLINK as u16;
+        // SAFETY: msg and kernel are valid for the lengths given.
+        let sent = unsafe {
+            libc::sendto(
+                self.fd.as_raw_fd(),
+                msg.as_ptr() as *const libc::c_void,
+                msg.len(),
+                0,
+                &kernel as *const libc::sockaddr_nl as *const libc::sockaddr,
+                std::mem::size_of::<libc::sockaddr_nl>() as u32,
+            )
+        };
+        if sent < 0 {
+            return Err(os_error("netlink send", std::io::Error::last_os_error()));
+        }
+        Ok(self.seq)
+    }
+
+    /// Receive one datagram (one or more netlink messages) into `buf`.
+    pub(crate) fn recv<'b>(&mut self, buf: &'b mut [u8]) -> Result<&'b [u8]> {
+        loop {
+            // SAFETY: buf is valid for its length.
+            let n = unsafe {
+                libc::recv(
+                    self.fd.as_raw_fd(),
+                    buf.as_mut_ptr() as *mut libc::c_void,
+                    buf.len(),
+                    0,
+                )
+            };
+            if n >= 0 {
+                return Ok(&buf[..n as usize]);
+            }
+            let e = std::io::Error::last_os_error();
+            if e.kind() != std::io::ErrorKind::Interrupted {
+                return Err(os_error("netlink receive", e));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attributes_round_trip() {
+        let mut buf = Vec::new();
+        push_attr(&mut buf, 2, b"abc\0");
+        push_attr(&mut buf, 1, &[7]);
+        let got: Vec<_> = attrs(&buf).collect();
+        assert_eq!(got, vec![(2, &b"abc\0"[..]), (1, &[7u8][..])]);
+        assert_eq!(attrs(&[1, 0]).count(), 0, "truncated input ends the walk");
+    }
+
+    #[test]
+    fn requests_carry_protocol_and_name() {
+        let msg = request(7, NLM_F_REQUEST, libc::AF_INET as u8, "web");
+        assert_eq!(u16::from_ne_bytes([msg[4], msg[5]]), (6 << 8) | 7);
+        let got: Vec<_> = attrs(&msg[20..]).collect();
+        assert_eq!(got, vec![(1, &[7u8][..]), (2, &b"web\0"[..])]);
+    }
+}
