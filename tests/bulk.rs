@@ -340,18 +340,7 @@ fn sync_takes_the_lock_refuses_empty_lists_and_foreign_temp_names() {
     assert_eq!(ns.ipset_save(), before);
     ns.ok("ipset", &["destroy", "web-t1"]);
     // The lock: sync waits for (or refuses while) another mipset holds it.
-    let mut holder = std::process::Command::new("ip")
-        .args(["netns", "exec", &ns.name, "sh", "-c",
-               "exec flock -o /run/mipset/netns-$(stat -L -c %i /proc/self/ns/net).lock sh -c 'echo held; sleep 30'"])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(holder.stdout.as_mut().unwrap()),
-        &mut line,
-    )
-    .unwrap();
+    let mut holder = ns.hold_lock();
     ns.mipset_stdin(&["sync", "web", "-"], "10.0.0.3\n")
         .expect(5);
     ns.mipset_stdin(&["load", "web", "-"], "10.0.0.3\n")

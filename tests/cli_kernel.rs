@@ -702,19 +702,7 @@ fn a_held_lock_is_exit_5_without_wait() {
     ns.mipset(&["create", "w", "--shards", "2"]).expect(0);
     let before = ns.ipset_save();
     // Hold the lock from a stock `flock` inside the namespace.
-    let mut holder = std::process::Command::new("ip")
-        .args(["netns", "exec", &ns.name, "sh", "-c",
-               "exec flock -o /run/mipset/netns-$(stat -L -c %i /proc/self/ns/net).lock sh -c 'echo held; sleep 30'"])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(holder.stdout.as_mut().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    assert_eq!(line, "held\n");
+    let mut holder = ns.hold_lock();
     let r = ns.mipset(&["add", "w", "10.0.0.1"]);
     r.expect(5);
     assert!(r.stderr.contains("use --wait"), "{}", r.stderr);

@@ -110,6 +110,31 @@ impl Netns {
         r.stdout
     }
 
+    /// Hold this namespace's mipset node lock from a stock `flock` until the
+    /// returned child is killed.
+    pub fn hold_lock(&self) -> std::process::Child {
+        let mut holder = Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                &self.name,
+                "sh",
+                "-c",
+                "exec flock -o /run/mipset/netns-$(stat -L -c %i /proc/self/ns/net).lock sh -c 'echo held; sleep 30'",
+            ])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("spawn flock");
+        let mut line = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(holder.stdout.as_mut().expect("stdout")),
+            &mut line,
+        )
+        .expect("read from flock");
+        assert_eq!(line, "held\n");
+        holder
+    }
+
     /// `ipset save` of the whole namespace: the kernel state to compare.
     pub fn ipset_save(&self) -> String {
         self.ok("ipset", &["save"])
