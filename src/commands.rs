@@ -579,8 +579,7 @@ fn restore(args: &RestoreArgs, stdin: &mut dyn io::BufRead, out: &mut Out) -> Re
     // Everything is parsed and checked before the first family is created.
     let mut lists = Vec::new();
     for (spec, entries) in &dump.families {
-        let name = format!("{source} ({})", spec.name);
-        lists.push(listfile::read(&mut entries.as_bytes(), &name, spec)?);
+        lists.push(listfile::read(&mut entries.as_bytes(), &source, spec)?);
     }
     // Refuse before creating anything if a family exists and may not be merged.
     for (spec, _) in &dump.families {

@@ -70,13 +70,24 @@ pub fn parse(text: &str, source_name: &str) -> Result<Dump> {
             line: *line_no,
             message: m,
         })?;
-        let mut entries = String::new();
+        // The family's entries at their own line numbers (other lines left
+        // blank), so a bad entry is reported at its place in the dump.
+        let mut lines: Vec<(u64, &str)> = Vec::new();
         for shard in spec.shard_names() {
-            for (_, rest) in adds.get(shard.as_str()).map(Vec::as_slice).unwrap_or(&[]) {
-                entries.push_str(rest);
-                entries.push('\n');
-            }
+            lines.extend(adds.get(shard.as_str()).map(Vec::as_slice).unwrap_or(&[]));
             owned.insert(shard, spec.name.clone());
+        }
+        lines.sort_unstable();
+        let mut entries = String::new();
+        let mut at = 1;
+        for (line_no, rest) in lines {
+            while at < line_no {
+                entries.push('\n');
+                at += 1;
+            }
+            entries.push_str(rest);
+            entries.push('\n');
+            at += 1;
         }
         owned.insert(spec.name.clone(), spec.name.clone());
         dump.families.push((spec, entries));
@@ -115,7 +126,8 @@ mod tests {
         let d = parse(text, "d").unwrap();
         assert_eq!(d.families.len(), 1);
         assert_eq!(d.families[0].0.shards, 2);
-        assert_eq!(d.families[0].1, "10.0.0.2\n10.0.0.1 timeout 5\n");
+        // Entries keep their dump line numbers (2 and 4).
+        assert_eq!(d.families[0].1, "\n10.0.0.2\n\n10.0.0.1 timeout 5\n");
         let e = parse(&format!("{text}create other hash:ip\n"), "d")
             .unwrap_err()
             .to_string();
