@@ -656,13 +656,13 @@ fn resize(args: &ResizeArgs, out: &mut Out) -> Result<ExitCode> {
     interrupt::defer();
     let resized = crate::resize::resize(&mut kernel, &old, &new)?;
     out.text(&format!(
-        "resized family {}: {} -> {} shards, maxelem per shard {} -> {}, {} elements moved into place\n",
+        "resized family {}: {} -> {} shards, maxelem per shard {} -> {}, {} placed\n",
         resized.family,
         resized.shards_before,
         resized.shards_after,
         resized.maxelem_before,
         resized.maxelem_after,
-        resized.elements
+        family::plural(resized.elements as u64, "element", "elements")
     ));
     out.value(&json!({ "result": "resized", "resize": resized }));
     Ok(ExitCode::Ok)
