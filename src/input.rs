@@ -44,15 +44,14 @@ pub(crate) fn read_line(
     }
 }
 
-/// Parse a list: one address or network per line; blank lines and text from
-/// `#` on are ignored. Errors name `source_name:line`.
-pub fn read_list(
+/// Call `each(text)` for every line of `reader`, as UTF-8 text without the
+/// newline. A line longer than [`MAX_LINE_LEN`] or not UTF-8 is an error,
+/// and so is an `Err(message)` from `each`; errors name `source_name:line`.
+pub fn for_each_line(
     reader: &mut impl BufRead,
     source_name: &str,
-    set_type: SetType,
-    family: AddrFamily,
-) -> Result<Vec<Entry>> {
-    let mut entries = Vec::new();
+    mut each: impl FnMut(&str) -> std::result::Result<(), String>,
+) -> Result<()> {
     let mut buf = Vec::new();
     let mut line_no = 0u64;
     let bad = |line: u64, message: String| Error::Input {
@@ -63,7 +62,7 @@ pub fn read_list(
     loop {
         let too_long = match read_line(reader, &mut buf) {
             Ok(Some(t)) => t,
-            Ok(None) => break,
+            Ok(None) => return Ok(()),
             Err(e) => return Err(Error::Usage(format!("reading {source_name}: {e}"))),
         };
         line_no += 1;
@@ -74,21 +73,35 @@ pub fn read_list(
             ));
         }
         let text = std::str::from_utf8(&buf)
-            .map_err(|_| bad(line_no, "line is not valid UTF-8 text".to_string()))?;
+            .map_err(|_| bad(line_no, "line is not valid UTF-8 text".into()))?;
+        each(text).map_err(|m| bad(line_no, m))?;
+    }
+}
+
+/// Parse a list: one address or network per line; blank lines and text from
+/// `#` on are ignored. Errors name `source_name:line`.
+pub fn read_list(
+    reader: &mut impl BufRead,
+    source_name: &str,
+    set_type: SetType,
+    family: AddrFamily,
+) -> Result<Vec<Entry>> {
+    let mut entries = Vec::new();
+    for_each_line(reader, source_name, |text| {
         let text = text.split('#').next().unwrap_or("").trim();
         if text.is_empty() {
-            continue;
+            return Ok(());
         }
         let mut tokens = text.split_whitespace();
         let first = tokens.next().unwrap_or("");
         if let Some(extra) = tokens.next() {
-            return Err(bad(
-                line_no,
-                format!("unexpected '{extra}' after the address (one address per line)"),
+            return Err(format!(
+                "unexpected '{extra}' after the address (one address per line)"
             ));
         }
-        entries.push(parse_entry(first, set_type, family).map_err(|m| bad(line_no, m))?);
-    }
+        entries.push(parse_entry(first, set_type, family)?);
+        Ok(())
+    })?;
     Ok(entries)
 }
 

@@ -17,9 +17,9 @@ use std::io::BufRead;
 
 use crate::addr::{parse_entry, Entry};
 use crate::config::parse_timeout;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::family::MAX_COMMENT_LEN;
-use crate::input::{read_line, MAX_LINE_LEN};
+use crate::input::for_each_line;
 use crate::meta::FamilySpec;
 
 /// One line of a list: the entry and its own options.
@@ -73,28 +73,7 @@ pub fn read(
 ) -> Result<Vec<ListEntry>> {
     let mut entries = Vec::new();
     let mut dump_set: Option<String> = None;
-    let mut buf = Vec::new();
-    let mut line_no = 0u64;
-    let bad = |line: u64, message: String| Error::Input {
-        source_name: source_name.to_string(),
-        line,
-        message,
-    };
-    loop {
-        let too_long = match read_line(reader, &mut buf) {
-            Ok(Some(t)) => t,
-            Ok(None) => break,
-            Err(e) => return Err(Error::Usage(format!("reading {source_name}: {e}"))),
-        };
-        line_no += 1;
-        if too_long {
-            return Err(bad(
-                line_no,
-                format!("line is longer than {MAX_LINE_LEN} bytes"),
-            ));
-        }
-        let text = std::str::from_utf8(&buf)
-            .map_err(|_| bad(line_no, "line is not valid UTF-8 text".into()))?;
+    for_each_line(reader, source_name, |text| {
         // Most lines are one bare address: parse it without splitting.
         let trimmed = text.trim();
         if !trimmed.is_empty()
@@ -102,20 +81,19 @@ pub fn read(
                 .bytes()
                 .any(|b| matches!(b, b' ' | b'\t' | b'#' | b'"'))
         {
-            let entry =
-                parse_entry(trimmed, spec.set_type, spec.family).map_err(|m| bad(line_no, m))?;
+            let entry = parse_entry(trimmed, spec.set_type, spec.family)?;
             entries.push(ListEntry {
                 entry,
                 timeout: None,
                 comment: None,
             });
-            continue;
+            return Ok(());
         }
         // Otherwise split into words (allocating only for quoted text).
         let owned;
         let simple: Vec<&str>;
         let words: &[&str] = if text.contains('"') {
-            owned = words(text).map_err(|m| bad(line_no, m))?;
+            owned = words(text)?;
             simple = owned.iter().map(String::as_str).collect();
             &simple
         } else {
@@ -129,9 +107,9 @@ pub fn read(
         };
         let mut rest: &[&str] = words;
         match rest.first().copied() {
-            None => continue,
+            None => return Ok(()),
             Some("create") => {
-                check_dump_set(&mut dump_set, rest.get(1)).map_err(|m| bad(line_no, m))?;
+                check_dump_set(&mut dump_set, rest.get(1))?;
                 let set_type = rest.get(2).copied().unwrap_or("");
                 let family = rest
                     .iter()
@@ -140,21 +118,15 @@ pub fn read(
                     .copied()
                     .unwrap_or("inet");
                 if rest.contains(&"netmask") {
-                    return Err(bad(
-                        line_no,
-                        "the dump's set has a netmask, which changes what its entries match; mipset families have none".into(),
-                    ));
+                    return Err("the dump's set has a netmask, which changes what its entries match; mipset families have none".into());
                 }
                 if set_type != spec.set_type.as_str() || family != spec.family.as_str() {
-                    return Err(bad(
-                        line_no,
-                        format!(
-                            "the dump is of a {set_type} {family} set, but family '{}' is {} {}",
-                            spec.name, spec.set_type, spec.family
-                        ),
+                    return Err(format!(
+                        "the dump is of a {set_type} {family} set, but family '{}' is {} {}",
+                        spec.name, spec.set_type, spec.family
                     ));
                 }
-                continue;
+                return Ok(());
             }
             Some("add") => {
                 // `ipset restore` scripts may say `add -exist SET ...`.
@@ -162,15 +134,15 @@ pub fn read(
                     .iter()
                     .take_while(|w| **w == "-exist" || **w == "-!")
                     .count();
-                check_dump_set(&mut dump_set, rest.get(1 + flags)).map_err(|m| bad(line_no, m))?;
+                check_dump_set(&mut dump_set, rest.get(1 + flags))?;
                 rest = &rest[(2 + flags).min(rest.len())..];
             }
             Some(_) => {}
         }
         let (first, options) = rest
             .split_first()
-            .ok_or_else(|| bad(line_no, "no address after 'add SET'".into()))?;
-        let entry = parse_entry(first, spec.set_type, spec.family).map_err(|m| bad(line_no, m))?;
+            .ok_or_else(|| "no address after 'add SET'".to_string())?;
+        let entry = parse_entry(first, spec.set_type, spec.family)?;
         let mut item = ListEntry {
             entry,
             timeout: None,
@@ -182,37 +154,48 @@ pub fn read(
             match (*option, value) {
                 ("timeout", Some(v)) => {
                     if spec.timeout.is_none() {
-                        return Err(bad(line_no, format!("timeout: family '{}' was created without timeout support", spec.name)));
+                        return Err(format!(
+                            "timeout: family '{}' was created without timeout support",
+                            spec.name
+                        ));
                     }
-                    item.timeout = Some(parse_timeout("timeout", v).map_err(|e| bad(line_no, e.to_string()))?);
+                    item.timeout = Some(parse_timeout("timeout", v).map_err(|e| e.to_string())?);
                 }
                 ("comment", Some(v)) => {
                     if !spec.comment {
-                        return Err(bad(line_no, format!("comment: family '{}' was created without comment support", spec.name)));
+                        return Err(format!(
+                            "comment: family '{}' was created without comment support",
+                            spec.name
+                        ));
                     }
                     if v.is_empty() || v.chars().any(char::is_control) {
-                        return Err(bad(line_no, "comment must be non-empty text without control characters".into()));
+                        return Err(
+                            "comment must be non-empty text without control characters".into()
+                        );
                     }
                     if v.len() > MAX_COMMENT_LEN {
-                        return Err(bad(line_no, format!("comment is {} bytes; the kernel keeps at most {MAX_COMMENT_LEN}", v.len())));
+                        return Err(format!(
+                            "comment is {} bytes; the kernel keeps at most {MAX_COMMENT_LEN}",
+                            v.len()
+                        ));
                     }
                     item.comment = Some((*v).into());
                 }
                 // Counters in a dump are runtime state, not part of a list.
                 ("packets" | "bytes", Some(v)) if v.parse::<u64>().is_ok() => {}
                 ("nomatch", _) => {
-                    return Err(bad(line_no, "nomatch entries are not supported by mipset families".into()))
+                    return Err("nomatch entries are not supported by mipset families".into())
                 }
                 (other, _) => {
-                    return Err(bad(
-                        line_no,
-                        format!("unexpected '{other}' after the address (allowed: timeout N, comment \"text\")"),
-                    ))
+                    return Err(format!(
+                    "unexpected '{other}' after the address (allowed: timeout N, comment \"text\")"
+                ))
                 }
             }
         }
         entries.push(item);
-    }
+        Ok(())
+    })?;
     Ok(entries)
 }
 
