@@ -29,7 +29,6 @@ Examples:
 
 Environment:
   NO_COLOR               mipset never colours its output, so it is always honoured.
-  MIPSET_LOCK_DIR        directory of the node lock files (default /run/mipset).
   MIPSET_REBUILD_RATIO   load/sync rebuild a shard when adds + deletes reach this
                          multiple of its new size (default 1.0; for measuring).
 

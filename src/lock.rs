@@ -1,19 +1,24 @@
 //! The node lock: mipset processes that change the same network namespace's
 //! sets take turns, like iptables' xtables lock.
 //!
-//! An exclusive `flock` on `/run/mipset/netns-<inode>.lock`, one file per
-//! network namespace (so private namespaces, as in the tests, never wait for
-//! each other), held until the process exits. `MIPSET_LOCK_DIR` overrides the
-//! directory. Without `--wait` a held lock is an error at once (exit 5, as
-//! iptables without `-w`); `--wait` waits forever, `--wait=SECONDS` that long.
+//! The lock is an abstract unix socket named `@mipset-lock`. Abstract socket
+//! names belong to the network namespace, so every process in a namespace
+//! (whatever its mount namespace or /run, e.g. containers sharing a node's
+//! network) contends for the same lock, private namespaces (as in the tests)
+//! never wait for each other, and the kernel releases it when the holder
+//! exits, even on SIGKILL. Any process in the namespace may bind the name
+//! (no privilege needed); `ss -xlp | grep mipset-lock` shows the holder.
+//! Without `--wait` a held lock is an error at once
+//! (exit 5, as iptables without `-w`); `--wait` waits forever,
+//! `--wait=SECONDS` that long.
 
-use std::fs::{File, OpenOptions};
-use std::os::unix::fs::MetadataExt;
-use std::os::unix::io::AsRawFd;
-use std::path::PathBuf;
+use std::os::fd::{FromRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, KernelErrorKind, Result};
+
+/// The abstract socket name (without the leading NUL).
+pub const LOCK_NAME: &str = "mipset-lock";
 
 /// How long to wait for the lock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,67 +31,63 @@ pub enum Wait {
     For(Duration),
 }
 
-/// Held until dropped (or the process exits; the kernel releases flocks).
+/// Held until dropped (or the process exits).
 #[derive(Debug)]
 pub struct NodeLock {
-    _file: File,
-    pub path: PathBuf,
+    _socket: OwnedFd,
 }
 
-fn lock_path() -> Result<PathBuf> {
-    let dir = std::env::var_os("MIPSET_LOCK_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/run/mipset"));
-    // thread-self: a thread may sit in its own namespace (unshare in tests).
-    let netns = std::fs::metadata("/proc/thread-self/ns/net")
-        .or_else(|_| std::fs::metadata("/proc/self/ns/net"))
-        .map_err(|e| {
-            Error::kernel(
-                KernelErrorKind::Other,
-                format!("cannot identify the network namespace: {e}"),
-            )
-        })?;
-    Ok(dir.join(format!("netns-{}.lock", netns.ino())))
-}
-
-fn refused(what: &str, path: &std::path::Path, e: std::io::Error) -> Error {
-    let kind = if e.kind() == std::io::ErrorKind::PermissionDenied {
-        KernelErrorKind::NoPermission
-    } else {
-        KernelErrorKind::Other
+/// Try to bind the abstract name once: Ok(Some) when taken by us, Ok(None)
+/// when someone else holds it.
+fn try_bind() -> Result<Option<OwnedFd>> {
+    // SAFETY: plain socket(2); the descriptor is owned right away.
+    let fd = unsafe { libc::socket(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
+    if fd < 0 {
+        let e = std::io::Error::last_os_error();
+        return Err(Error::kernel(
+            KernelErrorKind::Other,
+            format!("cannot create the lock socket: {e}"),
+        ));
+    }
+    // SAFETY: fresh descriptor.
+    let socket = unsafe { OwnedFd::from_raw_fd(fd) };
+    // SAFETY: a zeroed sockaddr_un, filled with an abstract name below.
+    let mut addr: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+    addr.sun_family = libc::AF_UNIX as libc::sa_family_t;
+    // sun_path[0] stays NUL: an abstract name.
+    for (i, b) in LOCK_NAME.bytes().enumerate() {
+        addr.sun_path[i + 1] = b as libc::c_char;
+    }
+    let len = (std::mem::size_of::<libc::sa_family_t>() + 1 + LOCK_NAME.len()) as libc::socklen_t;
+    // SAFETY: addr is valid for len bytes.
+    let rc = unsafe {
+        libc::bind(
+            std::os::fd::AsRawFd::as_raw_fd(&socket),
+            &addr as *const libc::sockaddr_un as *const libc::sockaddr,
+            len,
+        )
     };
-    let hint = if kind == KernelErrorKind::NoPermission {
-        " (mipset needs root or CAP_NET_ADMIN)"
+    if rc == 0 {
+        return Ok(Some(socket));
+    }
+    let e = std::io::Error::last_os_error();
+    if e.raw_os_error() == Some(libc::EADDRINUSE) {
+        Ok(None)
     } else {
-        ""
-    };
-    Error::kernel(kind, format!("{what} {}: {e}{hint}", path.display()))
+        Err(Error::kernel(
+            KernelErrorKind::Other,
+            format!("cannot take the node lock: {e}"),
+        ))
+    }
 }
 
 impl NodeLock {
     pub fn acquire(wait: Wait) -> Result<NodeLock> {
-        let path = lock_path()?;
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| refused("cannot create the lock directory", dir, e))?;
-        }
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| refused("cannot open the lock file", &path, e))?;
         let start = Instant::now();
         let mut pause = Duration::from_millis(1);
         loop {
-            // SAFETY: flock on a descriptor we own.
-            let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-            if rc == 0 {
-                return Ok(NodeLock { _file: file, path });
-            }
-            let e = std::io::Error::last_os_error();
-            if e.raw_os_error() != Some(libc::EWOULDBLOCK) {
-                return Err(refused("cannot lock", &path, e));
+            if let Some(socket) = try_bind()? {
+                return Ok(NodeLock { _socket: socket });
             }
             let waited = start.elapsed();
             let give_up = match wait {
@@ -96,8 +97,7 @@ impl NodeLock {
             };
             if give_up {
                 return Err(Error::LockTimeout(format!(
-                    "another mipset is changing this node's sets (lock {}){}",
-                    path.display(),
+                    "another mipset is changing this network namespace's sets (lock @{LOCK_NAME}, see `ss -xlp | grep {LOCK_NAME}`){}",
                     match wait {
                         Wait::No => "; use --wait to wait for it".to_string(),
                         _ => format!("; gave up after {:.1} s", waited.as_secs_f64()),
@@ -118,11 +118,13 @@ mod tests {
 
     #[test]
     fn a_held_lock_times_out_and_is_released_on_drop() {
-        let dir = std::env::temp_dir().join(format!("mipset-lock-test-{}", std::process::id()));
-        std::env::set_var("MIPSET_LOCK_DIR", &dir);
+        // Unit tests share the host namespace: use a private one.
+        // SAFETY: moves only this test's thread.
+        if unsafe { libc::geteuid() } != 0 || unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
+            eprintln!("lock unit test needs root for a private network namespace; the kernel tests cover it");
+            return;
+        }
         let held = NodeLock::acquire(Wait::No).expect("first lock");
-        // flock locks belong to the open file description: a second open in
-        // the same process contends like another process would.
         let e = NodeLock::acquire(Wait::No).unwrap_err();
         assert!(matches!(e, Error::LockTimeout(_)), "{e}");
         let t = Instant::now();
@@ -130,6 +132,5 @@ mod tests {
         assert!(t.elapsed() >= Duration::from_millis(120), "{e}");
         drop(held);
         NodeLock::acquire(Wait::No).expect("free again");
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -110,27 +110,27 @@ impl Netns {
         r.stdout
     }
 
-    /// Hold this namespace's mipset node lock from a stock `flock` until the
-    /// returned child is killed.
+    /// Hold this namespace's mipset node lock (its abstract socket) from
+    /// another process until the returned child is killed.
     pub fn hold_lock(&self) -> std::process::Child {
         let mut holder = Command::new("ip")
             .args([
                 "netns",
                 "exec",
                 &self.name,
-                "sh",
+                "python3",
                 "-c",
-                "exec flock -o /run/mipset/netns-$(stat -L -c %i /proc/self/ns/net).lock sh -c 'echo held; sleep 30'",
+                "import socket, sys, time\ns = socket.socket(socket.AF_UNIX)\ns.bind('\\0mipset-lock')\nprint('held', flush=True)\ntime.sleep(30)",
             ])
             .stdout(Stdio::piped())
             .spawn()
-            .expect("spawn flock");
+            .expect("spawn the lock holder");
         let mut line = String::new();
         std::io::BufRead::read_line(
             &mut std::io::BufReader::new(holder.stdout.as_mut().expect("stdout")),
             &mut line,
         )
-        .expect("read from flock");
+        .expect("read from the lock holder");
         assert_eq!(line, "held\n");
         holder
     }
