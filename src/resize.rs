@@ -94,6 +94,20 @@ fn fill_and_swap(
     swapped.map(|_| ())
 }
 
+/// Give shards `range` their placed contents, each by fill and swap.
+fn rebuild_shards(
+    kernel: &mut Kernel,
+    spec: &FamilySpec,
+    placed: &[Contents],
+    range: std::ops::Range<u32>,
+) -> Result<()> {
+    for i in range {
+        let (shard, temp) = (spec.shard_name(i), naming::temp_name(&spec.name, i));
+        fill_and_swap(kernel, spec, &shard, &temp, &placed[i as usize])?;
+    }
+    Ok(())
+}
+
 /// Resize family `old` to `new` (same name, type, family and routing).
 pub fn resize(kernel: &mut Kernel, old: &FamilySpec, new: &FamilySpec) -> Result<Resized> {
     let (n_old, n_new) = (old.shards, new.shards);
@@ -176,15 +190,7 @@ pub fn resize(kernel: &mut Kernel, old: &FamilySpec, new: &FamilySpec) -> Result
             create_filled(kernel, new, &new.shard_name(j), &placed[j as usize])?;
         }
     } else if n_new < n_old {
-        for i in 0..n_new {
-            fill_and_swap(
-                kernel,
-                new,
-                &new.shard_name(i),
-                &naming::temp_name(&new.name, i),
-                &placed[i as usize],
-            )?;
-        }
+        rebuild_shards(kernel, new, &placed, 0..n_new)?;
     }
     crate::interrupt::check()?;
 
@@ -213,15 +219,7 @@ pub fn resize(kernel: &mut Kernel, old: &FamilySpec, new: &FamilySpec) -> Result
 
     // Step 3.
     if n_new >= n_old {
-        for i in 0..n_old {
-            fill_and_swap(
-                kernel,
-                new,
-                &new.shard_name(i),
-                &naming::temp_name(&new.name, i),
-                &placed[i as usize],
-            )?;
-        }
+        rebuild_shards(kernel, new, &placed, 0..n_old)?;
     } else {
         for i in n_new..n_old {
             kernel.destroy_set(&old.shard_name(i))?;

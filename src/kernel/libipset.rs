@@ -34,7 +34,6 @@ extern "C" {
 struct Collected {
     output: Vec<u8>,
     errors: Vec<String>,
-    warnings: Vec<String>,
 }
 
 #[no_mangle]
@@ -65,9 +64,9 @@ extern "C" fn mipset_shim_error(ctx: *mut c_void, _status: c_int, msg: *const c_
 }
 
 #[no_mangle]
-extern "C" fn mipset_shim_warning(ctx: *mut c_void, msg: *const c_char, len: usize) {
-    // SAFETY: as in mipset_shim_output.
-    unsafe { (*(ctx as *mut Collected)).warnings.push(message(msg, len)) }
+extern "C" fn mipset_shim_warning(_ctx: *mut c_void, _msg: *const c_char, _len: usize) {
+    // Warnings ("x is in set y") carry no information mipset uses; the shim
+    // still reports them so it never prints.
 }
 
 /// libipset's own message for a failed command (no errno; the crate and the

@@ -67,18 +67,6 @@ fn parse_member(line: &str) -> Member {
     }
 }
 
-/// The member lines of a one-set listing, as (element, the rest of the line),
-/// without copying: for reading whole shards.
-pub fn members_of(text: &str) -> impl Iterator<Item = (&str, &str)> {
-    let start = text
-        .find("\nMembers:\n")
-        .map_or(text.len(), |i| i + "\nMembers:\n".len());
-    text[start..]
-        .lines()
-        .take_while(|l| !l.is_empty())
-        .map(|l| l.split_once(' ').unwrap_or((l, "")))
-}
-
 /// Parse the plain listing of zero or more sets.
 pub fn parse(text: &str) -> Result<Vec<SetInfo>, String> {
     let mut sets: Vec<SetInfo> = Vec::new();
@@ -162,18 +150,6 @@ mod tests {
             u.members.as_ref().unwrap()[0].comment.as_deref(),
             Some("mipset:v1 a=b")
         );
-    }
-
-    #[test]
-    fn members_without_copies() {
-        let sets = SAMPLE.split("\n\n").next().unwrap();
-        let m: Vec<_> = members_of(sets).collect();
-        assert_eq!(
-            m[0],
-            ("1.2.3.4", "timeout 599 packets 0 bytes 0 comment \"a b\"")
-        );
-        assert_eq!(m.len(), 2);
-        assert_eq!(members_of("Name: x\nMembers:\n").count(), 0);
     }
 
     #[test]

@@ -175,11 +175,6 @@ impl Kernel {
         self.exec("save", name, &format!("save {name}"))
     }
 
-    /// One set's plain listing, members included, as libipset prints it.
-    pub fn list_text(&mut self, name: &str) -> Result<String> {
-        self.exec("list", name, &format!("list {name}"))
-    }
-
     /// One set with its members.
     pub fn list_set(&mut self, name: &str) -> Result<SetInfo> {
         let mut sets = self.list_with(&format!("list {name}"), Some(name))?;
