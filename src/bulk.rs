@@ -561,11 +561,7 @@ fn swap_all(
 ) -> Result<()> {
     let mut failure = None;
     for (shard, temp) in filled.iter() {
-        if let Err(e) = kernel.exec(
-            &format!("swap {shard} {temp}"),
-            shard,
-            &format!("swap {shard} {temp}"),
-        ) {
+        if let Err(e) = kernel.swap_sets(shard, temp) {
             failure = Some(e);
             break;
         }

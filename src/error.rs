@@ -21,6 +21,9 @@ pub enum KernelErrorKind {
     Full,
     /// The set is referenced (iptables rule or list:set) and cannot go.
     InUse,
+    /// The set is briefly held by another process's listing (EBUSY on
+    /// swap); worth retrying.
+    Busy,
     /// The entry is already in the set.
     ElementExists,
     /// The entry is not in the set.

@@ -85,13 +85,9 @@ fn fill_and_swap(
         }
         return Err(e);
     }
-    let swapped = kernel.exec(
-        &format!("swap {shard} {temp}"),
-        shard,
-        &format!("swap {shard} {temp}"),
-    );
+    let swapped = kernel.swap_sets(shard, temp);
     let _ = kernel.destroy_set(temp);
-    swapped.map(|_| ())
+    swapped
 }
 
 /// Give shards `range` their placed contents, each by fill and swap.
@@ -206,8 +202,14 @@ pub fn resize(kernel: &mut Kernel, old: &FamilySpec, new: &FamilySpec) -> Result
             encoder.encode(i as u32)
         ));
     }
-    script.push_str(&format!("swap {} {umbrella_temp}\n", new.name));
-    kernel.restore(&format!("switch {} to {} shards", new.name, n_new), &script)?;
+    kernel.restore(
+        &format!("prepare {} for {} shards", new.name, n_new),
+        &script,
+    )?;
+    if let Err(e) = kernel.swap_sets(&new.name, &umbrella_temp) {
+        let _ = kernel.destroy_set(&umbrella_temp);
+        return Err(e);
+    }
     // The old umbrella (now the temp) still references the old shards.
     kernel.destroy_set(&umbrella_temp)?;
     // A reader that read the old metadata just before the swap still looks

@@ -713,3 +713,32 @@ fn restore_refuses_adds_for_sets_the_dump_does_not_create() {
     );
     assert_eq!(b.ipset_save(), "");
 }
+
+/// The kernel refuses to swap or destroy a set while another process lists
+/// it (EBUSY); resizes and syncs wait that out instead of failing.
+#[test]
+fn swaps_wait_out_concurrent_listings() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let ns = Netns::new();
+    ns.mipset(&["create", "busy", "--shards", "4"]).expect(0);
+    let list: String = (0..3000u32)
+        .map(|i| format!("10.{}.{}.{}\n", i % 200, i / 200, i % 250 + 1))
+        .collect();
+    ns.mipset_stdin(&["load", "busy", "-"], &list).expect(0);
+    let script = "for i in $(seq 1 100000); do ipset list busy >/dev/null 2>&1; ipset list busy-s0 >/dev/null 2>&1; done";
+    let mut lister = std::process::Command::new("ip")
+        .args(["netns", "exec", &ns.name, "sh", "-c", script])
+        .spawn()
+        .unwrap();
+    for shards in ["8", "4", "8", "4", "8", "4"] {
+        let r = ns.mipset(&["resize", "busy", "--shards", shards]);
+        assert_eq!(r.code, 0, "resize to {shards}: {}", r.stderr);
+        let r = ns.mipset_stdin(&["sync", "--atomic", "busy", "-"], &list);
+        assert_eq!(r.code, 0, "sync: {}", r.stderr);
+    }
+    lister.kill().unwrap();
+    lister.wait().unwrap();
+    ns.mipset(&["check", "busy"]).expect(0);
+}

@@ -57,6 +57,7 @@ pub fn classify(message: &str) -> KernelErrorKind {
         ),
         ("is full", KernelErrorKind::Full),
         ("in use by a kernel component", KernelErrorKind::InUse),
+        ("Device or resource busy", KernelErrorKind::Busy),
         ("it's already added", KernelErrorKind::ElementExists),
         ("it's not added", KernelErrorKind::ElementMissing),
     ];
@@ -92,6 +93,31 @@ pub fn kernel_error(what: &str, set: &str, raw: &str) -> Error {
         _ => format!("{what}: set {set}: {message}"),
     };
     Error::kernel(kind, text)
+}
+
+/// How long a set busy with someone else's listing is waited for.
+const BUSY_RETRY_BUDGET: std::time::Duration = std::time::Duration::from_millis(1500);
+
+/// Run `op` until it does not fail with a transient "busy" or "in use"
+/// error, backing off from 1 ms to 100 ms, for at most
+/// [`BUSY_RETRY_BUDGET`]; the last error is returned if it never succeeds.
+pub fn retry_while_busy<T>(mut op: impl FnMut() -> Result<T>) -> Result<T> {
+    let start = std::time::Instant::now();
+    let mut pause = std::time::Duration::from_millis(1);
+    loop {
+        match op() {
+            Err(e)
+                if matches!(
+                    e.kernel_kind(),
+                    Some(KernelErrorKind::Busy | KernelErrorKind::InUse)
+                ) && start.elapsed() + pause < BUSY_RETRY_BUDGET =>
+            {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(std::time::Duration::from_millis(100));
+            }
+            result => return result,
+        }
+    }
 }
 
 /// Options of one element add.
@@ -296,8 +322,22 @@ impl Kernel {
             .map_err(|e| kernel_error(&format!("flush {name}"), name, &crate_message(&e)))
     }
 
-    /// Destroy one set of any type.
+    /// Exchange two sets' names atomically (`ipset swap`). The kernel
+    /// refuses a swap while another process lists either set; that is
+    /// retried for a bounded time.
+    pub fn swap_sets(&mut self, a: &str, b: &str) -> Result<()> {
+        let line = format!("swap {a} {b}");
+        retry_while_busy(|| self.exec(&line, a, &line).map(|_| ()))
+    }
+
+    /// Destroy one set of any type. A set another process is listing, or
+    /// one an iptables rule released a moment ago, is reported in use for
+    /// a short while: that is retried for a bounded time.
     pub fn destroy_set(&mut self, name: &str) -> Result<()> {
+        retry_while_busy(|| self.destroy_set_once(name))
+    }
+
+    fn destroy_set_once(&mut self, name: &str) -> Result<()> {
         self.sessions.remove(name);
         let result = Session::<ListSet>::new(name.to_string()).destroy();
         libipset::Libipset::reset_cache();
