@@ -44,6 +44,7 @@ Register-ArgumentCompleter -Native -CommandName 'mipset' -ScriptBlock {
             [CompletionResult]::new('save', 'save', [CompletionResultType]::ParameterValue, 'Print a family as an `ipset save` dump that stock `ipset restore` recreates')
             [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Test membership: exit 0 if the address is in the family, 1 if not')
             [CompletionResult]::new('which', 'which', [CompletionResultType]::ParameterValue, 'Show which shard(s) an address or network is stored in')
+            [CompletionResult]::new('rule', 'rule', [CompletionResultType]::ParameterValue, 'Install, check, list and remove the iptables rules that match a family')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -72,9 +73,11 @@ Register-ArgumentCompleter -Native -CommandName 'mipset' -ScriptBlock {
             break
         }
         'mipset;destroy' {
+            [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'iptables backend for --rules (default: detected, see `mipset rule --help`)')
             [CompletionResult]::new('-w', '-w', [CompletionResultType]::ParameterName, 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)')
             [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Also destroy a damaged family (valid metadata, shards missing or out of order). Never touches sets in use or sets without mipset metadata')
+            [CompletionResult]::new('--rules', '--rules', [CompletionResultType]::ParameterName, 'Remove mipset''s own iptables rules for the family first (see `mipset rule list`); rules of others still make destroy refuse')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON on stdout (for scripts)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stdout; the exit status still tells the result')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stdout; the exit status still tells the result')
@@ -246,6 +249,122 @@ Register-ArgumentCompleter -Native -CommandName 'mipset' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'mipset;rule' {
+            [CompletionResult]::new('-w', '-w', [CompletionResultType]::ParameterName, 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON on stdout (for scripts)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stdout; the exit status still tells the result')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stdout; the exit status still tells the result')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Install a rule that matches the family (idempotent; repairs a stale one)')
+            [CompletionResult]::new('del', 'del', [CompletionResultType]::ParameterValue, 'Remove mipset''s rule(s) for a family and their dispatch chains')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Exit 0 if the rule is installed and intact, 1 if absent, stale or damaged')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List mipset''s rules (all, or one family''s) with counters and state')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'mipset;rule;add' {
+            [CompletionResult]::new('--chain', '--chain', [CompletionResultType]::ParameterName, 'The chain the rule goes in (INPUT, FORWARD, PREROUTING, a chain of yours)')
+            [CompletionResult]::new('--match', '--match', [CompletionResultType]::ParameterName, 'Which packet address is looked up in the family')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'What to do with a matching packet: ACCEPT, DROP, RETURN, a chain of yours...')
+            [CompletionResult]::new('--jump', '--jump', [CompletionResultType]::ParameterName, 'What to do with a matching packet: ACCEPT, DROP, RETURN, a chain of yours...')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'The table of the chain')
+            [CompletionResult]::new('--table', '--table', [CompletionResultType]::ParameterName, 'The table of the chain')
+            [CompletionResult]::new('--layout', '--layout', [CompletionResultType]::ParameterName, 'Rule layout (see `mipset rule --help`); default: dispatch')
+            [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'iptables backend (default: detected)')
+            [CompletionResult]::new('--position', '--position', [CompletionResultType]::ParameterName, 'Insert at this position in the chain (1 = first), like `iptables -I CHAIN N`; default: append. An existing rule stays where it is')
+            [CompletionResult]::new('--comment', '--comment', [CompletionResultType]::ParameterName, 'Your own comment, kept after mipset''s marker (printable ASCII, no quotes)')
+            [CompletionResult]::new('-w', '-w', [CompletionResultType]::ParameterName, 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON on stdout (for scripts)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stdout; the exit status still tells the result')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stdout; the exit status still tells the result')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mipset;rule;del' {
+            [CompletionResult]::new('--chain', '--chain', [CompletionResultType]::ParameterName, 'The chain the rule goes in (INPUT, FORWARD, PREROUTING, a chain of yours)')
+            [CompletionResult]::new('--match', '--match', [CompletionResultType]::ParameterName, 'Which packet address is looked up in the family')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'What to do with a matching packet: ACCEPT, DROP, RETURN, a chain of yours...')
+            [CompletionResult]::new('--jump', '--jump', [CompletionResultType]::ParameterName, 'What to do with a matching packet: ACCEPT, DROP, RETURN, a chain of yours...')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'The table of the chain')
+            [CompletionResult]::new('--table', '--table', [CompletionResultType]::ParameterName, 'The table of the chain')
+            [CompletionResult]::new('--layout', '--layout', [CompletionResultType]::ParameterName, 'Rule layout (see `mipset rule --help`); default: dispatch')
+            [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'iptables backend (default: detected)')
+            [CompletionResult]::new('-w', '-w', [CompletionResultType]::ParameterName, 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Remove every mipset rule of the family (in every table and chain)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON on stdout (for scripts)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stdout; the exit status still tells the result')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stdout; the exit status still tells the result')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mipset;rule;check' {
+            [CompletionResult]::new('--chain', '--chain', [CompletionResultType]::ParameterName, 'The chain the rule goes in (INPUT, FORWARD, PREROUTING, a chain of yours)')
+            [CompletionResult]::new('--match', '--match', [CompletionResultType]::ParameterName, 'Which packet address is looked up in the family')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'What to do with a matching packet: ACCEPT, DROP, RETURN, a chain of yours...')
+            [CompletionResult]::new('--jump', '--jump', [CompletionResultType]::ParameterName, 'What to do with a matching packet: ACCEPT, DROP, RETURN, a chain of yours...')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'The table of the chain')
+            [CompletionResult]::new('--table', '--table', [CompletionResultType]::ParameterName, 'The table of the chain')
+            [CompletionResult]::new('--layout', '--layout', [CompletionResultType]::ParameterName, 'Rule layout (see `mipset rule --help`); default: dispatch')
+            [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'iptables backend (default: detected)')
+            [CompletionResult]::new('-w', '-w', [CompletionResultType]::ParameterName, 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON on stdout (for scripts)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stdout; the exit status still tells the result')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stdout; the exit status still tells the result')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mipset;rule;list' {
+            [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'iptables backend (default: detected)')
+            [CompletionResult]::new('-w', '-w', [CompletionResultType]::ParameterName, 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON on stdout (for scripts)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stdout; the exit status still tells the result')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stdout; the exit status still tells the result')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mipset;rule;help' {
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Install a rule that matches the family (idempotent; repairs a stale one)')
+            [CompletionResult]::new('del', 'del', [CompletionResultType]::ParameterValue, 'Remove mipset''s rule(s) for a family and their dispatch chains')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Exit 0 if the rule is installed and intact, 1 if absent, stale or damaged')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List mipset''s rules (all, or one family''s) with counters and state')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'mipset;rule;help;add' {
+            break
+        }
+        'mipset;rule;help;del' {
+            break
+        }
+        'mipset;rule;help;check' {
+            break
+        }
+        'mipset;rule;help;list' {
+            break
+        }
+        'mipset;rule;help;help' {
+            break
+        }
         'mipset;completions' {
             [CompletionResult]::new('-w', '-w', [CompletionResultType]::ParameterName, 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)')
             [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)')
@@ -285,6 +404,7 @@ Register-ArgumentCompleter -Native -CommandName 'mipset' -ScriptBlock {
             [CompletionResult]::new('save', 'save', [CompletionResultType]::ParameterValue, 'Print a family as an `ipset save` dump that stock `ipset restore` recreates')
             [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Test membership: exit 0 if the address is in the family, 1 if not')
             [CompletionResult]::new('which', 'which', [CompletionResultType]::ParameterValue, 'Show which shard(s) an address or network is stored in')
+            [CompletionResult]::new('rule', 'rule', [CompletionResultType]::ParameterValue, 'Install, check, list and remove the iptables rules that match a family')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -330,6 +450,25 @@ Register-ArgumentCompleter -Native -CommandName 'mipset' -ScriptBlock {
             break
         }
         'mipset;help;which' {
+            break
+        }
+        'mipset;help;rule' {
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Install a rule that matches the family (idempotent; repairs a stale one)')
+            [CompletionResult]::new('del', 'del', [CompletionResultType]::ParameterValue, 'Remove mipset''s rule(s) for a family and their dispatch chains')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Exit 0 if the rule is installed and intact, 1 if absent, stale or damaged')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List mipset''s rules (all, or one family''s) with counters and state')
+            break
+        }
+        'mipset;help;rule;add' {
+            break
+        }
+        'mipset;help;rule;del' {
+            break
+        }
+        'mipset;help;rule;check' {
+            break
+        }
+        'mipset;help;rule;list' {
             break
         }
         'mipset;help;completions' {

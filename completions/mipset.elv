@@ -41,6 +41,7 @@ set edit:completion:arg-completer[mipset] = {|@words|
             cand save 'Print a family as an `ipset save` dump that stock `ipset restore` recreates'
             cand test 'Test membership: exit 0 if the address is in the family, 1 if not'
             cand which 'Show which shard(s) an address or network is stored in'
+            cand rule 'Install, check, list and remove the iptables rules that match a family'
             cand completions 'Print a shell completion script'
             cand man 'Print the man page (roff)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -67,9 +68,11 @@ set edit:completion:arg-completer[mipset] = {|@words|
             cand --version 'Print version'
         }
         &'mipset;destroy'= {
+            cand --backend 'iptables backend for --rules (default: detected, see `mipset rule --help`)'
             cand -w 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
             cand --wait 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
             cand --force 'Also destroy a damaged family (valid metadata, shards missing or out of order). Never touches sets in use or sets without mipset metadata'
+            cand --rules 'Remove mipset''s own iptables rules for the family first (see `mipset rule list`); rules of others still make destroy refuse'
             cand --json 'Print results as JSON on stdout (for scripts)'
             cand -q 'Print nothing on stdout; the exit status still tells the result'
             cand --quiet 'Print nothing on stdout; the exit status still tells the result'
@@ -228,6 +231,111 @@ set edit:completion:arg-completer[mipset] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'mipset;rule'= {
+            cand -w 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
+            cand --wait 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
+            cand --json 'Print results as JSON on stdout (for scripts)'
+            cand -q 'Print nothing on stdout; the exit status still tells the result'
+            cand --quiet 'Print nothing on stdout; the exit status still tells the result'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand add 'Install a rule that matches the family (idempotent; repairs a stale one)'
+            cand del 'Remove mipset''s rule(s) for a family and their dispatch chains'
+            cand check 'Exit 0 if the rule is installed and intact, 1 if absent, stale or damaged'
+            cand list 'List mipset''s rules (all, or one family''s) with counters and state'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mipset;rule;add'= {
+            cand --chain 'The chain the rule goes in (INPUT, FORWARD, PREROUTING, a chain of yours)'
+            cand --match 'Which packet address is looked up in the family'
+            cand -j 'What to do with a matching packet: ACCEPT, DROP, RETURN, a chain of yours...'
+            cand --jump 'What to do with a matching packet: ACCEPT, DROP, RETURN, a chain of yours...'
+            cand -t 'The table of the chain'
+            cand --table 'The table of the chain'
+            cand --layout 'Rule layout (see `mipset rule --help`); default: dispatch'
+            cand --backend 'iptables backend (default: detected)'
+            cand --position 'Insert at this position in the chain (1 = first), like `iptables -I CHAIN N`; default: append. An existing rule stays where it is'
+            cand --comment 'Your own comment, kept after mipset''s marker (printable ASCII, no quotes)'
+            cand -w 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
+            cand --wait 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
+            cand --json 'Print results as JSON on stdout (for scripts)'
+            cand -q 'Print nothing on stdout; the exit status still tells the result'
+            cand --quiet 'Print nothing on stdout; the exit status still tells the result'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mipset;rule;del'= {
+            cand --chain 'The chain the rule goes in (INPUT, FORWARD, PREROUTING, a chain of yours)'
+            cand --match 'Which packet address is looked up in the family'
+            cand -j 'What to do with a matching packet: ACCEPT, DROP, RETURN, a chain of yours...'
+            cand --jump 'What to do with a matching packet: ACCEPT, DROP, RETURN, a chain of yours...'
+            cand -t 'The table of the chain'
+            cand --table 'The table of the chain'
+            cand --layout 'Rule layout (see `mipset rule --help`); default: dispatch'
+            cand --backend 'iptables backend (default: detected)'
+            cand -w 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
+            cand --wait 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
+            cand --all 'Remove every mipset rule of the family (in every table and chain)'
+            cand --json 'Print results as JSON on stdout (for scripts)'
+            cand -q 'Print nothing on stdout; the exit status still tells the result'
+            cand --quiet 'Print nothing on stdout; the exit status still tells the result'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mipset;rule;check'= {
+            cand --chain 'The chain the rule goes in (INPUT, FORWARD, PREROUTING, a chain of yours)'
+            cand --match 'Which packet address is looked up in the family'
+            cand -j 'What to do with a matching packet: ACCEPT, DROP, RETURN, a chain of yours...'
+            cand --jump 'What to do with a matching packet: ACCEPT, DROP, RETURN, a chain of yours...'
+            cand -t 'The table of the chain'
+            cand --table 'The table of the chain'
+            cand --layout 'Rule layout (see `mipset rule --help`); default: dispatch'
+            cand --backend 'iptables backend (default: detected)'
+            cand -w 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
+            cand --wait 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
+            cand --json 'Print results as JSON on stdout (for scripts)'
+            cand -q 'Print nothing on stdout; the exit status still tells the result'
+            cand --quiet 'Print nothing on stdout; the exit status still tells the result'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mipset;rule;list'= {
+            cand --backend 'iptables backend (default: detected)'
+            cand -w 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
+            cand --wait 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
+            cand --json 'Print results as JSON on stdout (for scripts)'
+            cand -q 'Print nothing on stdout; the exit status still tells the result'
+            cand --quiet 'Print nothing on stdout; the exit status still tells the result'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mipset;rule;help'= {
+            cand add 'Install a rule that matches the family (idempotent; repairs a stale one)'
+            cand del 'Remove mipset''s rule(s) for a family and their dispatch chains'
+            cand check 'Exit 0 if the rule is installed and intact, 1 if absent, stale or damaged'
+            cand list 'List mipset''s rules (all, or one family''s) with counters and state'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mipset;rule;help;add'= {
+        }
+        &'mipset;rule;help;del'= {
+        }
+        &'mipset;rule;help;check'= {
+        }
+        &'mipset;rule;help;list'= {
+        }
+        &'mipset;rule;help;help'= {
+        }
         &'mipset;completions'= {
             cand -w 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
             cand --wait 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
@@ -265,6 +373,7 @@ set edit:completion:arg-completer[mipset] = {|@words|
             cand save 'Print a family as an `ipset save` dump that stock `ipset restore` recreates'
             cand test 'Test membership: exit 0 if the address is in the family, 1 if not'
             cand which 'Show which shard(s) an address or network is stored in'
+            cand rule 'Install, check, list and remove the iptables rules that match a family'
             cand completions 'Print a shell completion script'
             cand man 'Print the man page (roff)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -296,6 +405,20 @@ set edit:completion:arg-completer[mipset] = {|@words|
         &'mipset;help;test'= {
         }
         &'mipset;help;which'= {
+        }
+        &'mipset;help;rule'= {
+            cand add 'Install a rule that matches the family (idempotent; repairs a stale one)'
+            cand del 'Remove mipset''s rule(s) for a family and their dispatch chains'
+            cand check 'Exit 0 if the rule is installed and intact, 1 if absent, stale or damaged'
+            cand list 'List mipset''s rules (all, or one family''s) with counters and state'
+        }
+        &'mipset;help;rule;add'= {
+        }
+        &'mipset;help;rule;del'= {
+        }
+        &'mipset;help;rule;check'= {
+        }
+        &'mipset;help;rule;list'= {
         }
         &'mipset;help;completions'= {
         }

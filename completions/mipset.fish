@@ -43,6 +43,7 @@ complete -c mipset -n "__fish_mipset_needs_command" -f -a "check" -d 'Check that
 complete -c mipset -n "__fish_mipset_needs_command" -f -a "save" -d 'Print a family as an `ipset save` dump that stock `ipset restore` recreates'
 complete -c mipset -n "__fish_mipset_needs_command" -f -a "test" -d 'Test membership: exit 0 if the address is in the family, 1 if not'
 complete -c mipset -n "__fish_mipset_needs_command" -f -a "which" -d 'Show which shard(s) an address or network is stored in'
+complete -c mipset -n "__fish_mipset_needs_command" -f -a "rule" -d 'Install, check, list and remove the iptables rules that match a family'
 complete -c mipset -n "__fish_mipset_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c mipset -n "__fish_mipset_needs_command" -f -a "man" -d 'Print the man page (roff)'
 complete -c mipset -n "__fish_mipset_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -63,8 +64,11 @@ complete -c mipset -n "__fish_mipset_using_subcommand create" -l json -d 'Print 
 complete -c mipset -n "__fish_mipset_using_subcommand create" -s q -l quiet -d 'Print nothing on stdout; the exit status still tells the result'
 complete -c mipset -n "__fish_mipset_using_subcommand create" -s h -l help -d 'Print help'
 complete -c mipset -n "__fish_mipset_using_subcommand create" -s V -l version -d 'Print version'
+complete -c mipset -n "__fish_mipset_using_subcommand destroy" -l backend -d 'iptables backend for --rules (default: detected, see `mipset rule --help`)' -r -f -a "nft\t''
+legacy\t''"
 complete -c mipset -n "__fish_mipset_using_subcommand destroy" -s w -l wait -d 'Wait for another mipset that is changing this node\'s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)' -r
 complete -c mipset -n "__fish_mipset_using_subcommand destroy" -l force -d 'Also destroy a damaged family (valid metadata, shards missing or out of order). Never touches sets in use or sets without mipset metadata'
+complete -c mipset -n "__fish_mipset_using_subcommand destroy" -l rules -d 'Remove mipset\'s own iptables rules for the family first (see `mipset rule list`); rules of others still make destroy refuse'
 complete -c mipset -n "__fish_mipset_using_subcommand destroy" -l json -d 'Print results as JSON on stdout (for scripts)'
 complete -c mipset -n "__fish_mipset_using_subcommand destroy" -s q -l quiet -d 'Print nothing on stdout; the exit status still tells the result'
 complete -c mipset -n "__fish_mipset_using_subcommand destroy" -s h -l help -d 'Print help'
@@ -146,6 +150,91 @@ complete -c mipset -n "__fish_mipset_using_subcommand which" -l json -d 'Print r
 complete -c mipset -n "__fish_mipset_using_subcommand which" -s q -l quiet -d 'Print nothing on stdout; the exit status still tells the result'
 complete -c mipset -n "__fish_mipset_using_subcommand which" -s h -l help -d 'Print help'
 complete -c mipset -n "__fish_mipset_using_subcommand which" -s V -l version -d 'Print version'
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and not __fish_seen_subcommand_from add del check list help" -s w -l wait -d 'Wait for another mipset that is changing this node\'s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)' -r
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and not __fish_seen_subcommand_from add del check list help" -l json -d 'Print results as JSON on stdout (for scripts)'
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and not __fish_seen_subcommand_from add del check list help" -s q -l quiet -d 'Print nothing on stdout; the exit status still tells the result'
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and not __fish_seen_subcommand_from add del check list help" -s h -l help -d 'Print help'
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and not __fish_seen_subcommand_from add del check list help" -s V -l version -d 'Print version'
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and not __fish_seen_subcommand_from add del check list help" -f -a "add" -d 'Install a rule that matches the family (idempotent; repairs a stale one)'
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and not __fish_seen_subcommand_from add del check list help" -f -a "del" -d 'Remove mipset\'s rule(s) for a family and their dispatch chains'
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and not __fish_seen_subcommand_from add del check list help" -f -a "check" -d 'Exit 0 if the rule is installed and intact, 1 if absent, stale or damaged'
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and not __fish_seen_subcommand_from add del check list help" -f -a "list" -d 'List mipset\'s rules (all, or one family\'s) with counters and state'
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and not __fish_seen_subcommand_from add del check list help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from add" -l chain -d 'The chain the rule goes in (INPUT, FORWARD, PREROUTING, a chain of yours)' -r
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from add" -l match -d 'Which packet address is looked up in the family' -r -f -a "src\t''
+dst\t''"
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from add" -s j -l jump -d 'What to do with a matching packet: ACCEPT, DROP, RETURN, a chain of yours...' -r
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from add" -s t -l table -d 'The table of the chain' -r -f -a "filter\t''
+raw\t''
+mangle\t''
+nat\t''
+security\t''"
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from add" -l layout -d 'Rule layout (see `mipset rule --help`); default: dispatch' -r -f -a "dispatch\t''
+tree\t''
+linear\t''
+umbrella\t''"
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from add" -l backend -d 'iptables backend (default: detected)' -r -f -a "nft\t''
+legacy\t''"
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from add" -l position -d 'Insert at this position in the chain (1 = first), like `iptables -I CHAIN N`; default: append. An existing rule stays where it is' -r
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from add" -l comment -d 'Your own comment, kept after mipset\'s marker (printable ASCII, no quotes)' -r
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from add" -s w -l wait -d 'Wait for another mipset that is changing this node\'s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)' -r
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from add" -l json -d 'Print results as JSON on stdout (for scripts)'
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from add" -s q -l quiet -d 'Print nothing on stdout; the exit status still tells the result'
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from add" -s V -l version -d 'Print version'
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from del" -l chain -d 'The chain the rule goes in (INPUT, FORWARD, PREROUTING, a chain of yours)' -r
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from del" -l match -d 'Which packet address is looked up in the family' -r -f -a "src\t''
+dst\t''"
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from del" -s j -l jump -d 'What to do with a matching packet: ACCEPT, DROP, RETURN, a chain of yours...' -r
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from del" -s t -l table -d 'The table of the chain' -r -f -a "filter\t''
+raw\t''
+mangle\t''
+nat\t''
+security\t''"
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from del" -l layout -d 'Rule layout (see `mipset rule --help`); default: dispatch' -r -f -a "dispatch\t''
+tree\t''
+linear\t''
+umbrella\t''"
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from del" -l backend -d 'iptables backend (default: detected)' -r -f -a "nft\t''
+legacy\t''"
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from del" -s w -l wait -d 'Wait for another mipset that is changing this node\'s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)' -r
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from del" -l all -d 'Remove every mipset rule of the family (in every table and chain)'
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from del" -l json -d 'Print results as JSON on stdout (for scripts)'
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from del" -s q -l quiet -d 'Print nothing on stdout; the exit status still tells the result'
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from del" -s h -l help -d 'Print help'
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from del" -s V -l version -d 'Print version'
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from check" -l chain -d 'The chain the rule goes in (INPUT, FORWARD, PREROUTING, a chain of yours)' -r
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from check" -l match -d 'Which packet address is looked up in the family' -r -f -a "src\t''
+dst\t''"
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from check" -s j -l jump -d 'What to do with a matching packet: ACCEPT, DROP, RETURN, a chain of yours...' -r
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from check" -s t -l table -d 'The table of the chain' -r -f -a "filter\t''
+raw\t''
+mangle\t''
+nat\t''
+security\t''"
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from check" -l layout -d 'Rule layout (see `mipset rule --help`); default: dispatch' -r -f -a "dispatch\t''
+tree\t''
+linear\t''
+umbrella\t''"
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from check" -l backend -d 'iptables backend (default: detected)' -r -f -a "nft\t''
+legacy\t''"
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from check" -s w -l wait -d 'Wait for another mipset that is changing this node\'s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)' -r
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from check" -l json -d 'Print results as JSON on stdout (for scripts)'
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from check" -s q -l quiet -d 'Print nothing on stdout; the exit status still tells the result'
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from list" -l backend -d 'iptables backend (default: detected)' -r -f -a "nft\t''
+legacy\t''"
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from list" -s w -l wait -d 'Wait for another mipset that is changing this node\'s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)' -r
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from list" -l json -d 'Print results as JSON on stdout (for scripts)'
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Print nothing on stdout; the exit status still tells the result'
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from help" -f -a "add" -d 'Install a rule that matches the family (idempotent; repairs a stale one)'
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from help" -f -a "del" -d 'Remove mipset\'s rule(s) for a family and their dispatch chains'
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from help" -f -a "check" -d 'Exit 0 if the rule is installed and intact, 1 if absent, stale or damaged'
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from help" -f -a "list" -d 'List mipset\'s rules (all, or one family\'s) with counters and state'
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mipset -n "__fish_mipset_using_subcommand completions" -s w -l wait -d 'Wait for another mipset that is changing this node\'s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)' -r
 complete -c mipset -n "__fish_mipset_using_subcommand completions" -l json -d 'Print results as JSON on stdout (for scripts)'
 complete -c mipset -n "__fish_mipset_using_subcommand completions" -s q -l quiet -d 'Print nothing on stdout; the exit status still tells the result'
@@ -156,20 +245,25 @@ complete -c mipset -n "__fish_mipset_using_subcommand man" -l json -d 'Print res
 complete -c mipset -n "__fish_mipset_using_subcommand man" -s q -l quiet -d 'Print nothing on stdout; the exit status still tells the result'
 complete -c mipset -n "__fish_mipset_using_subcommand man" -s h -l help -d 'Print help'
 complete -c mipset -n "__fish_mipset_using_subcommand man" -s V -l version -d 'Print version'
-complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which completions man help" -f -a "create" -d 'Create a family: N shards and the umbrella list:set that records it'
-complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which completions man help" -f -a "destroy" -d 'Destroy a family (refuses while an iptables rule or set references it)'
-complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which completions man help" -f -a "list" -d 'List families: type, address family, routing, shards, entries, memory, references'
-complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which completions man help" -f -a "flush" -d 'Remove every entry from every shard of a family (shard by shard)'
-complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which completions man help" -f -a "add" -d 'Add addresses (or networks, for hash:net) to a family'
-complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which completions man help" -f -a "del" -d 'Delete addresses from a family'
-complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which completions man help" -f -a "load" -d 'Add every entry of a list (file or stdin) to a family, in batches'
-complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which completions man help" -f -a "sync" -d 'Make a family hold exactly the entries of a list (adds and deletes)'
-complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which completions man help" -f -a "resize" -d 'Change a family\'s shard count or maxelem online; answers stay correct'
-complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which completions man help" -f -a "restore" -d 'Recreate families from a `mipset save` (or whole-node `ipset save`) dump'
-complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which completions man help" -f -a "check" -d 'Check that a family is what its metadata says (exit 0 healthy, 1 not)'
-complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which completions man help" -f -a "save" -d 'Print a family as an `ipset save` dump that stock `ipset restore` recreates'
-complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which completions man help" -f -a "test" -d 'Test membership: exit 0 if the address is in the family, 1 if not'
-complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which completions man help" -f -a "which" -d 'Show which shard(s) an address or network is stored in'
-complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which completions man help" -f -a "completions" -d 'Print a shell completion script'
-complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which completions man help" -f -a "man" -d 'Print the man page (roff)'
-complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule completions man help" -f -a "create" -d 'Create a family: N shards and the umbrella list:set that records it'
+complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule completions man help" -f -a "destroy" -d 'Destroy a family (refuses while an iptables rule or set references it)'
+complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule completions man help" -f -a "list" -d 'List families: type, address family, routing, shards, entries, memory, references'
+complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule completions man help" -f -a "flush" -d 'Remove every entry from every shard of a family (shard by shard)'
+complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule completions man help" -f -a "add" -d 'Add addresses (or networks, for hash:net) to a family'
+complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule completions man help" -f -a "del" -d 'Delete addresses from a family'
+complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule completions man help" -f -a "load" -d 'Add every entry of a list (file or stdin) to a family, in batches'
+complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule completions man help" -f -a "sync" -d 'Make a family hold exactly the entries of a list (adds and deletes)'
+complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule completions man help" -f -a "resize" -d 'Change a family\'s shard count or maxelem online; answers stay correct'
+complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule completions man help" -f -a "restore" -d 'Recreate families from a `mipset save` (or whole-node `ipset save`) dump'
+complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule completions man help" -f -a "check" -d 'Check that a family is what its metadata says (exit 0 healthy, 1 not)'
+complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule completions man help" -f -a "save" -d 'Print a family as an `ipset save` dump that stock `ipset restore` recreates'
+complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule completions man help" -f -a "test" -d 'Test membership: exit 0 if the address is in the family, 1 if not'
+complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule completions man help" -f -a "which" -d 'Show which shard(s) an address or network is stored in'
+complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule completions man help" -f -a "rule" -d 'Install, check, list and remove the iptables rules that match a family'
+complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule completions man help" -f -a "completions" -d 'Print a shell completion script'
+complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule completions man help" -f -a "man" -d 'Print the man page (roff)'
+complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mipset -n "__fish_mipset_using_subcommand help; and __fish_seen_subcommand_from rule" -f -a "add" -d 'Install a rule that matches the family (idempotent; repairs a stale one)'
+complete -c mipset -n "__fish_mipset_using_subcommand help; and __fish_seen_subcommand_from rule" -f -a "del" -d 'Remove mipset\'s rule(s) for a family and their dispatch chains'
+complete -c mipset -n "__fish_mipset_using_subcommand help; and __fish_seen_subcommand_from rule" -f -a "check" -d 'Exit 0 if the rule is installed and intact, 1 if absent, stale or damaged'
+complete -c mipset -n "__fish_mipset_using_subcommand help; and __fish_seen_subcommand_from rule" -f -a "list" -d 'List mipset\'s rules (all, or one family\'s) with counters and state'

@@ -10,7 +10,7 @@ use crate::addr::parse_entry;
 use crate::bulk;
 use crate::cli::{
     AddArgs, BulkArgs, CheckArgs, Cli, Command, CreateArgs, DelArgs, DestroyArgs, ListArgs,
-    ResizeArgs, RestoreArgs, TestArgs,
+    ResizeArgs, RestoreArgs, RuleCommand, TestArgs,
 };
 use crate::config;
 use crate::error::{Error, Result};
@@ -41,7 +41,7 @@ pub struct Out<'a> {
 }
 
 impl Out<'_> {
-    fn write(&mut self, bytes: &[u8]) {
+    pub(crate) fn write(&mut self, bytes: &[u8]) {
         if self.write_error.is_none() {
             if let Err(e) = self.stdout.write_all(bytes) {
                 self.write_error = Some(e);
@@ -49,13 +49,13 @@ impl Out<'_> {
         }
     }
 
-    fn text(&mut self, text: &str) {
+    pub(crate) fn text(&mut self, text: &str) {
         if !self.quiet && !self.json {
             self.write(text.as_bytes());
         }
     }
 
-    fn value(&mut self, value: &serde_json::Value) {
+    pub(crate) fn value(&mut self, value: &serde_json::Value) {
         if self.json && !self.quiet {
             let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
             text.push('\n');
@@ -63,7 +63,7 @@ impl Out<'_> {
         }
     }
 
-    fn warn(&mut self, text: &str) {
+    pub(crate) fn warn(&mut self, text: &str) {
         // Diagnostics: a failed write to stderr has nowhere to be reported.
         let _ = writeln!(self.stderr, "mipset: warning: {text}");
     }
@@ -98,7 +98,10 @@ pub fn run(cli: Cli, stdin: &mut dyn io::BufRead, out: &mut Out) -> Result<ExitC
         | Command::Load(_)
         | Command::Sync(_)
         | Command::Restore(_)
-        | Command::Resize(_) => Some(NodeLock::acquire(wait)?),
+        | Command::Resize(_)
+        | Command::Rule(RuleCommand::Add(_) | RuleCommand::Del(_)) => {
+            Some(NodeLock::acquire(wait)?)
+        }
         Command::Check(ref args) if args.repair => Some(NodeLock::acquire(wait)?),
         _ => None,
     };
@@ -117,6 +120,7 @@ pub fn run(cli: Cli, stdin: &mut dyn io::BufRead, out: &mut Out) -> Result<ExitC
         Command::Resize(args) => resize(&args, out),
         Command::Test(args) => test(&args, out),
         Command::Which(args) => which(&args, out),
+        Command::Rule(cmd) => crate::rule_commands::run(&cmd, out),
         Command::Completions(args) => {
             let mut script = Vec::new();
             clap_complete::generate(args.shell, &mut Cli::command(), "mipset", &mut script);
@@ -138,10 +142,20 @@ pub fn man_page(w: &mut dyn Write) -> io::Result<()> {
     let cmd = Cli::command();
     let man = clap_mangen::Man::new(cmd.clone());
     man.render(w)?;
+    // Every subcommand, and every subcommand of those (`rule add`...).
+    let mut subs: Vec<(String, clap::Command)> = Vec::new();
     for sub in cmd.get_subcommands() {
-        let name = format!("mipset {}", sub.get_name());
-        let sub = sub.clone().name(name.clone()).display_name(name);
-        writeln!(w, ".SH \"{}\"", sub.get_name().to_uppercase())?;
+        subs.push((format!("mipset {}", sub.get_name()), sub.clone()));
+        for nested in sub.get_subcommands() {
+            subs.push((
+                format!("mipset {} {}", sub.get_name(), nested.get_name()),
+                nested.clone(),
+            ));
+        }
+    }
+    for (name, sub) in subs {
+        let sub = sub.name(name.clone()).display_name(name.clone());
+        writeln!(w, ".SH \"{}\"", name.to_uppercase())?;
         let man = clap_mangen::Man::new(sub);
         man.render_description_section(w)?;
         man.render_options_section(w)?;
@@ -207,7 +221,46 @@ fn create(args: &CreateArgs, out: &mut Out) -> Result<ExitCode> {
 fn destroy(args: &DestroyArgs, out: &mut Out) -> Result<ExitCode> {
     check_name(&args.family)?;
     let mut kernel = Kernel::open()?;
-    let (spec, left) = family::destroy(&mut kernel, &args.family, args.force)?;
+    let removed = if args.rules {
+        crate::rule_commands::remove_family_rules(
+            &mut kernel,
+            &args.family,
+            args.backend.as_deref(),
+        )?
+    } else {
+        0
+    };
+    if removed > 0 {
+        out.warn(&format!(
+            "removed {} of family {}",
+            family::plural(removed as u64, "mipset rule", "mipset rules"),
+            args.family
+        ));
+    }
+    let (spec, left) = match family::destroy(&mut kernel, &args.family, args.force) {
+        Err(e) if e.kernel_kind() == Some(crate::error::KernelErrorKind::InUse) && !args.rules => {
+            // Say so if some of the users are mipset's own rules.
+            let own = crate::rule_commands::backend(args.backend.as_deref())
+                .and_then(|b| {
+                    let af = family::open(&mut kernel, &args.family)?.family;
+                    crate::rules::apply::list(&b, af, Some(&args.family), &[])
+                })
+                .map_or(0, |r| r.len());
+            if own == 0 {
+                return Err(e);
+            }
+            return Err(Error::kernel(
+                crate::error::KernelErrorKind::InUse,
+                format!(
+                    "{e}; {} (`mipset rule list {}`); `mipset destroy --rules {}` removes them first",
+                    family::plural(own as u64, "of the users is a mipset rule", "of the users are mipset rules"),
+                    args.family,
+                    args.family
+                ),
+            ));
+        }
+        other => other?,
+    };
     if !left.is_empty() {
         out.warn(&format!(
             "left {} alone: named like shards but neither in the umbrella nor {} {} sets",
@@ -495,7 +548,8 @@ fn bulk(
                     spec.name, grown.shards
                 ));
                 interrupt::defer();
-                crate::resize::resize(&mut kernel, &spec, &grown)?;
+                let rules = crate::rule_commands::RuleSwitch::prepare(&mut kernel, &spec)?;
+                crate::resize::resize(&mut kernel, &spec, &grown, &rules)?;
                 spec = grown;
             }
             other => break other?,
@@ -629,9 +683,12 @@ fn resize(args: &ResizeArgs, out: &mut Out) -> Result<ExitCode> {
         hashsize: config::per_shard_hashsize(old.hashsize.saturating_mul(old.shards), shards),
         ..old.clone()
     };
+    let rules = crate::rule_commands::RuleSwitch::prepare(&mut kernel, &old)?;
     if new == old {
-        // Finish an interrupted resize: remove leftovers, trim shards.
+        // Finish an interrupted resize: remove leftovers, trim shards, and
+        // bring dispatch rules to the family's shard count.
         interrupt::defer();
+        rules.switch(&old)?;
         let report = crate::check::check(&mut kernel, &old.name, true)?;
         out.text(&format!(
             "family {} already has {} shards of maxelem {}{}\n",
@@ -654,7 +711,7 @@ fn resize(args: &ResizeArgs, out: &mut Out) -> Result<ExitCode> {
         });
     }
     interrupt::defer();
-    let resized = crate::resize::resize(&mut kernel, &old, &new)?;
+    let resized = crate::resize::resize(&mut kernel, &old, &new, &rules)?;
     out.text(&format!(
         "resized family {}: {} -> {} shards, maxelem per shard {} -> {}, {} placed\n",
         resized.family,

@@ -6,7 +6,8 @@
 pub enum ExitCode {
     /// Success; `test`: the address is a member.
     Ok,
-    /// A "no" answer, nothing went wrong: `test` found a non-member.
+    /// A "no" answer, nothing went wrong: `test` found a non-member,
+    /// `rule check` an absent (or stale) rule, `rule del` no rule to remove.
     No,
     /// Usage or input error (bad flag, bad address with file:line, unknown
     /// family, name too long); the kernel was not changed.
@@ -42,7 +43,7 @@ impl ExitCode {
 pub const EXIT_STATUS_HELP: &str = "\
 Exit status:
   0    success; `test`: the address is a member
-  1    no: `test` found a non-member (nothing went wrong)
+  1    no: `test` found a non-member, `rule check` an absent or stale rule, `rule del` none
   2    usage or input error (bad flag, address, name; unknown family); nothing changed
   3    kernel refused (no root/ipset, set full/in use, entry there/absent); nothing changed
   4    partial apply: some changes landed, others failed; re-run to finish

@@ -25,3 +25,5 @@ pub mod output;
 pub mod resize;
 pub mod restore;
 pub mod route;
+pub mod rule_commands;
+pub mod rules;

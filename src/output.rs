@@ -151,6 +151,35 @@ pub fn family_detail(f: &FamilyStatus) -> String {
     out
 }
 
+/// One row per mipset rule (`mipset rule list`).
+pub fn rules_table(rules: &[crate::rules::apply::Installed]) -> String {
+    if rules.is_empty() {
+        return "no mipset rules\n".into();
+    }
+    let mut t = table(&[
+        "FAMILY", "TABLE", "CHAIN", "POS", "MATCH", "JUMP", "LAYOUT", "CHAINS", "PACKETS",
+        "MATCHED", "STATE",
+    ]);
+    for r in rules {
+        t.add_row(vec![
+            r.spec.family.clone(),
+            r.spec.table.clone(),
+            r.spec.chain.clone(),
+            r.position.to_string(),
+            r.spec.direction.as_str().to_string(),
+            r.spec.jump.clone(),
+            r.spec.layout.to_string(),
+            r.chains.len().to_string(),
+            r.packets.to_string(),
+            r.matched_packets.to_string(),
+            r.state.clone(),
+        ]);
+    }
+    right(&mut t, 3..4);
+    right(&mut t, 7..10);
+    render(&t)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

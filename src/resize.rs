@@ -34,6 +34,7 @@ use crate::kernel::{batch, dump, Kernel};
 use crate::meta::FamilySpec;
 use crate::naming;
 use crate::route;
+use crate::rule_commands::RuleSwitch;
 
 /// What a resize did.
 #[derive(Debug, Clone, Serialize)]
@@ -105,7 +106,12 @@ fn rebuild_shards(
 }
 
 /// Resize family `old` to `new` (same name, type, family and routing).
-pub fn resize(kernel: &mut Kernel, old: &FamilySpec, new: &FamilySpec) -> Result<Resized> {
+pub fn resize(
+    kernel: &mut Kernel,
+    old: &FamilySpec,
+    new: &FamilySpec,
+    rules: &RuleSwitch,
+) -> Result<Resized> {
     let (n_old, n_new) = (old.shards, new.shards);
     // Read everything once, then place it under the new routing.
     let extensions = old.has_extensions();
@@ -167,10 +173,13 @@ pub fn resize(kernel: &mut Kernel, old: &FamilySpec, new: &FamilySpec) -> Result
     // but the umbrella uses them.
     for i in n_new..n_old {
         let name = old.shard_name(i);
-        if headers.get(&name).is_some_and(|h| h.references > 1) {
+        if headers
+            .get(&name)
+            .is_some_and(|h| h.references > 1 + rules.own_references)
+        {
             return Err(Error::kernel(
                 KernelErrorKind::InUse,
-                format!("shard {name} is used by an iptables rule or another set, and shrinking would destroy it; nothing was changed"),
+                format!("shard {name} is used by an iptables rule (not mipset's) or another set, and shrinking would destroy it; nothing was changed"),
             ));
         }
     }
@@ -187,6 +196,8 @@ pub fn resize(kernel: &mut Kernel, old: &FamilySpec, new: &FamilySpec) -> Result
         }
     } else if n_new < n_old {
         rebuild_shards(kernel, new, &placed, 0..n_new)?;
+        // Dispatch rules stop using the shards that are going away.
+        rules.switch(new)?;
     }
     crate::interrupt::check()?;
 
@@ -216,6 +227,8 @@ pub fn resize(kernel: &mut Kernel, old: &FamilySpec, new: &FamilySpec) -> Result
     // in the old shard for an element; give such readers time to finish
     // before that shard loses it (one lookup takes microseconds).
     if n_new > n_old {
+        // Dispatch rules follow the umbrella to the new routing.
+        rules.switch(new)?;
         std::thread::sleep(GRACE);
     }
 

@@ -1,0 +1,235 @@
+//! `mipset rule add|del|check|list`, and the rule side of `destroy --rules`
+//! and `resize`.
+
+use serde_json::json;
+
+use crate::addr::AddrFamily;
+use crate::cli::{RuleArgs, RuleCommand};
+use crate::commands::Out;
+use crate::error::{Error, Result};
+use crate::exit::ExitCode;
+use crate::family;
+use crate::kernel::Kernel;
+use crate::meta::FamilySpec;
+use crate::naming;
+use crate::output;
+use crate::route::Routing;
+use crate::rules::apply::{self, Change};
+use crate::rules::iptables::{Backend, BackendKind};
+use crate::rules::{Direction, Layout, RuleSpec};
+
+/// The per-packet cost of the umbrella layout, as measured (see
+/// docs/BENCHMARKS.md), for the warning `rule add --layout umbrella` prints.
+const UMBRELLA_WARNING: &str = "the umbrella layout makes the kernel probe the shards one by one: a packet that misses costs one set lookup per shard (measured with 1M entries: 16 shards about 6 us per packet against under 1 us with dispatch; see docs/BENCHMARKS.md). Prefer the default dispatch layout unless the family uses hash routing";
+
+pub fn backend(flag: Option<&str>) -> Result<Backend> {
+    let forced = flag
+        .map(|f| f.parse::<BackendKind>().map_err(Error::Usage))
+        .transpose()?;
+    Backend::detect(forced)
+}
+
+/// The rule the arguments name, for family `spec`; `layout` None for
+/// "any" (del/check without --layout).
+fn rule_spec(args: &RuleArgs, spec: &FamilySpec, note: Option<&str>) -> Result<(RuleSpec, bool)> {
+    let need = |value: &Option<String>, flag: &str| {
+        value
+            .clone()
+            .ok_or_else(|| Error::Usage(format!("{flag} is required")))
+    };
+    let any_layout = args.layout.is_none();
+    let layout = match args.layout.as_deref() {
+        None | Some("dispatch") => match spec.routing {
+            Routing::Hash if any_layout => Layout::Umbrella,
+            _ => Layout::dispatch(),
+        },
+        Some(other) => other.parse().map_err(Error::Usage)?,
+    };
+    let rule = RuleSpec {
+        family: spec.name.clone(),
+        table: args.table.clone(),
+        chain: need(&args.chain, "--chain")?,
+        direction: need(&args.direction, "--match")?
+            .parse::<Direction>()
+            .map_err(Error::Usage)?,
+        jump: need(&args.jump, "--jump")?,
+        layout,
+        note: note.map(str::to_string),
+    };
+    rule.validate(spec).map_err(Error::Usage)?;
+    Ok((rule, any_layout))
+}
+
+fn describe(rule: &RuleSpec, spec: &FamilySpec) -> String {
+    format!(
+        "{} {} -m set {} {} -j {} ({} layout, {} shards)",
+        rule.table,
+        rule.chain,
+        rule.family,
+        rule.direction.as_str(),
+        rule.jump,
+        rule.layout,
+        spec.shards
+    )
+}
+
+pub fn run(cmd: &RuleCommand, out: &mut Out) -> Result<ExitCode> {
+    match cmd {
+        RuleCommand::Add(args) => {
+            let a = &args.rule;
+            naming::validate_family_name(&a.family).map_err(Error::Usage)?;
+            let mut kernel = Kernel::open()?;
+            let spec = family::open(&mut kernel, &a.family)?;
+            if a.layout.is_none() && spec.routing == Routing::Hash {
+                return Err(Error::Usage(format!(
+                    "family {} uses hash routing, which no header match can follow: add --layout umbrella (and see its cost in `mipset rule --help`)",
+                    spec.name
+                )));
+            }
+            let (rule, _) = rule_spec(a, &spec, args.comment.as_deref())?;
+            let backend = backend(a.backend.as_deref())?;
+            if rule.layout == Layout::Umbrella {
+                out.warn(UMBRELLA_WARNING);
+            }
+            let change = apply::add(&backend, &rule, &spec, args.position)?;
+            let verb = match change {
+                Change::Added => "installed",
+                Change::Repaired => "repaired",
+                Change::Unchanged => "unchanged",
+            };
+            out.text(&format!(
+                "{verb}: {} [iptables {}]\n",
+                describe(&rule, &spec),
+                backend.kind.kernel_name()
+            ));
+            out.value(&json!({ "result": verb, "rule": rule, "backend": backend }));
+            Ok(ExitCode::Ok)
+        }
+        RuleCommand::Del(args) => {
+            let a = &args.rule;
+            naming::validate_family_name(&a.family).map_err(Error::Usage)?;
+            let mut kernel = Kernel::open()?;
+            let spec = family::open(&mut kernel, &a.family)?;
+            let backend = backend(a.backend.as_deref())?;
+            let removed = if args.all {
+                apply::del_family(&backend, spec.family, &spec.name)?
+            } else {
+                let (rule, any) = rule_spec(a, &spec, None)?;
+                apply::del(&backend, spec.family, &rule, any)?
+            };
+            out.text(&format!(
+                "removed {} of family {} [iptables {}]\n",
+                family::plural(removed as u64, "rule", "rules"),
+                spec.name,
+                backend.kind.kernel_name()
+            ));
+            out.value(&json!({ "result": "removed", "family": spec.name, "rules": removed }));
+            if removed == 0 {
+                out.warn(&format!("no such mipset rule for family {}", spec.name));
+                return Ok(ExitCode::No);
+            }
+            Ok(ExitCode::Ok)
+        }
+        RuleCommand::Check(a) => {
+            naming::validate_family_name(&a.family).map_err(Error::Usage)?;
+            let mut kernel = Kernel::open()?;
+            let spec = family::open(&mut kernel, &a.family)?;
+            let (rule, any) = rule_spec(a, &spec, None)?;
+            let backend = backend(a.backend.as_deref())?;
+            let (state, code) = match apply::check(&backend, &rule, &spec, any)? {
+                None => ("absent".to_string(), ExitCode::No),
+                Some(i) if i.is_ok() => ("ok".to_string(), ExitCode::Ok),
+                Some(i) => (i.state, ExitCode::No),
+            };
+            out.text(&format!("{state}: {}\n", describe(&rule, &spec)));
+            out.value(&json!({ "result": state, "rule": rule, "backend": backend }));
+            if code != ExitCode::Ok && state != "absent" {
+                out.warn(&format!(
+                    "{state}; `mipset rule add` with the same arguments repairs it"
+                ));
+            }
+            Ok(code)
+        }
+        RuleCommand::List(a) => {
+            let mut kernel = Kernel::open()?;
+            let (families, _) = family::discover_all(&mut kernel)?;
+            let address_families: Vec<AddrFamily> = match &a.family {
+                Some(name) => {
+                    naming::validate_family_name(name).map_err(Error::Usage)?;
+                    vec![family::open(&mut kernel, name)?.family]
+                }
+                None => vec![AddrFamily::Inet, AddrFamily::Inet6],
+            };
+            let backend = backend(a.backend.as_deref())?;
+            let mut rules = Vec::new();
+            for af in address_families {
+                rules.extend(apply::list(&backend, af, a.family.as_deref(), &families)?);
+            }
+            out.text(&format!(
+                "iptables backend: {} ({})\n",
+                backend.kind.kernel_name(),
+                backend.reason
+            ));
+            out.text(&output::rules_table(&rules));
+            out.value(&json!({ "backend": backend, "rules": rules }));
+            Ok(ExitCode::Ok)
+        }
+    }
+}
+
+/// For `destroy --rules`: remove mipset's rules of family `name`.
+pub fn remove_family_rules(
+    kernel: &mut Kernel,
+    name: &str,
+    backend_flag: Option<&str>,
+) -> Result<usize> {
+    let spec = match family::open_any(kernel, name)? {
+        family::Discovery::Family(spec) | family::Discovery::Damaged { spec, .. } => spec,
+        family::Discovery::NotFamily(reason) => {
+            return Err(Error::NotAFamily {
+                name: name.to_string(),
+                reason,
+            })
+        }
+    };
+    let backend = backend(backend_flag)?;
+    apply::del_family(&backend, spec.family, &spec.name)
+}
+
+/// For `resize`: how to switch the family's dispatch rules to a new shard
+/// count. Touches iptables only if a shard is referenced by something
+/// other than the umbrella.
+pub struct RuleSwitch {
+    backend: Option<Backend>,
+    /// Dispatch rules of the family (each references every shard once).
+    pub own_references: u32,
+}
+
+impl RuleSwitch {
+    pub fn prepare(kernel: &mut Kernel, spec: &FamilySpec) -> Result<RuleSwitch> {
+        let refs = kernel
+            .list_headers(Some(&spec.shard_name(0)))?
+            .first()
+            .map_or(0, |h| h.references);
+        if refs <= 1 {
+            return Ok(RuleSwitch {
+                backend: None,
+                own_references: 0,
+            });
+        }
+        let backend = Backend::detect(None)?;
+        let own_references = apply::dispatch_count(&backend, spec)?;
+        Ok(RuleSwitch {
+            backend: Some(backend),
+            own_references,
+        })
+    }
+
+    /// Rewrite the dispatch chains for `spec`'s shards; how many rules.
+    pub fn switch(&self, spec: &FamilySpec) -> Result<usize> {
+        match &self.backend {
+            Some(b) if self.own_references > 0 => apply::refresh(b, spec),
+            _ => Ok(0),
+        }
+    }
+}
