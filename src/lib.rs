@@ -22,6 +22,7 @@ pub mod lock;
 pub mod meta;
 pub mod naming;
 pub mod output;
+pub mod packet;
 pub mod resize;
 pub mod restore;
 pub mod route;

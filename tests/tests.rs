@@ -7,4 +7,5 @@ mod cli_kernel;
 mod compat;
 mod equivalence;
 mod generated;
+mod rules;
 mod util;

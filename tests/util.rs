@@ -103,6 +103,11 @@ impl Netns {
         run(self.command(program, args), "")
     }
 
+    /// Run any program inside the namespace, feeding `stdin`.
+    pub fn exec_stdin(&self, program: &str, args: &[&str], stdin: &str) -> Run {
+        run(self.command(program, args), stdin)
+    }
+
     /// Run a program and require success; returns stdout.
     pub fn ok(&self, program: &str, args: &[&str]) -> String {
         let r = self.exec(program, args);
@@ -133,6 +138,24 @@ impl Netns {
         .expect("read from the lock holder");
         assert_eq!(line, "held\n");
         holder
+    }
+
+    /// Run `work` on a new thread that has entered this namespace (with
+    /// `lo` up), so sockets it opens live here; the test's own thread stays
+    /// where it was.
+    pub fn in_thread<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> T {
+        self.ok("ip", &["link", "set", "lo", "up"]);
+        let path = format!("/run/netns/{}", self.name);
+        std::thread::spawn(move || {
+            let ns = std::fs::File::open(&path).expect("open the namespace");
+            // SAFETY: setns with a valid namespace fd moves only this thread.
+            let rc =
+                unsafe { libc::setns(std::os::fd::AsRawFd::as_raw_fd(&ns), libc::CLONE_NEWNET) };
+            assert_eq!(rc, 0, "setns: {}", std::io::Error::last_os_error());
+            work()
+        })
+        .join()
+        .expect("the namespace thread panicked")
     }
 
     /// `ipset save` of the whole namespace: the kernel state to compare.

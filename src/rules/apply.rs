@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::iptables::Backend;
 use super::{comment_of, parse_comment, parse_save, plan, Layout, Plan, RuleSpec, SavedTable};
 use crate::addr::AddrFamily;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::meta::FamilySpec;
 
 /// A mipset rule found in the kernel.
@@ -206,6 +206,14 @@ pub fn add(
         .find(|t| t.name == spec.table)
         .cloned()
         .unwrap_or_default();
+    if !table.chains.contains(&spec.chain) {
+        return Err(Error::Usage(format!(
+            "chain {} does not exist in table {} (iptables {}); create it first or pick another",
+            spec.chain,
+            spec.table,
+            backend.kind.kernel_name()
+        )));
+    }
     let stale = chains_of(&table, &spec.base_chain());
     let (declare, body) = chain_script(&plan, &stale);
     let mut script = format!("*{}\n{declare}{body}", spec.table);
@@ -223,7 +231,19 @@ pub fn add(
         }
     };
     script.push_str("COMMIT\n");
-    backend.restore(family.family, &script)?;
+    backend.restore(family.family, &script).map_err(|e| {
+        if e.to_string().contains("No chain/target/match") {
+            Error::kernel(
+                e.kernel_kind().unwrap_or(crate::error::KernelErrorKind::Other),
+                format!(
+                    "{e} (is --jump {} a chain of table {} or a target iptables knows?); nothing was changed",
+                    spec.jump, spec.table
+                ),
+            )
+        } else {
+            e
+        }
+    })?;
     Ok(change)
 }
 

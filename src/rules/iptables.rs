@@ -157,6 +157,11 @@ fn iptables_error(program: &str, stderr: &str) -> Error {
         .filter(|l| !l.is_empty() && !l.starts_with("Try `"))
         .collect();
     let message = text.join("; ");
+    // iptables names itself (with its version) at the start of its errors.
+    let message = match message.split_once(": ") {
+        Some((head, rest)) if head.starts_with(program) => rest.to_string(),
+        _ => message,
+    };
     let kind =
         if message.contains("Permission denied") || message.contains("Operation not permitted") {
             KernelErrorKind::NoPermission

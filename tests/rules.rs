@@ -1,0 +1,771 @@
+//! `mipset rule`: rules are stock iptables objects, and real packets on the
+//! loopback path match a family exactly as they match one set.
+//!
+//! Packets go only to 127.0.0.0/8 and ::1, from a thread inside the test's
+//! own network namespace (see `mipset::packet`).
+
+use std::collections::HashSet;
+use std::net::{IpAddr, Ipv4Addr};
+
+use mipset::packet;
+
+use crate::util::{kernel_tests_enabled, Netns, Rng};
+
+fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("bad JSON ({e}): {text}"))
+}
+
+/// A random address in 127.0.0.0/8, never the network or broadcast one.
+fn loopback_addr(rng: &mut Rng) -> Ipv4Addr {
+    let a = 0x7f00_0001 + rng.below(0x00ff_fffe) as u32;
+    Ipv4Addr::from(a)
+}
+
+/// Which of `dests` arrive from `source`; fails if the receive buffer
+/// dropped anything (so "not delivered" means "dropped by a rule").
+fn probe(ns: &Netns, source: IpAddr, dests: Vec<IpAddr>) -> Vec<bool> {
+    ns.in_thread(move || {
+        let before = packet::receive_buffer_drops();
+        let arrived = packet::delivered(source, &dests).expect("send packets");
+        assert_eq!(
+            packet::receive_buffer_drops(),
+            before,
+            "the receive buffer overflowed"
+        );
+        arrived
+    })
+}
+
+fn mismatches(a: &[bool], b: &[bool]) -> usize {
+    a.iter().zip(b).filter(|(x, y)| x != y).count()
+}
+
+/// Packets matched by the family's rules, from `mipset rule list --json`.
+fn matched(ns: &Netns, family: &str) -> u64 {
+    let l = json(
+        &ns.mipset(&["--json", "rule", "list", family])
+            .expect(0)
+            .stdout,
+    );
+    l["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["matched_packets"].as_u64().unwrap())
+        .sum()
+}
+
+/// Drop packets to members of `family` in raw PREROUTING, through each
+/// layout in turn, and compare what arrives with a single reference set
+/// `reference` holding the same entries and with the expected answer.
+fn check_layouts(
+    ns: &Netns,
+    family: &str,
+    reference: &str,
+    probes: &[IpAddr],
+    expected_member: &[bool],
+    layouts: &[&str],
+) {
+    let rule = [
+        "-t",
+        "raw",
+        "-A",
+        "PREROUTING",
+        "-m",
+        "set",
+        "--match-set",
+        reference,
+        "dst",
+        "-j",
+        "DROP",
+    ];
+    ns.ok("iptables", &rule);
+    let by_reference = probe(ns, "127.0.0.1".parse().unwrap(), probes.to_vec());
+    let mut del = rule;
+    del[2] = "-D";
+    ns.ok("iptables", &del);
+    let expected: Vec<bool> = expected_member.iter().map(|m| !m).collect();
+    assert_eq!(
+        mismatches(&by_reference, &expected),
+        0,
+        "the reference set itself"
+    );
+    let members = expected_member.iter().filter(|m| **m).count();
+    assert!(
+        members > probes.len() / 10 && members < probes.len() * 9 / 10,
+        "{members} of {} probes are members: the test would prove little",
+        probes.len()
+    );
+    for layout in layouts {
+        ns.mipset(&[
+            "rule",
+            "add",
+            family,
+            "--table",
+            "raw",
+            "--chain",
+            "PREROUTING",
+            "--match",
+            "dst",
+            "--jump",
+            "DROP",
+            "--layout",
+            layout,
+        ])
+        .expect(0);
+        let arrived = probe(ns, "127.0.0.1".parse().unwrap(), probes.to_vec());
+        assert_eq!(
+            mismatches(&arrived, &by_reference),
+            0,
+            "{family} layout {layout}: packets matched differently from one set"
+        );
+        assert_eq!(
+            matched(ns, family),
+            members as u64,
+            "{family} layout {layout}: rule counters"
+        );
+        ns.mipset(&["rule", "del", family, "--all"]).expect(0);
+    }
+}
+
+#[test]
+fn packets_match_a_hash_ip_family_like_one_set_in_every_layout() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let ns = Netns::new();
+    let mut rng = Rng(5);
+    let members: Vec<Ipv4Addr> = (0..3000).map(|_| loopback_addr(&mut rng)).collect();
+    let member_set: HashSet<Ipv4Addr> = members.iter().copied().collect();
+    let mut probes: Vec<IpAddr> = members[..2000].iter().map(|a| (*a).into()).collect();
+    probes.extend((0..2000).map(|_| IpAddr::from(loopback_addr(&mut rng))));
+    // Interleave hits and misses.
+    for i in (1..probes.len()).rev() {
+        probes.swap(i, rng.below(i as u64 + 1) as usize);
+    }
+    let expected: Vec<bool> = probes
+        .iter()
+        .map(|p| matches!(p, IpAddr::V4(a) if member_set.contains(a)))
+        .collect();
+    let list: String = members.iter().map(|a| format!("{a}\n")).collect();
+    ns.ok("ipset", &["create", "ref", "hash:ip"]);
+    let restore: String = members.iter().map(|a| format!("add ref {a}\n")).collect();
+    let r = ns.exec_stdin("ipset", &["restore"], &restore);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for (name, shards, route) in [
+        ("f16", "16", "bits:0"),
+        ("f64", "64", "bits:5"),
+        ("f1", "1", "bits:0"),
+    ] {
+        ns.mipset(&["create", name, "--shards", shards, "--route", route])
+            .expect(0);
+        ns.mipset_stdin(&["load", name, "-"], &list).expect(0);
+        check_layouts(
+            &ns,
+            name,
+            "ref",
+            &probes,
+            &expected,
+            &["tree", "linear", "umbrella"],
+        );
+    }
+}
+
+#[test]
+fn packets_match_a_hash_net_family_like_one_set_in_every_layout() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let ns = Netns::new();
+    let mut rng = Rng(11);
+    // Networks of /16 to /32 inside 127/8: with bits:8 and 16 shards, the
+    // short ones cover several shards.
+    let nets: Vec<(u32, u32)> = (0..400)
+        .map(|_| {
+            let len = 16 + rng.below(17) as u32;
+            let mask = u32::MAX << (32 - len);
+            (u32::from(loopback_addr(&mut rng)) & mask, len)
+        })
+        .collect();
+    let contains = |a: u32| {
+        nets.iter()
+            .any(|&(n, len)| a & (u32::MAX << (32 - len)) == n)
+    };
+    let mut probes: Vec<u32> = Vec::new();
+    for i in 0..2000 {
+        let (n, len) = nets[i % nets.len()];
+        let host = if len == 32 {
+            0
+        } else {
+            rng.below(1 << (32 - len)) as u32
+        };
+        probes.push(n | host);
+        probes.push(u32::from(loopback_addr(&mut rng)));
+    }
+    // Network and broadcast addresses of 127/8 cannot be sent to.
+    probes.retain(|&a| a != 0x7f00_0000 && a != 0x7fff_ffff);
+    let expected: Vec<bool> = probes.iter().map(|&a| contains(a)).collect();
+    let probes: Vec<IpAddr> = probes
+        .into_iter()
+        .map(|a| Ipv4Addr::from(a).into())
+        .collect();
+    let list: String = nets
+        .iter()
+        .map(|&(n, len)| format!("{}/{len}\n", Ipv4Addr::from(n)))
+        .collect();
+    ns.ok("ipset", &["create", "ref", "hash:net"]);
+    for line in list.lines() {
+        ns.ok("ipset", &["add", "ref", line, "-exist"]);
+    }
+    for (name, shards, route) in [("n16", "16", "bits:8"), ("n4", "4", "bits:0")] {
+        ns.mipset(&[
+            "create", name, "--type", "hash:net", "--shards", shards, "--route", route,
+        ])
+        .expect(0);
+        ns.mipset_stdin(&["load", name, "-"], &list).expect(0);
+        check_layouts(
+            &ns,
+            name,
+            "ref",
+            &probes,
+            &expected,
+            &["tree", "linear", "umbrella"],
+        );
+    }
+}
+
+#[test]
+fn source_matches_follow_the_packet_source() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let ns = Netns::new();
+    let mut rng = Rng(3);
+    ns.mipset(&["create", "src", "--shards", "8"]).expect(0);
+    let sources: Vec<Ipv4Addr> = (0..160).map(|_| loopback_addr(&mut rng)).collect();
+    let members: Vec<&Ipv4Addr> = sources.iter().step_by(2).collect();
+    let list: String = members.iter().map(|a| format!("{a}\n")).collect();
+    ns.mipset_stdin(&["load", "src", "-"], &list).expect(0);
+    ns.mipset(&[
+        "rule",
+        "add",
+        "src",
+        "--table",
+        "raw",
+        "--chain",
+        "PREROUTING",
+        "--match",
+        "src",
+        "--jump",
+        "DROP",
+    ])
+    .expect(0);
+    for (i, s) in sources.iter().enumerate() {
+        let arrived = probe(&ns, (*s).into(), vec!["127.0.0.1".parse().unwrap()]);
+        assert_eq!(arrived, [i % 2 == 1], "packet from {s}");
+    }
+    assert_eq!(matched(&ns, "src"), members.len() as u64);
+}
+
+#[test]
+fn ipv6_rules_match_on_the_loopback_path() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    // Only ::1 is reachable without routing packets off the loopback
+    // interface, so one address is probed, in and out of the family, with
+    // routings that put it in different shards.
+    let ns = Netns::new();
+    for (i, route) in ["bits:0", "bits:1", "bits:126"].iter().enumerate() {
+        let name = format!("six{i}");
+        ns.mipset(&[
+            "create", &name, "--family", "inet6", "--shards", "4", "--route", route,
+        ])
+        .expect(0);
+        ns.mipset(&["add", &name, "::2", "::5", "2001:db8::1"])
+            .expect(0);
+        for layout in ["tree", "linear", "umbrella"] {
+            ns.mipset(&[
+                "rule",
+                "add",
+                &name,
+                "--table",
+                "raw",
+                "--chain",
+                "PREROUTING",
+                "--match",
+                "dst",
+                "--jump",
+                "DROP",
+                "--layout",
+                layout,
+            ])
+            .expect(0);
+            for member in [false, true, false] {
+                let verb = if member { "add" } else { "del" };
+                let r = ns.mipset(&[verb, &name, "::1", "--exist"]);
+                r.expect(0);
+                let arrived = probe(&ns, "::1".parse().unwrap(), vec!["::1".parse().unwrap()]);
+                assert_eq!(arrived, [!member], "{route} {layout} member={member}");
+            }
+            assert_eq!(matched(&ns, &name), 1, "{route} {layout}");
+            ns.mipset(&["rule", "del", &name, "--all"]).expect(0);
+        }
+    }
+    let s = ns.ok("ip6tables", &["-S", "-t", "raw"]);
+    assert!(!s.contains("mipset"), "{s}");
+}
+
+/// Everything `iptables-save` prints except comments and counters.
+fn iptables_state(ns: &Netns, backend: &str) -> String {
+    ns.ok(&format!("iptables-{backend}-save"), &[])
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| format!("{}\n", l.split(" [").next().unwrap_or(l)))
+        .collect()
+}
+
+#[test]
+fn rules_are_stock_iptables_objects_on_both_backends() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    for backend in ["nft", "legacy"] {
+        let ns = Netns::new();
+        let ipt = format!("iptables-{backend}");
+        let b = ["--backend", backend];
+        ns.mipset(&["create", "web", "--shards", "8"]).expect(0);
+        // Somebody else's rules, one with a comment that looks like ours.
+        ns.ok(
+            &ipt,
+            &[
+                "-A",
+                "INPUT",
+                "-m",
+                "comment",
+                "--comment",
+                "mipset is great",
+                "-j",
+                "ACCEPT",
+            ],
+        );
+        ns.ok(&ipt, &["-N", "mine"]);
+        let add = [
+            "rule",
+            "add",
+            "web",
+            "--chain",
+            "INPUT",
+            "--match",
+            "src",
+            "--jump",
+            "ACCEPT",
+            "--position",
+            "1",
+            "--backend",
+            backend,
+        ];
+        ns.mipset(&add).expect(0);
+        let s = ns.ok(&ipt, &["-S"]);
+        let user_rule = s
+            .lines()
+            .find(|l| l.contains("mipset family=web"))
+            .unwrap_or_else(|| panic!("no mipset rule in iptables -S:\n{s}"))
+            .to_string();
+        assert!(user_rule.starts_with("-A INPUT -m comment"), "{user_rule}");
+        assert_eq!(
+            s.lines().position(|l| l == user_rule),
+            s.lines().position(|l| l.starts_with("-A INPUT"))
+        );
+        // Idempotent.
+        let before = iptables_state(&ns, backend);
+        let r = ns.mipset(&add);
+        r.expect(0);
+        assert!(r.stdout.starts_with("unchanged"), "{}", r.stdout);
+        assert_eq!(iptables_state(&ns, backend), before);
+        let check = [
+            "rule",
+            "check",
+            "web",
+            "--chain",
+            "INPUT",
+            "--match",
+            "src",
+            "--jump",
+            "ACCEPT",
+            "--backend",
+            backend,
+        ];
+        ns.mipset(&check).expect(0);
+        // Stock iptables removes it; check sees that; add puts it back.
+        let mut del: Vec<String> = shell_words(&user_rule);
+        del[0] = "-D".into();
+        let del: Vec<&str> = del.iter().map(String::as_str).collect();
+        ns.ok(&ipt, &del);
+        ns.mipset(&check).expect(1);
+        ns.mipset(&add).expect(0);
+        ns.mipset(&check).expect(0);
+        // A chain damaged by hand: check says so, add repairs it.
+        let chain = s
+            .lines()
+            .filter_map(|l| l.strip_prefix("-N "))
+            .find(|c| c.starts_with("mipset-") && c.contains("-4"))
+            .expect("a tree node chain")
+            .to_string();
+        ns.ok(&ipt, &["-F", &chain]);
+        let r = ns.mipset(&check);
+        r.expect(1);
+        assert!(
+            r.stderr.contains("damaged") || r.stderr.contains("stale"),
+            "{}",
+            r.stderr
+        );
+        let r = ns.mipset(&add);
+        r.expect(0);
+        assert!(r.stdout.starts_with("repaired"), "{}", r.stdout);
+        assert_eq!(iptables_state(&ns, backend), before);
+        let l = json(
+            &ns.mipset(&["--json", "rule", "list", "--backend", backend])
+                .expect(0)
+                .stdout,
+        );
+        assert_eq!(l["backend"]["kind"], backend);
+        assert_eq!(l["rules"].as_array().unwrap().len(), 1, "{l}");
+        assert_eq!(l["rules"][0]["state"], "ok");
+        assert_eq!(l["rules"][0]["chains"].as_array().unwrap().len(), 7);
+        // Destroy refuses while the rule is there and says how to go on.
+        let r = ns.mipset(&["destroy", "web", "--backend", backend]);
+        r.expect(3);
+        assert!(r.stderr.contains("destroy --rules"), "{}", r.stderr);
+        // A rule of another layout, then del of one, then --all.
+        ns.mipset(&[
+            "rule",
+            "add",
+            "web",
+            "--chain",
+            "mine",
+            "--match",
+            "dst",
+            "--jump",
+            "RETURN",
+            "--layout",
+            "linear",
+            "--comment",
+            "web tier",
+            "--backend",
+            backend,
+        ])
+        .expect(0);
+        let mut del_one = check.to_vec();
+        del_one[1] = "del";
+        ns.mipset(&del_one).expect(0);
+        ns.mipset(&del_one).expect(1);
+        let s = ns.ok(&ipt, &["-S"]);
+        assert!(s.contains("note=web tier"), "{s}");
+        ns.mipset(&["destroy", "web", "--rules", "--backend", backend])
+            .expect(0);
+        let s = ns.ok(&ipt, &["-S"]);
+        assert!(!s.contains("mipset-") && !s.contains("family=web"), "{s}");
+        assert!(
+            s.contains("mipset is great"),
+            "a foreign rule was removed:\n{s}"
+        );
+        assert_eq!(ns.ipset_save(), "");
+        let _ = b;
+    }
+}
+
+/// Split an `iptables -S` line into arguments (double quotes only).
+fn shell_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut current = String::new();
+    let mut quoted = false;
+    for c in line.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            ' ' if !quoted => {
+                if !current.is_empty() {
+                    words.push(std::mem::take(&mut current));
+                }
+            }
+            c => current.push(c),
+        }
+    }
+    if !current.is_empty() {
+        words.push(current);
+    }
+    words
+}
+
+#[test]
+fn bad_rule_input_is_refused_and_changes_nothing() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let ns = Netns::new();
+    ns.mipset(&["create", "web", "--shards", "4"]).expect(0);
+    ns.mipset(&["create", "hashed", "--shards", "4", "--route", "hash"])
+        .expect(0);
+    let before = iptables_state(&ns, "nft");
+    let base = [
+        "rule", "add", "web", "--chain", "INPUT", "--match", "src", "--jump", "ACCEPT",
+    ];
+    let cases: Vec<(Vec<&str>, i32, &str)> = vec![
+        (
+            vec![
+                "rule", "add", "nope", "--chain", "INPUT", "--match", "src", "--jump", "ACCEPT",
+            ],
+            2,
+            "nope",
+        ),
+        (
+            vec![
+                "rule", "add", "web", "--chain", "IN PUT", "--match", "src", "--jump", "ACCEPT",
+            ],
+            2,
+            "chain 'IN PUT'",
+        ),
+        (
+            vec![
+                "rule", "add", "web", "--chain", "INPUT", "--match", "src", "--jump", "A;B",
+            ],
+            2,
+            "jump target",
+        ),
+        (
+            vec![
+                "rule",
+                "add",
+                "web",
+                "--chain",
+                "INPUT",
+                "--match",
+                "src",
+                "--jump",
+                "ACCEPT",
+                "--comment",
+                "a\"b",
+            ],
+            2,
+            "comment",
+        ),
+        (
+            vec![
+                "rule", "add", "web", "--chain", "INPUT", "--match", "both", "--jump", "ACCEPT",
+            ],
+            2,
+            "both",
+        ),
+        (
+            vec!["rule", "add", "web", "--chain", "INPUT", "--match", "src"],
+            2,
+            "--jump",
+        ),
+        (
+            vec![
+                "rule",
+                "add",
+                "web",
+                "--chain",
+                "INPUT",
+                "--match",
+                "src",
+                "--jump",
+                "ACCEPT",
+                "--position",
+                "0",
+            ],
+            2,
+            "position",
+        ),
+        (
+            vec![
+                "rule", "add", "hashed", "--chain", "INPUT", "--match", "src", "--jump", "ACCEPT",
+            ],
+            2,
+            "umbrella",
+        ),
+        (
+            vec![
+                "rule", "add", "hashed", "--chain", "INPUT", "--match", "src", "--jump", "ACCEPT",
+                "--layout", "tree",
+            ],
+            2,
+            "umbrella",
+        ),
+        (
+            vec![
+                "rule", "add", "web", "--chain", "NOCHAIN", "--match", "src", "--jump", "ACCEPT",
+            ],
+            2,
+            "NOCHAIN",
+        ),
+        (
+            vec![
+                "rule", "add", "web", "--chain", "INPUT", "--match", "src", "--jump", "NOTARGET",
+            ],
+            3,
+            "NOTARGET",
+        ),
+        (
+            vec![
+                "rule",
+                "add",
+                "web",
+                "--chain",
+                "INPUT",
+                "--match",
+                "src",
+                "--jump",
+                "ACCEPT",
+                "--position",
+                "9",
+            ],
+            3,
+            "iptables",
+        ),
+        (
+            vec![
+                "rule",
+                "add",
+                "web",
+                "--chain",
+                "mipset-1234",
+                "--match",
+                "src",
+                "--jump",
+                "ACCEPT",
+            ],
+            2,
+            "mipset-",
+        ),
+        (
+            vec![
+                "rule",
+                "add",
+                "web",
+                "--chain",
+                "INPUT",
+                "--match",
+                "src",
+                "--jump",
+                "ACCEPT",
+                "--backend",
+                "ebpf",
+            ],
+            2,
+            "ebpf",
+        ),
+    ];
+    for (args, code, needle) in cases {
+        let r = ns.mipset(&args);
+        assert_eq!(r.code, code, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains(needle), "{args:?}: {}", r.stderr);
+        // mipset's own errors are one line (clap's usage errors add hints).
+        if !r.stderr.starts_with("error:") {
+            assert_eq!(r.stderr.trim().lines().count(), 1, "{args:?}: {}", r.stderr);
+        }
+        assert_eq!(
+            iptables_state(&ns, "nft"),
+            before,
+            "{args:?} changed iptables"
+        );
+    }
+    // The hashed family works with the umbrella, with a warning about cost.
+    let r = ns.mipset(&[
+        "rule", "add", "hashed", "--chain", "INPUT", "--match", "src", "--jump", "ACCEPT",
+        "--layout", "umbrella",
+    ]);
+    r.expect(0);
+    assert!(
+        r.stderr.contains("warning") && r.stderr.contains("per packet"),
+        "{}",
+        r.stderr
+    );
+    ns.mipset(&base).expect(0);
+}
+
+#[test]
+fn resize_moves_dispatch_rules_along_and_packets_stay_right() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let ns = Netns::new();
+    let mut rng = Rng(21);
+    ns.mipset(&["create", "grow", "--shards", "4", "--maxelem", "400000"])
+        .expect(0);
+    let members: Vec<Ipv4Addr> = (0..20_000).map(|_| loopback_addr(&mut rng)).collect();
+    let member_set: HashSet<Ipv4Addr> = members.iter().copied().collect();
+    let list: String = members.iter().map(|a| format!("{a}\n")).collect();
+    ns.mipset_stdin(&["load", "grow", "-"], &list).expect(0);
+    let mut probes: Vec<IpAddr> = members[..300].iter().map(|a| (*a).into()).collect();
+    probes.extend((0..300).map(|_| IpAddr::from(loopback_addr(&mut rng))));
+    let expected: Vec<bool> = probes
+        .iter()
+        .map(|p| matches!(p, IpAddr::V4(a) if !member_set.contains(a)))
+        .collect();
+    for layout in ["tree", "linear"] {
+        ns.mipset(&[
+            "rule",
+            "add",
+            "grow",
+            "--table",
+            "raw",
+            "--chain",
+            "PREROUTING",
+            "--match",
+            "dst",
+            "--jump",
+            "DROP",
+            "--layout",
+            layout,
+        ])
+        .expect(0);
+    }
+    for shards in ["16", "2", "8"] {
+        let mut resize = std::process::Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                &ns.name,
+                crate::util::MIPSET,
+                "resize",
+                "grow",
+                "--shards",
+                shards,
+            ])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut rounds = 0;
+        loop {
+            let arrived = probe(&ns, "127.0.0.1".parse().unwrap(), probes.clone());
+            assert_eq!(
+                mismatches(&arrived, &expected),
+                0,
+                "during resize to {shards}"
+            );
+            rounds += 1;
+            if resize.try_wait().unwrap().is_some() {
+                break;
+            }
+        }
+        assert!(resize.wait().unwrap().success(), "resize to {shards}");
+        assert!(rounds >= 1);
+        let l = json(
+            &ns.mipset(&["--json", "rule", "list", "grow"])
+                .expect(0)
+                .stdout,
+        );
+        for r in l["rules"].as_array().unwrap() {
+            assert_eq!(r["state"], "ok", "{r}");
+        }
+        let arrived = probe(&ns, "127.0.0.1".parse().unwrap(), probes.clone());
+        assert_eq!(
+            mismatches(&arrived, &expected),
+            0,
+            "after resize to {shards}"
+        );
+    }
+    ns.mipset(&["check", "grow"]).expect(0);
+}
