@@ -882,7 +882,7 @@ _mipset() {
                     return 0
                     ;;
                 --layout)
-                    COMPREPLY=($(compgen -W "dispatch tree linear umbrella" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "dispatch twolevel tree linear umbrella" -- "${cur}"))
                     return 0
                     ;;
                 --backend)
@@ -944,7 +944,7 @@ _mipset() {
                     return 0
                     ;;
                 --layout)
-                    COMPREPLY=($(compgen -W "dispatch tree linear umbrella" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "dispatch twolevel tree linear umbrella" -- "${cur}"))
                     return 0
                     ;;
                 --backend)
@@ -998,7 +998,7 @@ _mipset() {
                     return 0
                     ;;
                 --layout)
-                    COMPREPLY=($(compgen -W "dispatch tree linear umbrella" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "dispatch twolevel tree linear umbrella" -- "${cur}"))
                     return 0
                     ;;
                 --backend)

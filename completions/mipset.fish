@@ -170,6 +170,7 @@ mangle\t''
 nat\t''
 security\t''"
 complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from add" -l layout -d 'Rule layout (see `mipset rule --help`); default: dispatch' -r -f -a "dispatch\t''
+twolevel\t''
 tree\t''
 linear\t''
 umbrella\t''"
@@ -192,6 +193,7 @@ mangle\t''
 nat\t''
 security\t''"
 complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from del" -l layout -d 'Rule layout (see `mipset rule --help`); default: dispatch' -r -f -a "dispatch\t''
+twolevel\t''
 tree\t''
 linear\t''
 umbrella\t''"
@@ -213,6 +215,7 @@ mangle\t''
 nat\t''
 security\t''"
 complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from check" -l layout -d 'Rule layout (see `mipset rule --help`); default: dispatch' -r -f -a "dispatch\t''
+twolevel\t''
 tree\t''
 linear\t''
 umbrella\t''"

@@ -461,15 +461,20 @@ mod tests {
 }
 
 const RULE_HELP: &str = "\
-Layouts (--layout):
-  dispatch  the default: the tree layout (see docs/BENCHMARKS.md for the measurement)
-  tree      the rule jumps to a binary tree of chains, one tag bit per level, that
-            sends each packet to the one shard its address belongs to: log2(N)
-            header matches and one set lookup per packet (N-1 chains)
-  linear    one chain with one rule per shard (`-d 0.0.0.K/0.0.0.15 -m set
-            --match-set FAMILY-sK dst`): up to N header matches per packet
+Layouts (--layout), by measured cost per packet (docs/BENCHMARKS.md):
+  dispatch  the default: twolevel, the cheapest dispatch layout measured at 16 and
+            64 shards (one layout whatever the shard count, so a resize keeps it)
+  twolevel  the rule jumps to a chain with one goto per group of the high tag bits;
+            each group's chain has one rule per shard (`-d 0.0.0.K/0.0.0.3 -m set
+            --match-set FAMILY-sK dst`): about 2*sqrt(N) header matches, one goto
+            and one set lookup per packet
+  tree      a binary tree of chains, one tag bit per level: log2(N) header matches
+            but log2(N) gotos, which cost more than header matches
+  linear    one chain with one rule per shard: up to N header matches per packet;
+            cheapest for hits at 16 shards or fewer
   umbrella  one rule on the umbrella list:set: the kernel probes the shards one by
-            one, so a miss costs N set lookups. The only layout for hash routing.
+            one, so a miss costs N set lookups (16 shards, 1M entries: about 5 us
+            per packet). The only layout for hash routing.
 Dispatch layouts need bits:S routing. Chains are named mipset-HHHHHHHH[-I] and every
 rule mipset puts in your chain carries the comment `mipset family=F match=D jump=T
 layout=L`, so mipset lists and removes only its own rules. Each change is one
@@ -543,7 +548,7 @@ pub struct RuleArgs {
     pub table: String,
 
     /// Rule layout (see `mipset rule --help`); default: dispatch.
-    #[arg(long, value_parser = ["dispatch", "tree", "linear", "umbrella"])]
+    #[arg(long, value_parser = ["dispatch", "twolevel", "tree", "linear", "umbrella"])]
     pub layout: Option<String>,
 
     /// iptables backend (default: detected).

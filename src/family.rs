@@ -905,6 +905,11 @@ pub fn destroy(kernel: &mut Kernel, name: &str, force: bool) -> Result<(FamilySp
             in_use.push(format!("{shard} ({} reference(s))", refs - own));
         }
     }
+    if in_use.len() > 3 {
+        let more = in_use.len() - 3;
+        in_use.truncate(3);
+        in_use.push(format!("{more} more"));
+    }
     if !in_use.is_empty() {
         return Err(Error::kernel(
             KernelErrorKind::InUse,

@@ -6,6 +6,7 @@
 //! command line and [`commands`] runs it.
 
 pub mod addr;
+pub mod bench;
 pub mod bulk;
 pub mod check;
 pub mod cli;

@@ -233,28 +233,60 @@ pub fn delivered(source: IpAddr, dests: &[IpAddr]) -> io::Result<Vec<bool>> {
     Ok(arrived)
 }
 
-/// Send `count` datagrams from 127.0.0.1, cycling over `dests` (port 9),
-/// and return the wall time per datagram in nanoseconds. The caller's
-/// rules decide what happens to them (benchmarks drop them in raw
-/// PREROUTING, so nothing is delivered).
-pub fn time_per_packet(dests: &[Ipv4Addr], count: usize) -> io::Result<f64> {
+/// Datagrams per timed chunk of [`time_pair`].
+const CHUNK: usize = 512;
+
+/// Send `count` datagrams from 127.0.0.1 to port `port_a` and as many to
+/// `port_b`, both cycling over the same `dests`, in alternating chunks
+/// (A B B A ...) so machine noise hits both alike; return the wall time
+/// per datagram of each, in nanoseconds. The caller's rules decide what
+/// happens to them (benchmarks drop them in raw PREROUTING, so nothing is
+/// delivered).
+pub fn time_pair(
+    dests: &[Ipv4Addr],
+    port_a: u16,
+    port_b: u16,
+    count: usize,
+) -> io::Result<(f64, f64)> {
     let sender = Sender::bind(Ipv4Addr::LOCALHOST.into())?;
-    let targets: Vec<SocketAddr> = dests
-        .iter()
-        .map(|d| SocketAddr::new((*d).into(), 9))
-        .collect();
-    if targets.is_empty() {
-        return Ok(0.0);
+    let to = |port: u16| -> Vec<SocketAddr> {
+        dests
+            .iter()
+            .map(|d| SocketAddr::new((*d).into(), port))
+            .collect()
+    };
+    let (a, b) = (to(port_a), to(port_b));
+    if a.is_empty() || count == 0 {
+        return Ok((0.0, 0.0));
     }
-    let start = Instant::now();
-    let mut sent = 0;
-    while sent < count {
-        let take = (count - sent).min(targets.len()).min(4096);
-        let from = sent % targets.len();
-        let end = (from + take).min(targets.len());
-        sent += sender.send_all(&targets[from..end], 0)?;
+    let mut spent = [Duration::ZERO; 2];
+    let mut sent = [0usize; 2];
+    let mut offset = 0;
+    let mut turn = 0usize;
+    while sent[0] < count || sent[1] < count {
+        // A B B A: each side goes first half of the time.
+        let order = if turn % 2 == 0 { [0, 1] } else { [1, 0] };
+        let from = offset % a.len();
+        let end = (from + CHUNK).min(a.len());
+        for side in order {
+            if sent[side] >= count {
+                continue;
+            }
+            let targets = if side == 0 {
+                &a[from..end]
+            } else {
+                &b[from..end]
+            };
+            let take = targets.len().min(count - sent[side]);
+            let start = Instant::now();
+            sent[side] += sender.send_all(&targets[..take], 0)?;
+            spent[side] += start.elapsed();
+        }
+        offset = end;
+        turn += 1;
     }
-    Ok(start.elapsed().as_nanos() as f64 / sent as f64)
+    let per = |i: usize| spent[i].as_nanos() as f64 / sent[i] as f64;
+    Ok((per(0), per(1)))
 }
 
 /// UDP receive-buffer drops in this namespace (`RcvbufErrors` of

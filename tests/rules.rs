@@ -166,7 +166,7 @@ fn packets_match_a_hash_ip_family_like_one_set_in_every_layout() {
             "ref",
             &probes,
             &expected,
-            &["tree", "linear", "umbrella"],
+            &["twolevel", "tree", "linear", "umbrella"],
         );
     }
 }
@@ -229,7 +229,7 @@ fn packets_match_a_hash_net_family_like_one_set_in_every_layout() {
             "ref",
             &probes,
             &expected,
-            &["tree", "linear", "umbrella"],
+            &["twolevel", "tree", "linear", "umbrella"],
         );
     }
 }
@@ -284,7 +284,7 @@ fn ipv6_rules_match_on_the_loopback_path() {
         .expect(0);
         ns.mipset(&["add", &name, "::2", "::5", "2001:db8::1"])
             .expect(0);
-        for layout in ["tree", "linear", "umbrella"] {
+        for layout in ["twolevel", "tree", "linear", "umbrella"] {
             ns.mipset(&[
                 "rule",
                 "add",
@@ -409,8 +409,8 @@ fn rules_are_stock_iptables_objects_on_both_backends() {
         let chain = s
             .lines()
             .filter_map(|l| l.strip_prefix("-N "))
-            .find(|c| c.starts_with("mipset-") && c.contains("-4"))
-            .expect("a tree node chain")
+            .find(|c| c.starts_with("mipset-") && c.ends_with("-1"))
+            .expect("a group chain of the default (twolevel) layout")
             .to_string();
         ns.ok(&ipt, &["-F", &chain]);
         let r = ns.mipset(&check);
@@ -432,7 +432,8 @@ fn rules_are_stock_iptables_objects_on_both_backends() {
         assert_eq!(l["backend"]["kind"], backend);
         assert_eq!(l["rules"].as_array().unwrap().len(), 1, "{l}");
         assert_eq!(l["rules"][0]["state"], "ok");
-        assert_eq!(l["rules"][0]["chains"].as_array().unwrap().len(), 7);
+        assert_eq!(l["rules"][0]["layout"], "twolevel");
+        assert_eq!(l["rules"][0]["chains"].as_array().unwrap().len(), 3);
         // Destroy refuses while the rule is there and says how to go on.
         let r = ns.mipset(&["destroy", "web", "--backend", backend]);
         r.expect(3);
@@ -704,7 +705,7 @@ fn resize_moves_dispatch_rules_along_and_packets_stay_right() {
         .iter()
         .map(|p| matches!(p, IpAddr::V4(a) if !member_set.contains(a)))
         .collect();
-    for layout in ["tree", "linear"] {
+    for layout in ["twolevel", "tree"] {
         ns.mipset(&[
             "rule",
             "add",

@@ -12,6 +12,9 @@
 //!   `-d K<<S/(N-1)<<S -m set --match-set FAMILY-sK DIR -j TARGET`
 //!   (a non-contiguous mask picks the tag bits). Up to N header matches
 //!   and exactly one set lookup per packet.
+//! * `twolevel`: the rule jumps to a chain with one `-g` per group of the
+//!   high half of the tag bits; each group's chain holds one rule per shard
+//!   of the group, as in `linear`: about sqrt(N) header matches, one goto.
 //! * `tree`: a binary tree of chains, one tag bit per level, entered with
 //!   `-g` (goto) so that a miss returns straight to the user's chain:
 //!   log2(N) header matches and one set lookup per packet.
@@ -91,6 +94,7 @@ impl FromStr for Direction {
 pub enum Layout {
     Linear,
     Tree,
+    TwoLevel,
     Umbrella,
 }
 
@@ -99,6 +103,7 @@ impl Layout {
         match self {
             Layout::Linear => "linear",
             Layout::Tree => "tree",
+            Layout::TwoLevel => "twolevel",
             Layout::Umbrella => "umbrella",
         }
     }
@@ -107,7 +112,7 @@ impl Layout {
     /// per-packet measurements in docs/BENCHMARKS.md. One layout for every
     /// shard count, so that a resize never changes what the default means.
     pub fn dispatch() -> Layout {
-        Layout::Tree
+        Layout::TwoLevel
     }
 }
 
@@ -123,9 +128,10 @@ impl FromStr for Layout {
         match s {
             "linear" => Ok(Layout::Linear),
             "tree" => Ok(Layout::Tree),
+            "twolevel" => Ok(Layout::TwoLevel),
             "umbrella" => Ok(Layout::Umbrella),
             _ => Err(format!(
-                "layout '{s}': must be dispatch, linear, tree or umbrella"
+                "layout '{s}': must be dispatch, twolevel, tree, linear or umbrella"
             )),
         }
     }
@@ -381,6 +387,50 @@ pub fn plan(spec: &RuleSpec, family: &FamilySpec) -> Plan {
                 .collect();
             chains.push((base.clone(), rules));
         }
+        Layout::TwoLevel => {
+            // Root: one goto per group of the high tag bits (the last one
+            // unconditional); each group's chain: one rule per low tag bit
+            // pattern, as in `linear`.
+            let bits = n.trailing_zeros();
+            let (hi, lo) = (bits / 2, bits - bits / 2);
+            let group_rules = |group: u32| -> Vec<String> {
+                (0..1u32 << lo)
+                    .map(|j| {
+                        let k = (group << lo) | j;
+                        if lo == 0 {
+                            set_rule(k)
+                        } else {
+                            format!(
+                                "{} {}",
+                                header(u128::from(j), (1u128 << lo) - 1),
+                                set_rule(k)
+                            )
+                        }
+                    })
+                    .collect()
+            };
+            if hi == 0 {
+                chains.push((base.clone(), group_rules(0)));
+            } else {
+                let groups = 1u32 << hi;
+                let root = (0..groups)
+                    .map(|g| {
+                        if g + 1 == groups {
+                            format!("-g {base}-{g}")
+                        } else {
+                            format!(
+                                "{} -g {base}-{g}",
+                                header(u128::from(g) << lo, ((1u128 << hi) - 1) << lo)
+                            )
+                        }
+                    })
+                    .collect();
+                chains.push((base.clone(), root));
+                for g in 0..groups {
+                    chains.push((format!("{base}-{g}"), group_rules(g)));
+                }
+            }
+        }
         Layout::Tree | Layout::Umbrella => {
             let levels = n.trailing_zeros();
             let node_name = |index: u32| {
@@ -615,8 +665,8 @@ mod tests {
 
     #[test]
     fn every_address_probes_exactly_its_own_shard() {
-        for layout in [Layout::Linear, Layout::Tree] {
-            for (n, shift) in [(1, 0), (2, 0), (16, 0), (64, 3), (8, 29)] {
+        for layout in [Layout::Linear, Layout::Tree, Layout::TwoLevel] {
+            for (n, shift) in [(1, 0), (2, 0), (4, 1), (16, 0), (32, 2), (64, 3), (8, 29)] {
                 let f = family(n, shift, AddrFamily::Inet);
                 let p = plan(&spec(layout), &f);
                 for addr in (0..5000u32).map(|i| i.wrapping_mul(2_654_435_761)) {
