@@ -731,7 +731,18 @@ fn check(args: &CheckArgs, out: &mut Out) -> Result<ExitCode> {
     if args.repair {
         interrupt::defer();
     }
-    let report = crate::check::check(&mut kernel, &args.family, args.repair)?;
+    let mut report = crate::check::check(&mut kernel, &args.family, args.repair)?;
+    // mipset's rules for the family must match its shards too.
+    if let Ok(spec) = family::open(&mut kernel, &args.family) {
+        let rules = crate::rule_commands::RuleSwitch::prepare(&mut kernel, &spec)?;
+        for (detail, repaired) in rules.check(&spec, args.repair)? {
+            report.findings.push(crate::check::Finding {
+                kind: "rule",
+                detail,
+                repaired,
+            });
+        }
+    }
     let mut text = String::new();
     if report.healthy() {
         text.push_str(&format!("family {} is healthy\n", report.family));

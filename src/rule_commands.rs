@@ -232,4 +232,35 @@ impl RuleSwitch {
             _ => Ok(0),
         }
     }
+
+    /// For `check`: mipset rules of the family that are stale or damaged,
+    /// as (description, repaired); with `repair`, dispatch chains are
+    /// rewritten.
+    pub fn check(&self, spec: &FamilySpec, repair: bool) -> Result<Vec<(String, bool)>> {
+        let Some(backend) = &self.backend else {
+            return Ok(Vec::new());
+        };
+        let bad: Vec<apply::Installed> = apply::list(
+            backend,
+            spec.family,
+            Some(&spec.name),
+            std::slice::from_ref(spec),
+        )?
+        .into_iter()
+        .filter(|i| !i.is_ok())
+        .collect();
+        let refreshed = !bad.is_empty() && repair && apply::refresh(backend, spec).is_ok();
+        Ok(bad
+            .iter()
+            .map(|i| {
+                (
+                    format!(
+                        "rule in {} {} ({} layout): {}",
+                        i.spec.table, i.spec.chain, i.spec.layout, i.state
+                    ),
+                    refreshed && i.spec.layout != Layout::Umbrella,
+                )
+            })
+            .collect())
+    }
 }

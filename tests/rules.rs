@@ -424,6 +424,13 @@ fn rules_are_stock_iptables_objects_on_both_backends() {
         r.expect(0);
         assert!(r.stdout.starts_with("repaired"), "{}", r.stdout);
         assert_eq!(iptables_state(&ns, backend), before);
+        // `mipset check` finds such damage too, and --repair fixes it.
+        ns.ok(&ipt, &["-F", &chain]);
+        let r = ns.mipset(&["check", "web"]);
+        r.expect(1);
+        assert!(r.stdout.contains("rule in filter INPUT"), "{}", r.stdout);
+        ns.mipset(&["check", "--repair", "web"]).expect(0);
+        assert_eq!(iptables_state(&ns, backend), before);
         let l = json(
             &ns.mipset(&["--json", "rule", "list", "--backend", backend])
                 .expect(0)

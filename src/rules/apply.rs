@@ -307,8 +307,15 @@ pub fn check(
 ) -> Result<Option<Installed>> {
     let tables = parse_save(&backend.save(family.family, Some(&spec.table))?);
     let found = find(&tables, Some(&spec.family), std::slice::from_ref(family));
-    let mut hits = matching(&found, spec, any_layout);
-    Ok(hits.next().cloned())
+    let Some(mut hit) = matching(&found, spec, any_layout).next().cloned() else {
+        return Ok(None);
+    };
+    // Cross-check with stock `iptables -C`, which compares the rule the way
+    // the kernel holds it.
+    if hit.is_ok() && !backend.exists(family.family, &spec.table, &spec.chain, &hit.args)? {
+        hit.state = "damaged: `iptables -C` does not find the rule".into();
+    }
+    Ok(Some(hit))
 }
 
 /// Rewrite the dispatch chains of every rule of `family` for its current
