@@ -58,9 +58,14 @@ fn main() {
         rounds: number("--rounds", 7),
         seed: number("--seed", 1) as u64,
         backend: arg("--backend").map(|b| b.parse().expect("--backend nft|legacy")),
+        set_type: mipset::addr::SetType::HashIp,
+        routing: mipset::route::Routing::Bits { shift: 0 },
     };
-    let report = packet_path::run(&cfg, &mut |step| eprintln!("packet_path: {step}"))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let mut kernel = mipset::kernel::Kernel::open().unwrap_or_else(|e| panic!("{e}"));
+    let report = packet_path::run(&mut kernel, &cfg, &mut |step| {
+        eprintln!("packet_path: {step}")
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
     print!("{}", packet_path::markdown(&report));
     if !report.counters_ok {
         std::process::exit(1);

@@ -45,6 +45,7 @@ Register-ArgumentCompleter -Native -CommandName 'mipset' -ScriptBlock {
             [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Test membership: exit 0 if the address is in the family, 1 if not')
             [CompletionResult]::new('which', 'which', [CompletionResultType]::ParameterValue, 'Show which shard(s) an address or network is stored in')
             [CompletionResult]::new('rule', 'rule', [CompletionResultType]::ParameterValue, 'Install, check, list and remove the iptables rules that match a family')
+            [CompletionResult]::new('bench', 'bench', [CompletionResultType]::ParameterValue, 'Measure one set against a family: lookup, insertion, deletion, policy evaluation')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -365,6 +366,37 @@ Register-ArgumentCompleter -Native -CommandName 'mipset' -ScriptBlock {
         'mipset;rule;help;help' {
             break
         }
+        'mipset;bench' {
+            [CompletionResult]::new('--entries', '--entries', [CompletionResultType]::ParameterName, 'Set sizes, comma-separated (k = 1000, M = 1000000)')
+            [CompletionResult]::new('--shards', '--shards', [CompletionResultType]::ParameterName, 'Shard counts of the families, comma-separated (powers of two)')
+            [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'Set type')
+            [CompletionResult]::new('--family', '--family', [CompletionResultType]::ParameterName, 'Address family (inet6 has no packet method: only ::1 is reachable)')
+            [CompletionResult]::new('--route', '--route', [CompletionResultType]::ParameterName, 'Routing (default: bits:0 for hash:ip, the type''s default otherwise)')
+            [CompletionResult]::new('--ops', '--ops', [CompletionResultType]::ParameterName, 'Timed operations per measurement (netlink; exec uses --exec-ops)')
+            [CompletionResult]::new('--exec-ops', '--exec-ops', [CompletionResultType]::ParameterName, 'Processes per operation for the exec method (each takes ~1 ms)')
+            [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'Stop each measurement after this long even if --ops are not done')
+            [CompletionResult]::new('--warmup', '--warmup', [CompletionResultType]::ParameterName, 'Untimed operations first (exec: at most 5)')
+            [CompletionResult]::new('--method', '--method', [CompletionResultType]::ParameterName, 'Methods, comma-separated: netlink, exec, packet, or all')
+            [CompletionResult]::new('--layout', '--layout', [CompletionResultType]::ParameterName, 'Rule layout for the packet method (and the exec policy check)')
+            [CompletionResult]::new('--packets', '--packets', [CompletionResultType]::ParameterName, 'Packets per timed packet-path run')
+            [CompletionResult]::new('--rounds', '--rounds', [CompletionResultType]::ParameterName, 'Rounds of the packet method')
+            [CompletionResult]::new('--seed', '--seed', [CompletionResultType]::ParameterName, 'Seed of the generated addresses')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output on stdout')
+            [CompletionResult]::new('--export', '--export', [CompletionResultType]::ParameterName, 'Also write the report to FILE, as JSON, CSV or Markdown by its extension (.json, .csv, .md)')
+            [CompletionResult]::new('--plot', '--plot', [CompletionResultType]::ParameterName, 'Write an SVG plot of the latency distributions, single vs multi')
+            [CompletionResult]::new('-w', '-w', [CompletionResultType]::ParameterName, 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)')
+            [CompletionResult]::new('--no-scale', '--no-scale', [CompletionResultType]::ParameterName, 'Skip the growth/replace/memory measurements')
+            [CompletionResult]::new('--in-place', '--in-place', [CompletionResultType]::ParameterName, 'Run in this network namespace instead of a private one (creates and removes sets and rules named mb*; refuses if they exist)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON on stdout (for scripts)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stdout; the exit status still tells the result')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stdout; the exit status still tells the result')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'mipset;completions' {
             [CompletionResult]::new('-w', '-w', [CompletionResultType]::ParameterName, 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)')
             [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)')
@@ -405,6 +437,7 @@ Register-ArgumentCompleter -Native -CommandName 'mipset' -ScriptBlock {
             [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Test membership: exit 0 if the address is in the family, 1 if not')
             [CompletionResult]::new('which', 'which', [CompletionResultType]::ParameterValue, 'Show which shard(s) an address or network is stored in')
             [CompletionResult]::new('rule', 'rule', [CompletionResultType]::ParameterValue, 'Install, check, list and remove the iptables rules that match a family')
+            [CompletionResult]::new('bench', 'bench', [CompletionResultType]::ParameterValue, 'Measure one set against a family: lookup, insertion, deletion, policy evaluation')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -469,6 +502,9 @@ Register-ArgumentCompleter -Native -CommandName 'mipset' -ScriptBlock {
             break
         }
         'mipset;help;rule;list' {
+            break
+        }
+        'mipset;help;bench' {
             break
         }
         'mipset;help;completions' {

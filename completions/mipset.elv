@@ -42,6 +42,7 @@ set edit:completion:arg-completer[mipset] = {|@words|
             cand test 'Test membership: exit 0 if the address is in the family, 1 if not'
             cand which 'Show which shard(s) an address or network is stored in'
             cand rule 'Install, check, list and remove the iptables rules that match a family'
+            cand bench 'Measure one set against a family: lookup, insertion, deletion, policy evaluation'
             cand completions 'Print a shell completion script'
             cand man 'Print the man page (roff)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -336,6 +337,36 @@ set edit:completion:arg-completer[mipset] = {|@words|
         }
         &'mipset;rule;help;help'= {
         }
+        &'mipset;bench'= {
+            cand --entries 'Set sizes, comma-separated (k = 1000, M = 1000000)'
+            cand --shards 'Shard counts of the families, comma-separated (powers of two)'
+            cand --type 'Set type'
+            cand --family 'Address family (inet6 has no packet method: only ::1 is reachable)'
+            cand --route 'Routing (default: bits:0 for hash:ip, the type''s default otherwise)'
+            cand --ops 'Timed operations per measurement (netlink; exec uses --exec-ops)'
+            cand --exec-ops 'Processes per operation for the exec method (each takes ~1 ms)'
+            cand --duration 'Stop each measurement after this long even if --ops are not done'
+            cand --warmup 'Untimed operations first (exec: at most 5)'
+            cand --method 'Methods, comma-separated: netlink, exec, packet, or all'
+            cand --layout 'Rule layout for the packet method (and the exec policy check)'
+            cand --packets 'Packets per timed packet-path run'
+            cand --rounds 'Rounds of the packet method'
+            cand --seed 'Seed of the generated addresses'
+            cand --format 'Output on stdout'
+            cand --export 'Also write the report to FILE, as JSON, CSV or Markdown by its extension (.json, .csv, .md)'
+            cand --plot 'Write an SVG plot of the latency distributions, single vs multi'
+            cand -w 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
+            cand --wait 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
+            cand --no-scale 'Skip the growth/replace/memory measurements'
+            cand --in-place 'Run in this network namespace instead of a private one (creates and removes sets and rules named mb*; refuses if they exist)'
+            cand --json 'Print results as JSON on stdout (for scripts)'
+            cand -q 'Print nothing on stdout; the exit status still tells the result'
+            cand --quiet 'Print nothing on stdout; the exit status still tells the result'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'mipset;completions'= {
             cand -w 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
             cand --wait 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
@@ -374,6 +405,7 @@ set edit:completion:arg-completer[mipset] = {|@words|
             cand test 'Test membership: exit 0 if the address is in the family, 1 if not'
             cand which 'Show which shard(s) an address or network is stored in'
             cand rule 'Install, check, list and remove the iptables rules that match a family'
+            cand bench 'Measure one set against a family: lookup, insertion, deletion, policy evaluation'
             cand completions 'Print a shell completion script'
             cand man 'Print the man page (roff)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -419,6 +451,8 @@ set edit:completion:arg-completer[mipset] = {|@words|
         &'mipset;help;rule;check'= {
         }
         &'mipset;help;rule;list'= {
+        }
+        &'mipset;help;bench'= {
         }
         &'mipset;help;completions'= {
         }

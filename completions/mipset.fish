@@ -44,6 +44,7 @@ complete -c mipset -n "__fish_mipset_needs_command" -f -a "save" -d 'Print a fam
 complete -c mipset -n "__fish_mipset_needs_command" -f -a "test" -d 'Test membership: exit 0 if the address is in the family, 1 if not'
 complete -c mipset -n "__fish_mipset_needs_command" -f -a "which" -d 'Show which shard(s) an address or network is stored in'
 complete -c mipset -n "__fish_mipset_needs_command" -f -a "rule" -d 'Install, check, list and remove the iptables rules that match a family'
+complete -c mipset -n "__fish_mipset_needs_command" -f -a "bench" -d 'Measure one set against a family: lookup, insertion, deletion, policy evaluation'
 complete -c mipset -n "__fish_mipset_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c mipset -n "__fish_mipset_needs_command" -f -a "man" -d 'Print the man page (roff)'
 complete -c mipset -n "__fish_mipset_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -238,6 +239,39 @@ complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subc
 complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from help" -f -a "check" -d 'Exit 0 if the rule is installed and intact, 1 if absent, stale or damaged'
 complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from help" -f -a "list" -d 'List mipset\'s rules (all, or one family\'s) with counters and state'
 complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mipset -n "__fish_mipset_using_subcommand bench" -l entries -d 'Set sizes, comma-separated (k = 1000, M = 1000000)' -r
+complete -c mipset -n "__fish_mipset_using_subcommand bench" -l shards -d 'Shard counts of the families, comma-separated (powers of two)' -r
+complete -c mipset -n "__fish_mipset_using_subcommand bench" -l type -d 'Set type' -r -f -a "hash:ip\t''
+hash:net\t''"
+complete -c mipset -n "__fish_mipset_using_subcommand bench" -l family -d 'Address family (inet6 has no packet method: only ::1 is reachable)' -r -f -a "inet\t''
+inet6\t''"
+complete -c mipset -n "__fish_mipset_using_subcommand bench" -l route -d 'Routing (default: bits:0 for hash:ip, the type\'s default otherwise)' -r
+complete -c mipset -n "__fish_mipset_using_subcommand bench" -l ops -d 'Timed operations per measurement (netlink; exec uses --exec-ops)' -r
+complete -c mipset -n "__fish_mipset_using_subcommand bench" -l exec-ops -d 'Processes per operation for the exec method (each takes ~1 ms)' -r
+complete -c mipset -n "__fish_mipset_using_subcommand bench" -l duration -d 'Stop each measurement after this long even if --ops are not done' -r
+complete -c mipset -n "__fish_mipset_using_subcommand bench" -l warmup -d 'Untimed operations first (exec: at most 5)' -r
+complete -c mipset -n "__fish_mipset_using_subcommand bench" -l method -d 'Methods, comma-separated: netlink, exec, packet, or all' -r
+complete -c mipset -n "__fish_mipset_using_subcommand bench" -l layout -d 'Rule layout for the packet method (and the exec policy check)' -r -f -a "dispatch\t''
+twolevel\t''
+tree\t''
+linear\t''
+umbrella\t''"
+complete -c mipset -n "__fish_mipset_using_subcommand bench" -l packets -d 'Packets per timed packet-path run' -r
+complete -c mipset -n "__fish_mipset_using_subcommand bench" -l rounds -d 'Rounds of the packet method' -r
+complete -c mipset -n "__fish_mipset_using_subcommand bench" -l seed -d 'Seed of the generated addresses' -r
+complete -c mipset -n "__fish_mipset_using_subcommand bench" -l format -d 'Output on stdout' -r -f -a "table\t''
+json\t''
+csv\t''
+markdown\t''"
+complete -c mipset -n "__fish_mipset_using_subcommand bench" -l export -d 'Also write the report to FILE, as JSON, CSV or Markdown by its extension (.json, .csv, .md)' -r -F
+complete -c mipset -n "__fish_mipset_using_subcommand bench" -l plot -d 'Write an SVG plot of the latency distributions, single vs multi' -r -F
+complete -c mipset -n "__fish_mipset_using_subcommand bench" -s w -l wait -d 'Wait for another mipset that is changing this node\'s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)' -r
+complete -c mipset -n "__fish_mipset_using_subcommand bench" -l no-scale -d 'Skip the growth/replace/memory measurements'
+complete -c mipset -n "__fish_mipset_using_subcommand bench" -l in-place -d 'Run in this network namespace instead of a private one (creates and removes sets and rules named mb*; refuses if they exist)'
+complete -c mipset -n "__fish_mipset_using_subcommand bench" -l json -d 'Print results as JSON on stdout (for scripts)'
+complete -c mipset -n "__fish_mipset_using_subcommand bench" -s q -l quiet -d 'Print nothing on stdout; the exit status still tells the result'
+complete -c mipset -n "__fish_mipset_using_subcommand bench" -s h -l help -d 'Print help'
+complete -c mipset -n "__fish_mipset_using_subcommand bench" -s V -l version -d 'Print version'
 complete -c mipset -n "__fish_mipset_using_subcommand completions" -s w -l wait -d 'Wait for another mipset that is changing this node\'s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)' -r
 complete -c mipset -n "__fish_mipset_using_subcommand completions" -l json -d 'Print results as JSON on stdout (for scripts)'
 complete -c mipset -n "__fish_mipset_using_subcommand completions" -s q -l quiet -d 'Print nothing on stdout; the exit status still tells the result'
@@ -248,24 +282,25 @@ complete -c mipset -n "__fish_mipset_using_subcommand man" -l json -d 'Print res
 complete -c mipset -n "__fish_mipset_using_subcommand man" -s q -l quiet -d 'Print nothing on stdout; the exit status still tells the result'
 complete -c mipset -n "__fish_mipset_using_subcommand man" -s h -l help -d 'Print help'
 complete -c mipset -n "__fish_mipset_using_subcommand man" -s V -l version -d 'Print version'
-complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule completions man help" -f -a "create" -d 'Create a family: N shards and the umbrella list:set that records it'
-complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule completions man help" -f -a "destroy" -d 'Destroy a family (refuses while an iptables rule or set references it)'
-complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule completions man help" -f -a "list" -d 'List families: type, address family, routing, shards, entries, memory, references'
-complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule completions man help" -f -a "flush" -d 'Remove every entry from every shard of a family (shard by shard)'
-complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule completions man help" -f -a "add" -d 'Add addresses (or networks, for hash:net) to a family'
-complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule completions man help" -f -a "del" -d 'Delete addresses from a family'
-complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule completions man help" -f -a "load" -d 'Add every entry of a list (file or stdin) to a family, in batches'
-complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule completions man help" -f -a "sync" -d 'Make a family hold exactly the entries of a list (adds and deletes)'
-complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule completions man help" -f -a "resize" -d 'Change a family\'s shard count or maxelem online; answers stay correct'
-complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule completions man help" -f -a "restore" -d 'Recreate families from a `mipset save` (or whole-node `ipset save`) dump'
-complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule completions man help" -f -a "check" -d 'Check that a family is what its metadata says (exit 0 healthy, 1 not)'
-complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule completions man help" -f -a "save" -d 'Print a family as an `ipset save` dump that stock `ipset restore` recreates'
-complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule completions man help" -f -a "test" -d 'Test membership: exit 0 if the address is in the family, 1 if not'
-complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule completions man help" -f -a "which" -d 'Show which shard(s) an address or network is stored in'
-complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule completions man help" -f -a "rule" -d 'Install, check, list and remove the iptables rules that match a family'
-complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule completions man help" -f -a "completions" -d 'Print a shell completion script'
-complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule completions man help" -f -a "man" -d 'Print the man page (roff)'
-complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule bench completions man help" -f -a "create" -d 'Create a family: N shards and the umbrella list:set that records it'
+complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule bench completions man help" -f -a "destroy" -d 'Destroy a family (refuses while an iptables rule or set references it)'
+complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule bench completions man help" -f -a "list" -d 'List families: type, address family, routing, shards, entries, memory, references'
+complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule bench completions man help" -f -a "flush" -d 'Remove every entry from every shard of a family (shard by shard)'
+complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule bench completions man help" -f -a "add" -d 'Add addresses (or networks, for hash:net) to a family'
+complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule bench completions man help" -f -a "del" -d 'Delete addresses from a family'
+complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule bench completions man help" -f -a "load" -d 'Add every entry of a list (file or stdin) to a family, in batches'
+complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule bench completions man help" -f -a "sync" -d 'Make a family hold exactly the entries of a list (adds and deletes)'
+complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule bench completions man help" -f -a "resize" -d 'Change a family\'s shard count or maxelem online; answers stay correct'
+complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule bench completions man help" -f -a "restore" -d 'Recreate families from a `mipset save` (or whole-node `ipset save`) dump'
+complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule bench completions man help" -f -a "check" -d 'Check that a family is what its metadata says (exit 0 healthy, 1 not)'
+complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule bench completions man help" -f -a "save" -d 'Print a family as an `ipset save` dump that stock `ipset restore` recreates'
+complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule bench completions man help" -f -a "test" -d 'Test membership: exit 0 if the address is in the family, 1 if not'
+complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule bench completions man help" -f -a "which" -d 'Show which shard(s) an address or network is stored in'
+complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule bench completions man help" -f -a "rule" -d 'Install, check, list and remove the iptables rules that match a family'
+complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule bench completions man help" -f -a "bench" -d 'Measure one set against a family: lookup, insertion, deletion, policy evaluation'
+complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule bench completions man help" -f -a "completions" -d 'Print a shell completion script'
+complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule bench completions man help" -f -a "man" -d 'Print the man page (roff)'
+complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule bench completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mipset -n "__fish_mipset_using_subcommand help; and __fish_seen_subcommand_from rule" -f -a "add" -d 'Install a rule that matches the family (idempotent; repairs a stale one)'
 complete -c mipset -n "__fish_mipset_using_subcommand help; and __fish_seen_subcommand_from rule" -f -a "del" -d 'Remove mipset\'s rule(s) for a family and their dispatch chains'
 complete -c mipset -n "__fish_mipset_using_subcommand help; and __fish_seen_subcommand_from rule" -f -a "check" -d 'Exit 0 if the rule is installed and intact, 1 if absent, stale or damaged'

@@ -121,6 +121,7 @@ pub fn run(cli: Cli, stdin: &mut dyn io::BufRead, out: &mut Out) -> Result<ExitC
         Command::Test(args) => test(&args, out),
         Command::Which(args) => which(&args, out),
         Command::Rule(cmd) => crate::rule_commands::run(&cmd, out),
+        Command::Bench(args) => crate::bench_command::run(&args, out),
         Command::Completions(args) => {
             let mut script = Vec::new();
             clap_complete::generate(args.shell, &mut Cli::command(), "mipset", &mut script);

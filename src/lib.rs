@@ -7,6 +7,7 @@
 
 pub mod addr;
 pub mod bench;
+pub mod bench_command;
 pub mod bulk;
 pub mod check;
 pub mod cli;

@@ -238,10 +238,12 @@ const CHUNK: usize = 512;
 
 /// Send `count` datagrams from 127.0.0.1 to port `port_a` and as many to
 /// `port_b`, both cycling over the same `dests`, in alternating chunks
-/// (A B B A ...) so machine noise hits both alike; return the wall time
-/// per datagram of each, in nanoseconds. The caller's rules decide what
-/// happens to them (benchmarks drop them in raw PREROUTING, so nothing is
-/// delivered).
+/// (A B B A ...) so machine noise hits both alike. Returns the time per
+/// datagram of A and of B, in nanoseconds: A's median over chunks, and A's
+/// plus the median over chunk pairs of B minus A, so a chunk slowed down
+/// by preemption does not move the result. The caller's rules decide what
+/// happens to the datagrams (benchmarks drop them in raw PREROUTING, so
+/// nothing is delivered).
 pub fn time_pair(
     dests: &[Ipv4Addr],
     port_a: u16,
@@ -259,34 +261,40 @@ pub fn time_pair(
     if a.is_empty() || count == 0 {
         return Ok((0.0, 0.0));
     }
-    let mut spent = [Duration::ZERO; 2];
-    let mut sent = [0usize; 2];
+    let mut per_a = Vec::new();
+    let mut diffs = Vec::new();
+    let mut sent = 0;
     let mut offset = 0;
     let mut turn = 0usize;
-    while sent[0] < count || sent[1] < count {
+    while sent < count {
+        let from = offset % a.len();
+        let end = (from + CHUNK).min(a.len()).min(from + (count - sent));
+        let mut spent = [0f64; 2];
         // A B B A: each side goes first half of the time.
         let order = if turn % 2 == 0 { [0, 1] } else { [1, 0] };
-        let from = offset % a.len();
-        let end = (from + CHUNK).min(a.len());
+        let mut n = 0;
         for side in order {
-            if sent[side] >= count {
-                continue;
-            }
             let targets = if side == 0 {
                 &a[from..end]
             } else {
                 &b[from..end]
             };
-            let take = targets.len().min(count - sent[side]);
             let start = Instant::now();
-            sent[side] += sender.send_all(&targets[..take], 0)?;
-            spent[side] += start.elapsed();
+            n = sender.send_all(targets, 0)?;
+            spent[side] = start.elapsed().as_nanos() as f64 / n.max(1) as f64;
         }
+        per_a.push(spent[0]);
+        diffs.push(spent[1] - spent[0]);
+        sent += n;
         offset = end;
         turn += 1;
     }
-    let per = |i: usize| spent[i].as_nanos() as f64 / sent[i] as f64;
-    Ok((per(0), per(1)))
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let base = median(&mut per_a);
+    Ok((base, base + median(&mut diffs)))
 }
 
 /// UDP receive-buffer drops in this namespace (`RcvbufErrors` of

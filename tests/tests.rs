@@ -2,6 +2,7 @@
 //! Kernel tests run in private network namespaces and need root.
 
 mod bad_input;
+mod bench;
 mod bulk;
 mod cli_kernel;
 mod compat;

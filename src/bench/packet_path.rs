@@ -55,6 +55,10 @@ pub struct Config {
     pub rounds: usize,
     pub seed: u64,
     pub backend: Option<BackendKind>,
+    /// hash:ip or hash:net (entries are hosts either way).
+    pub set_type: SetType,
+    /// The families' routing (must be bits:S for dispatch layouts).
+    pub routing: Routing,
 }
 
 /// One configuration's extra cost over the baseline, ns per packet.
@@ -66,6 +70,9 @@ pub struct Row {
     pub layout: Option<Layout>,
     pub hit: Summary,
     pub miss: Summary,
+    /// Per-round costs (ns per packet above the baseline): hits, misses.
+    #[serde(skip)]
+    pub samples: (Vec<f64>, Vec<f64>),
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -130,14 +137,13 @@ fn restore(backend: &Backend, lines: &str) -> Result<()> {
 }
 
 /// Build sets, families and chains; measure; clean up.
-pub fn run(cfg: &Config, progress: &mut dyn FnMut(&str)) -> Result<Report> {
+pub fn run(kernel: &mut Kernel, cfg: &Config, progress: &mut dyn FnMut(&str)) -> Result<Report> {
     if cfg.entries == 0 || cfg.packets == 0 || cfg.rounds == 0 {
         return Err(Error::Usage(
             "entries, packets and rounds must be positive".into(),
         ));
     }
     let backend = Backend::detect(cfg.backend)?;
-    let mut kernel = Kernel::open()?;
     progress(&format!("generating {} entries", cfg.entries));
     let members = random_addresses(cfg.seed, cfg.entries, &HashSet::new());
     let member_set: HashSet<u32> = members.iter().copied().collect();
@@ -174,17 +180,17 @@ pub fn run(cfg: &Config, progress: &mut dyn FnMut(&str)) -> Result<Report> {
         progress(&format!("loading a family of {n} shards"));
         let spec = FamilySpec {
             name: family_name(n),
-            set_type: SetType::HashIp,
+            set_type: cfg.set_type,
             family: AddrFamily::Inet,
             shards: n,
-            routing: Routing::Bits { shift: 0 },
+            routing: cfg.routing,
             hashsize: crate::config::per_shard_hashsize(total_hashsize, n),
             maxelem: crate::config::per_shard(total_maxelem, n),
             timeout: None,
             counters: false,
             comment: false,
         };
-        family::create(&mut kernel, &spec, false)?;
+        family::create(kernel, &spec, false)?;
         let mut per_shard: Vec<Vec<u32>> = vec![Vec::new(); n as usize];
         for &a in &members {
             let e = Entry::host(IpAddr::V4(Ipv4Addr::from(a)));
@@ -316,7 +322,7 @@ pub fn run(cfg: &Config, progress: &mut dyn FnMut(&str)) -> Result<Report> {
     }
     restore(&backend, &cleanup)?;
     for spec in &families {
-        family::destroy(&mut kernel, &spec.name, false)?;
+        family::destroy(kernel, &spec.name, false)?;
     }
     kernel.destroy_set(SINGLE)?;
 
@@ -336,6 +342,7 @@ pub fn run(cfg: &Config, progress: &mut dyn FnMut(&str)) -> Result<Report> {
                 layout: *layout,
                 hit: summarize(h),
                 miss: summarize(m),
+                samples: (h.clone(), m.clone()),
             })
             .collect(),
         counters_ok: counter_problems.is_empty(),

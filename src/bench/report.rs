@@ -1,0 +1,283 @@
+//! A benchmark's result and its renderings: terminal table, Markdown, CSV,
+//! JSON (schema: docs/bench-schema.json) and an SVG plot.
+
+use std::fmt::Write as _;
+
+use comfy_table::presets::NOTHING;
+use comfy_table::{Cell, CellAlignment, Table};
+use serde::Serialize;
+
+use super::machine::Machine;
+use super::scale::ScaleReport;
+use super::{Overhead, Ratio, Summary};
+
+/// Version of the JSON layout (docs/bench-schema.json).
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One operation measured on one set and on the family.
+#[derive(Debug, Clone, Serialize)]
+pub struct Measurement {
+    /// `netlink`, `exec` or `packet`.
+    pub method: &'static str,
+    /// As the paper names it, plus what exactly ran.
+    pub metric: String,
+    pub operation: String,
+    pub entries: usize,
+    pub shards: u32,
+    /// Nanoseconds per operation (packet: per packet above the baseline).
+    pub single: Summary,
+    pub multi: Summary,
+    #[serde(flatten)]
+    pub ratio: Ratio,
+    /// Raw samples (ns), for plots; not exported.
+    #[serde(skip)]
+    pub samples: (Vec<f64>, Vec<f64>),
+}
+
+/// What was asked for.
+#[derive(Debug, Clone, Serialize)]
+pub struct Settings {
+    pub entries: Vec<usize>,
+    pub shards: Vec<u32>,
+    #[serde(rename = "type")]
+    pub set_type: String,
+    pub address_family: String,
+    pub route: String,
+    pub layout: String,
+    pub methods: Vec<String>,
+    pub ops: usize,
+    pub exec_ops: usize,
+    pub warmup: usize,
+    pub packets: usize,
+    pub rounds: usize,
+    pub seed: u64,
+    pub in_place: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    /// The command line that produced this report.
+    pub command: String,
+    pub machine: Machine,
+    pub settings: Settings,
+    pub overhead: Overhead,
+    /// Overhead over the smallest median reported by a timed-call method
+    /// (netlink, exec); must stay below 5%.
+    pub overhead_fraction: f64,
+    pub measurements: Vec<Measurement>,
+    pub scale: Option<ScaleReport>,
+    /// Findings in words (where the family wins, where it costs).
+    pub verdicts: Vec<String>,
+    /// What could not be measured here, and why.
+    pub notes: Vec<String>,
+}
+
+/// A duration in the unit that keeps it readable.
+pub fn human_ns(ns: f64) -> String {
+    let a = ns.abs();
+    if a < 1e3 {
+        format!("{ns:.0} ns")
+    } else if a < 1e6 {
+        format!("{:.1} µs", ns / 1e3)
+    } else if a < 1e9 {
+        format!("{:.2} ms", ns / 1e6)
+    } else {
+        format!("{:.2} s", ns / 1e9)
+    }
+}
+
+fn ratio_text(r: &Ratio) -> String {
+    format!(
+        "{:.2}x [{:.2}-{:.2}]{}",
+        r.ratio,
+        r.ci_low,
+        r.ci_high,
+        if r.within_noise { " ~" } else { "" }
+    )
+}
+
+fn method_title(method: &str) -> &'static str {
+    match method {
+        "netlink" => "in process (one kernel call through mipset's backend)",
+        "exec" => "one process per operation (the paper's method)",
+        _ => "packet path (raw PREROUTING, ns per packet above a bare DROP)",
+    }
+}
+
+/// Groups of measurements in report order: (method, entries, shards).
+fn groups(r: &Report) -> Vec<(&'static str, usize, u32, Vec<&Measurement>)> {
+    let mut out: Vec<(&'static str, usize, u32, Vec<&Measurement>)> = Vec::new();
+    for m in &r.measurements {
+        match out
+            .iter_mut()
+            .find(|g| g.0 == m.method && g.1 == m.entries && g.2 == m.shards)
+        {
+            Some(g) => g.3.push(m),
+            None => out.push((m.method, m.entries, m.shards, vec![m])),
+        }
+    }
+    out
+}
+
+const HEADER: [&str; 8] = [
+    "Metric",
+    "single from",
+    "single to",
+    "multi from",
+    "multi to",
+    "single median",
+    "multi median",
+    "multi/single [95% CI]",
+];
+
+fn row(m: &Measurement) -> Vec<String> {
+    vec![
+        m.metric.clone(),
+        human_ns(m.single.p5),
+        human_ns(m.single.p95),
+        human_ns(m.multi.p5),
+        human_ns(m.multi.p95),
+        human_ns(m.single.median),
+        human_ns(m.multi.median),
+        ratio_text(&m.ratio),
+    ]
+}
+
+fn header_text(r: &Report) -> String {
+    let mut s = String::new();
+    let m = &r.machine;
+    let _ = writeln!(s, "mipset bench: one set versus a family of shards");
+    let _ = writeln!(
+        s,
+        "machine: {}, {} ({} cores, {} GiB); iptables {}; {}; {}",
+        m.kernel, m.cpu, m.cores, m.memory_gib, m.iptables, m.ipset, m.mipset
+    );
+    let _ = writeln!(s, "command: {}", r.command);
+    let _ = writeln!(
+        s,
+        "timer overhead {} per read pair, {} per sample ({:.2}% of the smallest median); from = p5, to = p95; ~ = within noise",
+        human_ns(r.overhead.timer_ns),
+        human_ns(r.overhead.bookkeeping_ns),
+        r.overhead_fraction * 100.0
+    );
+    s
+}
+
+/// Tables for a terminal.
+pub fn table(r: &Report) -> String {
+    let mut s = header_text(r);
+    for (method, entries, shards, ms) in groups(r) {
+        let _ = writeln!(
+            s,
+            "\n{method}: {} entries, {shards} shards, {}",
+            entries,
+            method_title(method)
+        );
+        let mut t = Table::new();
+        t.load_preset(NOTHING);
+        t.set_header(HEADER.iter().map(Cell::new));
+        for m in ms {
+            t.add_row(row(m));
+        }
+        for i in 1..HEADER.len() {
+            if let Some(c) = t.column_mut(i) {
+                c.set_cell_alignment(CellAlignment::Right);
+            }
+        }
+        for line in t.to_string().lines() {
+            let _ = writeln!(s, "{}", line.trim_end());
+        }
+    }
+    if let Some(scale) = &r.scale {
+        s.push('\n');
+        s.push_str(&super::scale::text(scale));
+    }
+    if !r.verdicts.is_empty() {
+        let _ = writeln!(s, "\nWhat the numbers say:");
+        for v in &r.verdicts {
+            let _ = writeln!(s, "- {v}");
+        }
+    }
+    for n in &r.notes {
+        let _ = writeln!(s, "note: {n}");
+    }
+    s
+}
+
+/// The same as Markdown.
+pub fn markdown(r: &Report) -> String {
+    let mut s = String::new();
+    for line in header_text(r).lines() {
+        let _ = writeln!(s, "{line}  ");
+    }
+    for (method, entries, shards, ms) in groups(r) {
+        let _ = writeln!(
+            s,
+            "\n### {method}: {entries} entries, {shards} shards\n\n{}\n",
+            method_title(method)
+        );
+        let _ = writeln!(s, "| {} |", HEADER.join(" | "));
+        let _ = writeln!(s, "|---|{}", "---:|".repeat(HEADER.len() - 1));
+        for m in ms {
+            let _ = writeln!(s, "| {} |", row(m).join(" | "));
+        }
+    }
+    if let Some(scale) = &r.scale {
+        let _ = writeln!(s, "\n### At scale\n\n```\n{}```", super::scale::text(scale));
+    }
+    if !r.verdicts.is_empty() {
+        let _ = writeln!(s, "\n### What the numbers say\n");
+        for v in &r.verdicts {
+            let _ = writeln!(s, "- {v}");
+        }
+    }
+    for n in &r.notes {
+        let _ = writeln!(s, "\nNote: {n}");
+    }
+    s
+}
+
+/// One CSV row per measurement and side, all times in nanoseconds.
+pub fn csv(r: &Report) -> String {
+    let mut s = String::from(
+        "method,metric,operation,entries,shards,side,samples,min_ns,p5_ns,p25_ns,median_ns,p75_ns,p95_ns,p99_ns,p999_ns,max_ns,mean_ns,stddev_ns,ratio,ci_low,ci_high,within_noise\n",
+    );
+    let quote = |t: &str| format!("\"{}\"", t.replace('"', "\"\""));
+    for m in &r.measurements {
+        for (side, x) in [("single", &m.single), ("multi", &m.multi)] {
+            let _ = writeln!(
+                s,
+                "{},{},{},{},{},{side},{},{:.1},{:.1},{:.1},{:.1},{:.1},{:.1},{:.1},{:.1},{:.1},{:.1},{:.1},{:.4},{:.4},{:.4},{}",
+                m.method,
+                quote(&m.metric),
+                quote(&m.operation),
+                m.entries,
+                m.shards,
+                x.samples,
+                x.min,
+                x.p5,
+                x.p25,
+                x.median,
+                x.p75,
+                x.p95,
+                x.p99,
+                x.p999,
+                x.max,
+                x.mean,
+                x.stddev,
+                m.ratio.ratio,
+                m.ratio.ci_low,
+                m.ratio.ci_high,
+                m.ratio.within_noise
+            );
+        }
+    }
+    s
+}
+
+pub fn json(r: &Report) -> String {
+    let mut s = serde_json::to_string_pretty(r).unwrap_or_default();
+    s.push('\n');
+    s
+}

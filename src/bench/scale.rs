@@ -1,0 +1,350 @@
+//! What sharding changes at scale, measured:
+//!
+//! * growth: adding N entries one at a time to an empty set lets the kernel
+//!   resize its hash table as it fills, and each resize stalls that add
+//!   (synchronize_rcu plus rehashing). Worst-case add latency for one set
+//!   and for a family, default-sized and pre-sized;
+//! * replace: atomically replacing one shard (temporary set, fill, swap,
+//!   destroy) against replacing the whole single set;
+//! * memory and capacity, from the kernel's set headers.
+
+use std::fmt::Write as _;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use super::report::human_ns;
+use super::{ratio, summarize, Ratio, Summary};
+use crate::addr::{AddrFamily, Entry, SetType};
+use crate::error::Result;
+use crate::family;
+use crate::kernel::{batch, AddOptions, Kernel};
+use crate::meta::FamilySpec;
+use crate::route::{self, Routing};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Growth {
+    pub label: String,
+    pub adds: usize,
+    /// Per-add latency, ns.
+    pub latency: Summary,
+    /// Adds slower than 1 ms (hash resizes).
+    pub over_1ms: usize,
+    pub total_ns: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Replace {
+    /// Entries in the whole set, and in the one shard.
+    pub whole_entries: usize,
+    pub shard_entries: usize,
+    pub whole: Summary,
+    pub shard: Summary,
+    /// shard / whole.
+    #[serde(flatten)]
+    pub ratio: Ratio,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ScaleReport {
+    pub entries: usize,
+    pub shards: u32,
+    pub growth: Vec<Growth>,
+    pub replace: Replace,
+    /// Kernel memory (bytes, from set headers) holding the same entries.
+    pub memory_single: u64,
+    pub memory_family: u64,
+    /// maxelem of one set created with ipset's default, and the total of a
+    /// family whose shards each keep that default.
+    pub capacity_single_default: u64,
+    pub capacity_family_default: u64,
+}
+
+/// Definition of a scratch family.
+fn spec(name: &str, base: &FamilySpec, hashsize: u32, maxelem: u32) -> FamilySpec {
+    FamilySpec {
+        name: name.into(),
+        hashsize,
+        maxelem,
+        timeout: None,
+        counters: false,
+        comment: false,
+        ..base.clone()
+    }
+}
+
+fn one_set(base: &FamilySpec, name: &str, hashsize: u32, maxelem: u32) -> FamilySpec {
+    FamilySpec {
+        shards: 1,
+        ..spec(name, base, hashsize, maxelem)
+    }
+}
+
+fn grow_one(
+    kernel: &mut Kernel,
+    label: &str,
+    set: &FamilySpec,
+    single: bool,
+    entries: &[Entry],
+) -> Result<Growth> {
+    let opts = AddOptions::default();
+    if single {
+        kernel.create_shard(set, &set.name)?;
+    } else {
+        family::create(kernel, set, false)?;
+    }
+    let mut lat = Vec::with_capacity(entries.len());
+    let all = Instant::now();
+    for e in entries {
+        let t = Instant::now();
+        if single {
+            kernel.add(&set.name, set.set_type, e, &opts)?;
+        } else {
+            family::add_one(kernel, set, e, &opts)?;
+        }
+        lat.push(t.elapsed().as_nanos() as f64);
+    }
+    let total_ns = all.elapsed().as_nanos() as f64;
+    if single {
+        kernel.destroy_set(&set.name)?;
+    } else {
+        family::destroy(kernel, &set.name, false)?;
+    }
+    Ok(Growth {
+        label: label.into(),
+        adds: entries.len(),
+        over_1ms: lat.iter().filter(|&&l| l > 1e6).count(),
+        latency: summarize(&lat),
+        total_ns,
+    })
+}
+
+/// Create `name` and fill it with `entries` in batches, swap it with
+/// `target`, destroy the old contents; the time it all took (ns).
+fn replace_once(
+    kernel: &mut Kernel,
+    set: &FamilySpec,
+    target: &str,
+    entries: &[Entry],
+) -> Result<f64> {
+    let temp = format!("{target}-new");
+    let t = Instant::now();
+    kernel.create_shard(set, &temp)?;
+    batch::apply(
+        batch::Op::Add,
+        &temp,
+        set.family,
+        false,
+        entries.iter().map(|e| batch::Element::plain(*e)),
+    )?;
+    kernel.swap_sets(target, &temp)?;
+    kernel.destroy_set(&temp)?;
+    Ok(t.elapsed().as_nanos() as f64)
+}
+
+/// Measure growth and replacement with `entries`, for families like `base`.
+pub fn run(
+    kernel: &mut Kernel,
+    base: &FamilySpec,
+    entries: &[Entry],
+    repeats: usize,
+    progress: &mut dyn FnMut(&str),
+) -> Result<ScaleReport> {
+    let n = entries.len() as u32;
+    let shards = base.shards;
+    let maxelem = n.saturating_mul(2).max(65536);
+    let per_shard_max = (maxelem / shards).max(1024);
+    let sized = (n / 4).next_power_of_two().max(64);
+    let mut growth = Vec::new();
+    let configs: [(&str, FamilySpec, bool); 4] = [
+        (
+            "one set, default hashsize 1024",
+            one_set(base, "grow-1", 1024, maxelem),
+            true,
+        ),
+        (
+            "one set, pre-sized",
+            one_set(base, "grow-1s", sized, maxelem),
+            true,
+        ),
+        (
+            "family, default-sized shards",
+            spec(
+                "grow-f",
+                base,
+                crate::config::per_shard_hashsize(1024, shards),
+                per_shard_max,
+            ),
+            false,
+        ),
+        (
+            "family, pre-sized shards",
+            spec(
+                "grow-fs",
+                base,
+                crate::config::per_shard_hashsize(sized, shards),
+                per_shard_max,
+            ),
+            false,
+        ),
+    ];
+    for (label, set, single) in configs {
+        progress(&format!("growth: {label}"));
+        growth.push(grow_one(kernel, label, &set, single, entries)?);
+    }
+
+    progress("replace: whole set against one shard");
+    let whole = one_set(base, "rep-1", sized, maxelem);
+    let shard_set = one_set(base, "rep-s", (sized / shards).max(64), per_shard_max);
+    kernel.create_shard(&whole, "rep-1")?;
+    kernel.create_shard(&shard_set, "rep-s")?;
+    let shard_entries: Vec<Entry> = entries
+        .iter()
+        .filter(|e| route::shards_for(e, shards, base.routing).start == 0)
+        .copied()
+        .collect();
+    let (mut w, mut s) = (Vec::new(), Vec::new());
+    for i in 0..repeats {
+        // Alternate which goes first.
+        if i % 2 == 0 {
+            w.push(replace_once(kernel, &whole, "rep-1", entries)?);
+            s.push(replace_once(kernel, &shard_set, "rep-s", &shard_entries)?);
+        } else {
+            s.push(replace_once(kernel, &shard_set, "rep-s", &shard_entries)?);
+            w.push(replace_once(kernel, &whole, "rep-1", entries)?);
+        }
+    }
+    kernel.destroy_set("rep-1")?;
+    kernel.destroy_set("rep-s")?;
+
+    Ok(ScaleReport {
+        entries: entries.len(),
+        shards,
+        growth,
+        replace: Replace {
+            whole_entries: entries.len(),
+            shard_entries: shard_entries.len(),
+            whole: summarize(&w),
+            shard: summarize(&s),
+            ratio: ratio(&w, &s),
+        },
+        memory_single: 0,
+        memory_family: 0,
+        capacity_single_default: 65536,
+        capacity_family_default: 65536 * u64::from(shards),
+    })
+}
+
+/// Kernel memory of `single` and of `family`'s shards (from headers).
+pub fn memory(kernel: &mut Kernel, single: &str, family: &FamilySpec) -> Result<(u64, u64)> {
+    let headers = kernel.list_headers(None)?;
+    let of = |name: &str| {
+        headers
+            .iter()
+            .find(|h| h.name == name)
+            .map_or(0, |h| h.memory)
+    };
+    let fam = family.shard_names().map(|n| of(&n)).sum::<u64>() + of(&family.name);
+    Ok((of(single), fam))
+}
+
+/// The scale report in words and small tables.
+pub fn text(r: &ScaleReport) -> String {
+    let mut s = format!(
+        "At scale: growing to {} entries one add at a time (family: {} shards)\n",
+        r.entries, r.shards
+    );
+    let _ = writeln!(
+        s,
+        "  {:<32} {:>9} {:>9} {:>9} {:>10} {:>8} {:>9}",
+        "", "median", "p99", "p99.9", "max", ">1 ms", "total"
+    );
+    for g in &r.growth {
+        let _ = writeln!(
+            s,
+            "  {:<32} {:>9} {:>9} {:>9} {:>10} {:>8} {:>9}",
+            g.label,
+            human_ns(g.latency.median),
+            human_ns(g.latency.p99),
+            human_ns(g.latency.p999),
+            human_ns(g.latency.max),
+            g.over_1ms,
+            human_ns(g.total_ns)
+        );
+    }
+    let rp = &r.replace;
+    let _ = writeln!(
+        s,
+        "Atomic replace (new set, batch fill, swap, destroy): whole set of {} entries {} (median of {}), one shard of {} entries {}: {:.2}x [{:.2}-{:.2}]",
+        rp.whole_entries,
+        human_ns(rp.whole.median),
+        rp.whole.samples,
+        rp.shard_entries,
+        human_ns(rp.shard.median),
+        rp.ratio.ratio,
+        rp.ratio.ci_low,
+        rp.ratio.ci_high
+    );
+    if r.memory_single > 0 {
+        let _ = writeln!(
+            s,
+            "Kernel memory for the same entries: one set {} KiB, family {} KiB ({:.2}x)",
+            r.memory_single / 1024,
+            r.memory_family / 1024,
+            r.memory_family as f64 / r.memory_single as f64
+        );
+    }
+    let _ = writeln!(
+        s,
+        "Capacity with ipset's default maxelem (65536 per set): one set {}, a family of {} such shards {}",
+        r.capacity_single_default, r.shards, r.capacity_family_default
+    );
+    s
+}
+
+/// Entries for benchmarks: `count` distinct host addresses, IPv4 in
+/// 127.0.0.0/8 (never .0.0.0, .0.0.1 or the broadcast address), IPv6 in
+/// the documentation prefix 2001:db8::/32 (data only: no packet goes
+/// there); and `strangers` more that are in neither.
+pub fn addresses(
+    af: AddrFamily,
+    seed: u64,
+    count: usize,
+    strangers: usize,
+) -> (Vec<Entry>, Vec<Entry>) {
+    let mut seen = std::collections::HashSet::with_capacity(count + strangers);
+    let mut out = Vec::with_capacity(count + strangers);
+    let mut i = 0u64;
+    while out.len() < count + strangers {
+        i += 1;
+        let r = route::mix64(seed ^ i.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let addr: std::net::IpAddr = match af {
+            AddrFamily::Inet => {
+                let a = 0x7f00_0000 | (r as u32 & 0x00ff_ffff);
+                if a == 0x7f00_0000 || a == 0x7f00_0001 || a == 0x7fff_ffff {
+                    continue;
+                }
+                std::net::Ipv4Addr::from(a).into()
+            }
+            AddrFamily::Inet6 => {
+                let low = (u128::from(route::mix64(r)) << 32) | u128::from(r as u32);
+                std::net::Ipv6Addr::from((0x2001_0db8u128 << 96) | (low & ((1u128 << 96) - 1)))
+                    .into()
+            }
+        };
+        if seen.insert(addr) {
+            out.push(Entry::host(addr));
+        }
+    }
+    let strangers = out.split_off(count);
+    (out, strangers)
+}
+
+/// Default routing for a benchmark family (bits:0 for hash:ip, the type's
+/// default otherwise), so every shard gets its share of random hosts.
+pub fn bench_routing(set_type: SetType, af: AddrFamily) -> Routing {
+    match set_type {
+        SetType::HashIp => Routing::Bits { shift: 0 },
+        SetType::HashNet => route::default_routing(set_type, af),
+    }
+}

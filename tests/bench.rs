@@ -1,0 +1,176 @@
+//! `mipset bench`: it runs in its own private namespace (it unshares
+//! itself), its JSON validates against docs/bench-schema.json, and its
+//! rows show what they must (process start-up in exec rows, counters
+//! confirmed for packet rows).
+
+use std::process::Command;
+
+use crate::util::{kernel_tests_enabled, MIPSET};
+
+fn bench(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(MIPSET)
+        .arg("bench")
+        .args(args)
+        .output()
+        .expect("run mipset bench");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn find<'a>(
+    m: &'a [serde_json::Value],
+    method: &str,
+    metric: &str,
+    entries: u64,
+) -> &'a serde_json::Value {
+    m.iter()
+        .find(|x| x["method"] == method && x["metric"] == metric && x["entries"] == entries)
+        .unwrap_or_else(|| panic!("no {method} {metric} at {entries}"))
+}
+
+#[test]
+fn bench_json_follows_the_schema_and_rows_mean_what_they_say() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("mipset-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (svg, csv) = (dir.join("plot.svg"), dir.join("run.csv"));
+    let (code, stdout, stderr) = bench(&[
+        "--entries",
+        "1k,2k",
+        "--ops",
+        "300",
+        "--exec-ops",
+        "8",
+        "--packets",
+        "5000",
+        "--rounds",
+        "3",
+        "--format",
+        "json",
+        "--plot",
+        svg.to_str().unwrap(),
+        "--export",
+        csv.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("JSON on stdout");
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("../docs/bench-schema.json")).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("a valid schema");
+    let errors: Vec<String> = validator
+        .iter_errors(&report)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "schema violations: {errors:?}");
+
+    let m = report["measurements"].as_array().unwrap();
+    // 2 sizes x (4 netlink + 5 exec + 2 packet) rows.
+    assert_eq!(m.len(), 22);
+    for entries in [1000, 2000] {
+        let netlink = find(m, "netlink", "Lookup Time (hit)", entries);
+        let exec = find(m, "exec", "Lookup Time (hit)", entries);
+        let (n, e) = (
+            netlink["single"]["median"].as_f64().unwrap(),
+            exec["single"]["median"].as_f64().unwrap(),
+        );
+        // A process per operation costs its start-up: hundreds of
+        // microseconds over a few microseconds in process.
+        assert!(
+            e - n > 200_000.0 && e > 20.0 * n,
+            "exec {e} ns vs netlink {n} ns"
+        );
+        find(m, "packet", "Policy Evaluation Time (packet, hit)", entries);
+    }
+    assert!(
+        report["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| !n.as_str().unwrap().contains("COUNTERS")),
+        "{}",
+        report["notes"]
+    );
+    // The bench's own overhead is small next to what it measures.
+    assert!(
+        report["overhead_fraction"].as_f64().unwrap() < 0.05,
+        "{}",
+        report["overhead"]
+    );
+    let scale = &report["scale"];
+    assert_eq!(scale["growth"].as_array().unwrap().len(), 4);
+    assert!(scale["replace"]["ratio"].as_f64().unwrap() < 1.0, "{scale}");
+    assert!(std::fs::read_to_string(&svg).unwrap().starts_with("<svg"));
+    let csv_text = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(csv_text.lines().count(), 1 + 2 * 22);
+    assert!(csv_text.starts_with("method,metric,operation,entries"));
+    // Nothing left in this namespace: the bench used its own.
+    let sets = Command::new("ipset").args(["list", "-n"]).output().unwrap();
+    assert!(!String::from_utf8_lossy(&sets.stdout)
+        .lines()
+        .any(|l| l.starts_with("mb")));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bench_table_and_markdown_and_ipv6() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let (code, stdout, stderr) = bench(&[
+        "--entries",
+        "500",
+        "--method",
+        "netlink",
+        "--ops",
+        "100",
+        "--no-scale",
+        "--format",
+        "markdown",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("| Lookup Time (hit) |"), "{stdout}");
+    let (code, stdout, stderr) = bench(&[
+        "--entries",
+        "500",
+        "--family",
+        "inet6",
+        "--method",
+        "netlink,packet",
+        "--ops",
+        "100",
+        "--no-scale",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("Lookup Time (miss)") && stdout.contains("only ::1"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn bench_refuses_bad_input_in_one_line() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    for (args, needle) in [
+        (vec!["--entries", "0"], "--entries"),
+        (vec!["--entries", "2x"], "--entries"),
+        (vec!["--shards", "3"], "power of two"),
+        (vec!["--method", "dns"], "--method"),
+        (vec!["--export", "out.txt"], ".json, .csv or .md"),
+        (vec!["--plot", "out.png"], ".svg"),
+        (vec!["--duration", "soon"], "--duration"),
+        (vec!["--ops", "0"], "at least 1"),
+        (vec!["--route", "hash", "--type", "hash:net"], "hash"),
+    ] {
+        let (code, _, stderr) = bench(&args);
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: {stderr}");
+    }
+}
