@@ -270,8 +270,8 @@ Register-ArgumentCompleter -Native -CommandName 'mipset' -ScriptBlock {
         'mipset;rule;add' {
             [CompletionResult]::new('--chain', '--chain', [CompletionResultType]::ParameterName, 'The chain the rule goes in (INPUT, FORWARD, PREROUTING, a chain of yours)')
             [CompletionResult]::new('--match', '--match', [CompletionResultType]::ParameterName, 'Which packet address is looked up in the family')
-            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'What to do with a matching packet: ACCEPT, DROP, RETURN, a chain of yours...')
-            [CompletionResult]::new('--jump', '--jump', [CompletionResultType]::ParameterName, 'What to do with a matching packet: ACCEPT, DROP, RETURN, a chain of yours...')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'What to do with a matching packet: ACCEPT, DROP, REJECT, a chain of yours... (RETURN only with --layout umbrella: in a dispatch chain it would return from mipset''s chain, not yours)')
+            [CompletionResult]::new('--jump', '--jump', [CompletionResultType]::ParameterName, 'What to do with a matching packet: ACCEPT, DROP, REJECT, a chain of yours... (RETURN only with --layout umbrella: in a dispatch chain it would return from mipset''s chain, not yours)')
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'The table of the chain')
             [CompletionResult]::new('--table', '--table', [CompletionResultType]::ParameterName, 'The table of the chain')
             [CompletionResult]::new('--layout', '--layout', [CompletionResultType]::ParameterName, 'Rule layout (see `mipset rule --help`); default: dispatch')
@@ -292,8 +292,8 @@ Register-ArgumentCompleter -Native -CommandName 'mipset' -ScriptBlock {
         'mipset;rule;del' {
             [CompletionResult]::new('--chain', '--chain', [CompletionResultType]::ParameterName, 'The chain the rule goes in (INPUT, FORWARD, PREROUTING, a chain of yours)')
             [CompletionResult]::new('--match', '--match', [CompletionResultType]::ParameterName, 'Which packet address is looked up in the family')
-            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'What to do with a matching packet: ACCEPT, DROP, RETURN, a chain of yours...')
-            [CompletionResult]::new('--jump', '--jump', [CompletionResultType]::ParameterName, 'What to do with a matching packet: ACCEPT, DROP, RETURN, a chain of yours...')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'What to do with a matching packet: ACCEPT, DROP, REJECT, a chain of yours... (RETURN only with --layout umbrella: in a dispatch chain it would return from mipset''s chain, not yours)')
+            [CompletionResult]::new('--jump', '--jump', [CompletionResultType]::ParameterName, 'What to do with a matching packet: ACCEPT, DROP, REJECT, a chain of yours... (RETURN only with --layout umbrella: in a dispatch chain it would return from mipset''s chain, not yours)')
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'The table of the chain')
             [CompletionResult]::new('--table', '--table', [CompletionResultType]::ParameterName, 'The table of the chain')
             [CompletionResult]::new('--layout', '--layout', [CompletionResultType]::ParameterName, 'Rule layout (see `mipset rule --help`); default: dispatch')
@@ -313,8 +313,8 @@ Register-ArgumentCompleter -Native -CommandName 'mipset' -ScriptBlock {
         'mipset;rule;check' {
             [CompletionResult]::new('--chain', '--chain', [CompletionResultType]::ParameterName, 'The chain the rule goes in (INPUT, FORWARD, PREROUTING, a chain of yours)')
             [CompletionResult]::new('--match', '--match', [CompletionResultType]::ParameterName, 'Which packet address is looked up in the family')
-            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'What to do with a matching packet: ACCEPT, DROP, RETURN, a chain of yours...')
-            [CompletionResult]::new('--jump', '--jump', [CompletionResultType]::ParameterName, 'What to do with a matching packet: ACCEPT, DROP, RETURN, a chain of yours...')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'What to do with a matching packet: ACCEPT, DROP, REJECT, a chain of yours... (RETURN only with --layout umbrella: in a dispatch chain it would return from mipset''s chain, not yours)')
+            [CompletionResult]::new('--jump', '--jump', [CompletionResultType]::ParameterName, 'What to do with a matching packet: ACCEPT, DROP, REJECT, a chain of yours... (RETURN only with --layout umbrella: in a dispatch chain it would return from mipset''s chain, not yours)')
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'The table of the chain')
             [CompletionResult]::new('--table', '--table', [CompletionResultType]::ParameterName, 'The table of the chain')
             [CompletionResult]::new('--layout', '--layout', [CompletionResultType]::ParameterName, 'Rule layout (see `mipset rule --help`); default: dispatch')

@@ -251,8 +251,8 @@ set edit:completion:arg-completer[mipset] = {|@words|
         &'mipset;rule;add'= {
             cand --chain 'The chain the rule goes in (INPUT, FORWARD, PREROUTING, a chain of yours)'
             cand --match 'Which packet address is looked up in the family'
-            cand -j 'What to do with a matching packet: ACCEPT, DROP, RETURN, a chain of yours...'
-            cand --jump 'What to do with a matching packet: ACCEPT, DROP, RETURN, a chain of yours...'
+            cand -j 'What to do with a matching packet: ACCEPT, DROP, REJECT, a chain of yours... (RETURN only with --layout umbrella: in a dispatch chain it would return from mipset''s chain, not yours)'
+            cand --jump 'What to do with a matching packet: ACCEPT, DROP, REJECT, a chain of yours... (RETURN only with --layout umbrella: in a dispatch chain it would return from mipset''s chain, not yours)'
             cand -t 'The table of the chain'
             cand --table 'The table of the chain'
             cand --layout 'Rule layout (see `mipset rule --help`); default: dispatch'
@@ -272,8 +272,8 @@ set edit:completion:arg-completer[mipset] = {|@words|
         &'mipset;rule;del'= {
             cand --chain 'The chain the rule goes in (INPUT, FORWARD, PREROUTING, a chain of yours)'
             cand --match 'Which packet address is looked up in the family'
-            cand -j 'What to do with a matching packet: ACCEPT, DROP, RETURN, a chain of yours...'
-            cand --jump 'What to do with a matching packet: ACCEPT, DROP, RETURN, a chain of yours...'
+            cand -j 'What to do with a matching packet: ACCEPT, DROP, REJECT, a chain of yours... (RETURN only with --layout umbrella: in a dispatch chain it would return from mipset''s chain, not yours)'
+            cand --jump 'What to do with a matching packet: ACCEPT, DROP, REJECT, a chain of yours... (RETURN only with --layout umbrella: in a dispatch chain it would return from mipset''s chain, not yours)'
             cand -t 'The table of the chain'
             cand --table 'The table of the chain'
             cand --layout 'Rule layout (see `mipset rule --help`); default: dispatch'
@@ -292,8 +292,8 @@ set edit:completion:arg-completer[mipset] = {|@words|
         &'mipset;rule;check'= {
             cand --chain 'The chain the rule goes in (INPUT, FORWARD, PREROUTING, a chain of yours)'
             cand --match 'Which packet address is looked up in the family'
-            cand -j 'What to do with a matching packet: ACCEPT, DROP, RETURN, a chain of yours...'
-            cand --jump 'What to do with a matching packet: ACCEPT, DROP, RETURN, a chain of yours...'
+            cand -j 'What to do with a matching packet: ACCEPT, DROP, REJECT, a chain of yours... (RETURN only with --layout umbrella: in a dispatch chain it would return from mipset''s chain, not yours)'
+            cand --jump 'What to do with a matching packet: ACCEPT, DROP, REJECT, a chain of yours... (RETURN only with --layout umbrella: in a dispatch chain it would return from mipset''s chain, not yours)'
             cand -t 'The table of the chain'
             cand --table 'The table of the chain'
             cand --layout 'Rule layout (see `mipset rule --help`); default: dispatch'

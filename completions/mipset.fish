@@ -164,7 +164,7 @@ complete -c mipset -n "__fish_mipset_using_subcommand rule; and not __fish_seen_
 complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from add" -l chain -d 'The chain the rule goes in (INPUT, FORWARD, PREROUTING, a chain of yours)' -r
 complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from add" -l match -d 'Which packet address is looked up in the family' -r -f -a "src\t''
 dst\t''"
-complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from add" -s j -l jump -d 'What to do with a matching packet: ACCEPT, DROP, RETURN, a chain of yours...' -r
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from add" -s j -l jump -d 'What to do with a matching packet: ACCEPT, DROP, REJECT, a chain of yours... (RETURN only with --layout umbrella: in a dispatch chain it would return from mipset\'s chain, not yours)' -r
 complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from add" -s t -l table -d 'The table of the chain' -r -f -a "filter\t''
 raw\t''
 mangle\t''
@@ -187,7 +187,7 @@ complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subc
 complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from del" -l chain -d 'The chain the rule goes in (INPUT, FORWARD, PREROUTING, a chain of yours)' -r
 complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from del" -l match -d 'Which packet address is looked up in the family' -r -f -a "src\t''
 dst\t''"
-complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from del" -s j -l jump -d 'What to do with a matching packet: ACCEPT, DROP, RETURN, a chain of yours...' -r
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from del" -s j -l jump -d 'What to do with a matching packet: ACCEPT, DROP, REJECT, a chain of yours... (RETURN only with --layout umbrella: in a dispatch chain it would return from mipset\'s chain, not yours)' -r
 complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from del" -s t -l table -d 'The table of the chain' -r -f -a "filter\t''
 raw\t''
 mangle\t''
@@ -209,7 +209,7 @@ complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subc
 complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from check" -l chain -d 'The chain the rule goes in (INPUT, FORWARD, PREROUTING, a chain of yours)' -r
 complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from check" -l match -d 'Which packet address is looked up in the family' -r -f -a "src\t''
 dst\t''"
-complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from check" -s j -l jump -d 'What to do with a matching packet: ACCEPT, DROP, RETURN, a chain of yours...' -r
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from check" -s j -l jump -d 'What to do with a matching packet: ACCEPT, DROP, REJECT, a chain of yours... (RETURN only with --layout umbrella: in a dispatch chain it would return from mipset\'s chain, not yours)' -r
 complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from check" -s t -l table -d 'The table of the chain' -r -f -a "filter\t''
 raw\t''
 mangle\t''

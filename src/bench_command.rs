@@ -582,22 +582,24 @@ fn verdicts(ms: &[Measurement], scale: Option<&ScaleReport>) -> Vec<String> {
     let mut out = Vec::new();
     let largest = ms.iter().map(|m| m.entries).max().unwrap_or(0);
     for m in ms.iter().filter(|m| m.entries == largest) {
-        let diff = if m.ratio.within_noise {
-            "within noise of".to_string()
+        let verdict = if m.ratio.within_noise {
+            "the same as one set, within noise".to_string()
         } else if m.ratio.ratio > 1.0 {
-            format!("{:.2}x (slower than)", m.ratio.ratio)
+            format!("{:.2}x the time of one set", m.ratio.ratio)
         } else {
-            format!("{:.2}x (faster than)", m.ratio.ratio)
+            format!("{:.2}x the time of one set (faster)", m.ratio.ratio)
         };
+        let diff = m.multi.median - m.single.median;
         out.push(format!(
-            "{} {} at {} entries, {} shards: family {} one set (median {} vs {})",
+            "{} {}, {} entries, {} shards: the family takes {verdict} (median {} vs {}, {}{})",
             m.method,
             m.metric,
             m.entries,
             m.shards,
-            diff,
             human_ns(m.multi.median),
-            human_ns(m.single.median)
+            human_ns(m.single.median),
+            if diff >= 0.0 { "+" } else { "" },
+            human_ns(diff)
         ));
     }
     if let Some(s) = scale {

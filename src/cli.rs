@@ -646,7 +646,9 @@ pub struct RuleArgs {
     #[arg(long = "match", value_name = "src|dst", value_parser = ["src", "dst"])]
     pub direction: Option<String>,
 
-    /// What to do with a matching packet: ACCEPT, DROP, RETURN, a chain of yours...
+    /// What to do with a matching packet: ACCEPT, DROP, REJECT, a chain of yours...
+    /// (RETURN only with --layout umbrella: in a dispatch chain it would
+    /// return from mipset's chain, not yours).
     #[arg(long, short = 'j')]
     pub jump: Option<String>,
 

@@ -157,15 +157,17 @@ pub fn rules_table(rules: &[crate::rules::apply::Installed]) -> String {
         return "no mipset rules\n".into();
     }
     let mut t = table(&[
-        "FAMILY", "TABLE", "CHAIN", "POS", "MATCH", "JUMP", "LAYOUT", "CHAINS", "PACKETS",
-        "MATCHED", "STATE",
+        "FAMILY", "IPTABLES", "TABLE", "CHAIN", "POS", "MATCH", "JUMP", "LAYOUT", "CHAINS",
+        "PACKETS", "MATCHED", "STATE",
     ]);
     for r in rules {
+        let dash = |v: String| if r.orphan { "-".to_string() } else { v };
         t.add_row(vec![
             r.spec.family.clone(),
+            r.backend.as_str().to_string(),
             r.spec.table.clone(),
-            r.spec.chain.clone(),
-            r.position.to_string(),
+            dash(r.spec.chain.clone()),
+            dash(r.position.to_string()),
             r.spec.direction.as_str().to_string(),
             r.spec.jump.clone(),
             r.spec.layout.to_string(),
@@ -175,8 +177,8 @@ pub fn rules_table(rules: &[crate::rules::apply::Installed]) -> String {
             r.state.clone(),
         ]);
     }
-    right(&mut t, 3..4);
-    right(&mut t, 7..10);
+    right(&mut t, 4..5);
+    right(&mut t, 8..11);
     render(&t)
 }
 

@@ -22,6 +22,15 @@ use crate::rules::{Direction, Layout, RuleSpec};
 /// docs/BENCHMARKS.md), for the warning `rule add --layout umbrella` prints.
 const UMBRELLA_WARNING: &str = "the umbrella layout makes the kernel probe the shards one by one, so a packet that misses costs one set lookup per shard: measured with 1M entries, 16 shards cost about 5 us per packet more than one set (64 shards: 20 us), against 0.1-0.3 us for the default dispatch layout (docs/BENCHMARKS.md). Use it only for hash-routed families";
 
+/// The backends to search for existing rules: the one `--backend` names,
+/// else every backend present (see [`Backend::present`]).
+pub fn searched(flag: Option<&str>) -> Result<Vec<Backend>> {
+    match flag {
+        Some(_) => Ok(vec![backend(flag)?]),
+        None => Backend::present(),
+    }
+}
+
 pub fn backend(flag: Option<&str>) -> Result<Backend> {
     let forced = flag
         .map(|f| f.parse::<BackendKind>().map_err(Error::Usage))
@@ -110,18 +119,32 @@ pub fn run(cmd: &RuleCommand, out: &mut Out) -> Result<ExitCode> {
             naming::validate_family_name(&a.family).map_err(Error::Usage)?;
             let mut kernel = Kernel::open()?;
             let spec = family::open(&mut kernel, &a.family)?;
-            let backend = backend(a.backend.as_deref())?;
-            let removed = if args.all {
-                apply::del_family(&backend, spec.family, &spec.name)?
+            let rule = if args.all {
+                None
             } else {
-                let (rule, any) = rule_spec(a, &spec, None)?;
-                apply::del(&backend, spec.family, &rule, any)?
+                Some(rule_spec(a, &spec, None)?)
             };
+            let mut removed = 0;
+            let mut kinds = Vec::new();
+            for backend in searched(a.backend.as_deref())? {
+                let n = match &rule {
+                    None => apply::del_family(&backend, spec.family, &spec.name)?,
+                    Some((rule, any)) => apply::del(&backend, spec.family, rule, *any)?,
+                };
+                if n > 0 {
+                    kinds.push(backend.kind.kernel_name());
+                }
+                removed += n;
+            }
             out.text(&format!(
-                "removed {} of family {} [iptables {}]\n",
+                "removed {} of family {}{}\n",
                 family::plural(removed as u64, "rule", "rules"),
                 spec.name,
-                backend.kind.kernel_name()
+                if kinds.is_empty() {
+                    String::new()
+                } else {
+                    format!(" [iptables {}]", kinds.join(", "))
+                }
             ));
             out.value(&json!({ "result": "removed", "family": spec.name, "rules": removed }));
             if removed == 0 {
@@ -135,13 +158,24 @@ pub fn run(cmd: &RuleCommand, out: &mut Out) -> Result<ExitCode> {
             let mut kernel = Kernel::open()?;
             let spec = family::open(&mut kernel, &a.family)?;
             let (rule, any) = rule_spec(a, &spec, None)?;
-            let backend = backend(a.backend.as_deref())?;
-            let (state, code) = match apply::check(&backend, &rule, &spec, any)? {
+            let mut found = None;
+            for backend in searched(a.backend.as_deref())? {
+                if let Some(i) = apply::check(&backend, &rule, &spec, any)? {
+                    found = Some(i);
+                    break;
+                }
+            }
+            let (state, code) = match &found {
                 None => ("absent".to_string(), ExitCode::No),
                 Some(i) if i.is_ok() => ("ok".to_string(), ExitCode::Ok),
-                Some(i) => (i.state, ExitCode::No),
+                Some(i) => (i.state.clone(), ExitCode::No),
             };
-            out.text(&format!("{state}: {}\n", describe(&rule, &spec)));
+            let backend = found.as_ref().map(|i| i.backend.kernel_name());
+            out.text(&format!(
+                "{state}: {}{}\n",
+                describe(&rule, &spec),
+                backend.map_or(String::new(), |b| format!(" [iptables {b}]"))
+            ));
             out.value(&json!({ "result": state, "rule": rule, "backend": backend }));
             if code != ExitCode::Ok && state != "absent" {
                 out.warn(&format!(
@@ -162,11 +196,13 @@ pub fn run(cmd: &RuleCommand, out: &mut Out) -> Result<ExitCode> {
             };
             let backend = backend(a.backend.as_deref())?;
             let mut rules = Vec::new();
-            for af in address_families {
-                rules.extend(apply::list(&backend, af, a.family.as_deref(), &families)?);
+            for b in searched(a.backend.as_deref())? {
+                for &af in &address_families {
+                    rules.extend(apply::list(&b, af, a.family.as_deref(), &families)?);
+                }
             }
             out.text(&format!(
-                "iptables backend: {} ({})\n",
+                "iptables backend for new rules: {} ({})\n",
                 backend.kind.kernel_name(),
                 backend.reason
             ));
@@ -192,15 +228,19 @@ pub fn remove_family_rules(
             })
         }
     };
-    let backend = backend(backend_flag)?;
-    apply::del_family(&backend, spec.family, &spec.name)
+    let mut removed = 0;
+    for backend in searched(backend_flag)? {
+        removed += apply::del_family(&backend, spec.family, &spec.name)?;
+    }
+    Ok(removed)
 }
 
 /// For `resize`: how to switch the family's dispatch rules to a new shard
 /// count. Touches iptables only if a shard is referenced by something
 /// other than the umbrella.
 pub struct RuleSwitch {
-    backend: Option<Backend>,
+    /// Backends holding dispatch rules of the family.
+    backends: Vec<Backend>,
     /// Dispatch rules of the family (each references every shard once).
     pub own_references: u32,
 }
@@ -211,56 +251,65 @@ impl RuleSwitch {
             .list_headers(Some(&spec.shard_name(0)))?
             .first()
             .map_or(0, |h| h.references);
+        let mut switch = RuleSwitch {
+            backends: Vec::new(),
+            own_references: 0,
+        };
         if refs <= 1 {
-            return Ok(RuleSwitch {
-                backend: None,
-                own_references: 0,
-            });
+            return Ok(switch);
         }
-        let backend = Backend::detect(None)?;
-        let own_references = apply::dispatch_count(&backend, spec)?;
-        Ok(RuleSwitch {
-            backend: Some(backend),
-            own_references,
-        })
+        for backend in Backend::present()? {
+            let n = apply::dispatch_count(&backend, spec)?;
+            if n > 0 {
+                switch.own_references += n;
+                switch.backends.push(backend);
+            }
+        }
+        Ok(switch)
     }
 
     /// Rewrite the dispatch chains for `spec`'s shards; how many rules.
     pub fn switch(&self, spec: &FamilySpec) -> Result<usize> {
-        match &self.backend {
-            Some(b) if self.own_references > 0 => apply::refresh(b, spec),
-            _ => Ok(0),
+        let mut n = 0;
+        for b in &self.backends {
+            n += apply::refresh(b, spec)?;
         }
+        Ok(n)
     }
 
-    /// For `check`: mipset rules of the family that are stale or damaged,
-    /// as (description, repaired); with `repair`, dispatch chains are
-    /// rewritten.
+    /// For `check`: mipset rules of the family that are stale, damaged or
+    /// orphaned, as (description, repaired); with `repair`, dispatch
+    /// chains are rewritten.
     pub fn check(&self, spec: &FamilySpec, repair: bool) -> Result<Vec<(String, bool)>> {
-        let Some(backend) = &self.backend else {
-            return Ok(Vec::new());
-        };
-        let bad: Vec<apply::Installed> = apply::list(
-            backend,
-            spec.family,
-            Some(&spec.name),
-            std::slice::from_ref(spec),
-        )?
-        .into_iter()
-        .filter(|i| !i.is_ok())
-        .collect();
-        let refreshed = !bad.is_empty() && repair && apply::refresh(backend, spec).is_ok();
-        Ok(bad
-            .iter()
-            .map(|i| {
+        let mut out = Vec::new();
+        for backend in &self.backends {
+            let bad: Vec<apply::Installed> = apply::list(
+                backend,
+                spec.family,
+                Some(&spec.name),
+                std::slice::from_ref(spec),
+            )?
+            .into_iter()
+            .filter(|i| !i.is_ok())
+            .collect();
+            let refreshed = !bad.is_empty()
+                && repair
+                && apply::refresh(backend, spec).is_ok()
+                && apply::remove_orphans(backend, spec.family, &spec.name).is_ok();
+            out.extend(bad.iter().map(|i| {
                 (
                     format!(
-                        "rule in {} {} ({} layout): {}",
-                        i.spec.table, i.spec.chain, i.spec.layout, i.state
+                        "rule in {} {} ({} layout, iptables {}): {}",
+                        i.spec.table,
+                        if i.orphan { "-" } else { &i.spec.chain },
+                        i.spec.layout,
+                        backend.kind.kernel_name(),
+                        i.state
                     ),
-                    refreshed && i.spec.layout != Layout::Umbrella,
+                    refreshed && (i.spec.layout != Layout::Umbrella || i.orphan),
                 )
-            })
-            .collect())
+            }));
+        }
+        Ok(out)
     }
 }

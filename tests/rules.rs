@@ -276,7 +276,10 @@ fn ipv6_rules_match_on_the_loopback_path() {
     // interface, so one address is probed, in and out of the family, with
     // routings that put it in different shards.
     let ns = Netns::new();
-    for (i, route) in ["bits:0", "bits:1", "bits:126"].iter().enumerate() {
+    for (i, route) in ["bits:0", "bits:1", "bits:16", "bits:126"]
+        .iter()
+        .enumerate()
+    {
         let name = format!("six{i}");
         ns.mipset(&[
             "create", &name, "--family", "inet6", "--shards", "4", "--route", route,
@@ -301,6 +304,29 @@ fn ipv6_rules_match_on_the_loopback_path() {
                 layout,
             ])
             .expect(0);
+            // ip6tables prints some masks IPv4-style (::0.1.0.0): re-adding
+            // must still see the rule as intact.
+            let again = ns.mipset(&[
+                "rule",
+                "add",
+                &name,
+                "--table",
+                "raw",
+                "--chain",
+                "PREROUTING",
+                "--match",
+                "dst",
+                "--jump",
+                "DROP",
+                "--layout",
+                layout,
+            ]);
+            again.expect(0);
+            assert!(
+                again.stdout.starts_with("unchanged"),
+                "{route} {layout}: {}",
+                again.stdout
+            );
             for member in [false, true, false] {
                 let verb = if member { "add" } else { "del" };
                 let r = ns.mipset(&[verb, &name, "::1", "--exist"]);
@@ -403,6 +429,16 @@ fn rules_are_stock_iptables_objects_on_both_backends() {
         let del: Vec<&str> = del.iter().map(String::as_str).collect();
         ns.ok(&ipt, &del);
         ns.mipset(&check).expect(1);
+        // Its chains are left behind: listed as orphaned, found by check.
+        let l = json(
+            &ns.mipset(&["--json", "rule", "list", "web"])
+                .expect(0)
+                .stdout,
+        );
+        assert_eq!(l["rules"][0]["orphan"], true, "{l}");
+        let r = ns.mipset(&["check", "web"]);
+        r.expect(1);
+        assert!(r.stdout.contains("orphaned"), "{}", r.stdout);
         ns.mipset(&add).expect(0);
         ns.mipset(&check).expect(0);
         // A chain damaged by hand: check says so, add repairs it.
@@ -455,7 +491,7 @@ fn rules_are_stock_iptables_objects_on_both_backends() {
             "--match",
             "dst",
             "--jump",
-            "RETURN",
+            "ACCEPT",
             "--layout",
             "linear",
             "--comment",
@@ -607,6 +643,13 @@ fn bad_rule_input_is_refused_and_changes_nothing() {
             ],
             2,
             "NOCHAIN",
+        ),
+        (
+            vec![
+                "rule", "add", "web", "--chain", "INPUT", "--match", "src", "--jump", "RETURN",
+            ],
+            2,
+            "RETURN",
         ),
         (
             vec![
@@ -776,4 +819,62 @@ fn resize_moves_dispatch_rules_along_and_packets_stay_right() {
         );
     }
     ns.mipset(&["check", "grow"]).expect(0);
+}
+
+#[test]
+fn rules_in_both_backends_follow_a_resize_and_go_with_destroy() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let ns = Netns::new();
+    ns.mipset(&["create", "both", "--shards", "4"]).expect(0);
+    // nf_tables holds more rules, so it is the detected backend.
+    for port in ["1", "2", "3"] {
+        ns.ok(
+            "iptables-nft",
+            &["-A", "INPUT", "-p", "tcp", "--dport", port, "-j", "ACCEPT"],
+        );
+    }
+    ns.mipset(&[
+        "rule",
+        "add",
+        "both",
+        "--chain",
+        "INPUT",
+        "--match",
+        "src",
+        "--jump",
+        "ACCEPT",
+        "--backend",
+        "legacy",
+    ])
+    .expect(0);
+    ns.mipset(&[
+        "rule", "add", "both", "--chain", "FORWARD", "--match", "dst", "--jump", "DROP",
+    ])
+    .expect(0);
+    ns.mipset(&["resize", "both", "--shards", "16"]).expect(0);
+    let l = json(
+        &ns.mipset(&["--json", "rule", "list", "both"])
+            .expect(0)
+            .stdout,
+    );
+    let rules = l["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), 2, "{l}");
+    let mut backends: Vec<&str> = rules
+        .iter()
+        .map(|r| r["backend"].as_str().unwrap())
+        .collect();
+    backends.sort_unstable();
+    assert_eq!(backends, ["legacy", "nft"]);
+    assert!(rules.iter().all(|r| r["state"] == "ok"), "{l}");
+    ns.mipset(&["check", "both"]).expect(0);
+    ns.mipset(&["resize", "both", "--shards", "2"]).expect(0);
+    ns.mipset(&["check", "both"]).expect(0);
+    ns.mipset(&["destroy", "--rules", "both"]).expect(0);
+    for ipt in ["iptables-nft", "iptables-legacy"] {
+        let s = ns.ok(ipt, &["-S"]);
+        assert!(!s.contains("mipset"), "{ipt}: {s}");
+    }
+    assert_eq!(ns.ipset_save(), "");
 }

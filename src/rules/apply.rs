@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::iptables::Backend;
+use super::iptables::{Backend, BackendKind};
 use super::{comment_of, parse_comment, parse_save, plan, Layout, Plan, RuleSpec, SavedTable};
 use crate::addr::AddrFamily;
 use crate::error::{Error, Result};
@@ -25,8 +25,13 @@ pub struct Installed {
     /// Dispatch chains found for it.
     pub chains: Vec<String>,
     /// `ok`, or what is wrong (stale after a resize, damaged by hand,
-    /// family gone).
+    /// family gone, orphaned chains).
     pub state: String,
+    /// The iptables backend it lives in.
+    pub backend: BackendKind,
+    /// Dispatch chains no rule jumps to any more (the user's rule was
+    /// removed by hand); `spec.chain` is empty.
+    pub orphan: bool,
     #[serde(skip)]
     args: String,
 }
@@ -79,7 +84,7 @@ fn compare(table: &SavedTable, args: &str, chains: &[String], plan: &Plan) -> Op
                     rules.len()
                 )
             } else {
-                format!("damaged: chain {chain} differs from the family's shards")
+                format!("stale or damaged: chain {chain} differs from the family's shards")
             });
         }
     }
@@ -132,12 +137,94 @@ fn find(tables: &[SavedTable], family: Option<&str>, families: &[FamilySpec]) ->
                     matched_bytes: matched.1,
                     chains,
                     state,
+                    backend: BackendKind::Nft,
+                    orphan: false,
                     args: rule.args.clone(),
                 });
             }
         }
+        found.extend(orphans(table, family));
     }
     found
+}
+
+/// What a rule jumps or goes to, if anything.
+fn target_of(args: &str) -> Option<&str> {
+    let i = args.rfind("-j ").or_else(|| args.rfind("-g "))?;
+    args[i + 3..].split(' ').next()
+}
+
+/// Root dispatch chains (`mipset-HHHHHHHH`) no rule jumps to, of `family`
+/// (or any), reconstructed from their shard rules.
+fn orphans(table: &SavedTable, family: Option<&str>) -> Vec<Installed> {
+    let referenced: std::collections::HashSet<&str> = table
+        .rules
+        .iter()
+        .filter_map(|r| target_of(&r.args))
+        .collect();
+    let mut out = Vec::new();
+    for root in &table.chains {
+        let is_root = root
+            .strip_prefix(super::CHAIN_PREFIX)
+            .is_some_and(|h| h.len() == 8 && h.bytes().all(|b| b.is_ascii_hexdigit()));
+        if !is_root || referenced.contains(root.as_str()) {
+            continue;
+        }
+        let chains = chains_of(table, root);
+        // A shard rule: "... --match-set FAMILY-sK DIR -j TARGET".
+        let Some(shard_rule) = chains
+            .iter()
+            .flat_map(|c| table.rules_of(c))
+            .map(|r| r.args.clone())
+            .find(|a| a.contains("--match-set "))
+        else {
+            continue;
+        };
+        let mut words = shard_rule[shard_rule.find("--match-set ").unwrap_or(0) + 12..].split(' ');
+        let set = words.next().unwrap_or("");
+        let dir = words.next().unwrap_or("");
+        let Some(fam) = set.rfind("-s").map(|i| &set[..i]) else {
+            continue;
+        };
+        if family.is_some_and(|f| f != fam) {
+            continue;
+        }
+        let layout = if chains.len() == 1 {
+            Layout::Linear
+        } else if chains
+            .iter()
+            .flat_map(|c| table.rules_of(c))
+            .any(|r| r.args.ends_with("-j RETURN"))
+        {
+            Layout::Tree
+        } else {
+            Layout::TwoLevel
+        };
+        let Ok(direction) = dir.parse() else { continue };
+        out.push(Installed {
+            spec: RuleSpec {
+                family: fam.to_string(),
+                table: table.name.clone(),
+                chain: String::new(),
+                direction,
+                jump: target_of(&shard_rule).unwrap_or("").to_string(),
+                layout,
+                note: None,
+            },
+            position: 0,
+            packets: 0,
+            matched_packets: 0,
+            matched_bytes: 0,
+            chains,
+            state: format!(
+                "orphaned: no rule jumps to {root} any more (removed by hand?); `mipset rule del {fam} --all` removes it"
+            ),
+            backend: BackendKind::Nft,
+            orphan: true,
+            args: String::new(),
+        });
+    }
+    out
 }
 
 /// mipset's rules for address family `af`, of one family or all.
@@ -148,7 +235,11 @@ pub fn list(
     families: &[FamilySpec],
 ) -> Result<Vec<Installed>> {
     let tables = parse_save(&backend.save(af, None)?);
-    Ok(find(&tables, family, families))
+    let mut found = find(&tables, family, families);
+    for i in &mut found {
+        i.backend = backend.kind;
+    }
+    Ok(found)
 }
 
 /// The rules in `found` that `spec` names (a `None` layout matches any).
@@ -158,6 +249,9 @@ fn matching<'a>(
     any_layout: bool,
 ) -> impl Iterator<Item = &'a Installed> + 'a {
     found.iter().filter(move |i| {
+        if i.orphan {
+            return false;
+        }
         let mut want = spec.clone();
         if any_layout {
             want.layout = i.spec.layout;
@@ -196,8 +290,20 @@ pub fn add(
 ) -> Result<Change> {
     let tables = parse_save(&backend.save(family.family, Some(&spec.table))?);
     let found = find(&tables, Some(&spec.family), std::slice::from_ref(family));
-    let plan = plan(spec, family);
     let existing: Vec<&Installed> = matching(&found, spec, false).collect();
+    // Without --comment, an existing rule keeps its comment.
+    let kept;
+    let spec = match (&spec.note, existing.first()) {
+        (None, Some(i)) if i.spec.note.is_some() => {
+            kept = RuleSpec {
+                note: i.spec.note.clone(),
+                ..spec.clone()
+            };
+            &kept
+        }
+        _ => spec,
+    };
+    let plan = plan(spec, family);
     if existing.iter().any(|i| i.is_ok() && i.args == plan.rule) {
         return Ok(Change::Unchanged);
     }
@@ -219,7 +325,15 @@ pub fn add(
     let mut script = format!("*{}\n{declare}{body}", spec.table);
     let change = match existing.first() {
         Some(i) => {
-            script.push_str(&format!("-R {} {} {}\n", spec.chain, i.position, plan.rule));
+            // Delete by content, not by position: another program may have
+            // inserted rules since the save (the transaction fails if the
+            // old rule is gone).
+            if i.args != plan.rule {
+                script.push_str(&format!(
+                    "-D {} {}\n-I {} {} {}\n",
+                    spec.chain, i.args, spec.chain, i.position, plan.rule
+                ));
+            }
             Change::Repaired
         }
         None => {
@@ -232,7 +346,11 @@ pub fn add(
     };
     script.push_str("COMMIT\n");
     backend.restore(family.family, &script).map_err(|e| {
-        if e.to_string().contains("No chain/target/match") {
+        let text = e.to_string();
+        if text.contains("No chain/target/match")
+            || text.contains("Couldn't load target")
+            || text.contains(&format!("Chain '{}' does not exist", spec.jump))
+        {
             Error::kernel(
                 e.kernel_kind().unwrap_or(crate::error::KernelErrorKind::Other),
                 format!(
@@ -258,7 +376,9 @@ fn remove(backend: &Backend, af: AddrFamily, rules: &[&Installed]) -> Result<()>
         let mut body = String::new();
         let mut dropped: Vec<&str> = Vec::new();
         for r in rules.iter().filter(|r| r.spec.table == table) {
-            body.push_str(&format!("-D {} {}\n", r.spec.chain, r.args));
+            if !r.orphan {
+                body.push_str(&format!("-D {} {}\n", r.spec.chain, r.args));
+            }
             for c in &r.chains {
                 if !dropped.contains(&c.as_str()) {
                     dropped.push(c);
@@ -291,6 +411,16 @@ pub fn del(backend: &Backend, af: AddrFamily, spec: &RuleSpec, any_layout: bool)
 pub fn del_family(backend: &Backend, af: AddrFamily, family: &str) -> Result<usize> {
     let found = list(backend, af, Some(family), &[])?;
     let doomed: Vec<&Installed> = found.iter().collect();
+    if !doomed.is_empty() {
+        remove(backend, af, &doomed)?;
+    }
+    Ok(doomed.len())
+}
+
+/// Remove the orphaned dispatch chains of `family`; how many roots.
+pub fn remove_orphans(backend: &Backend, af: AddrFamily, family: &str) -> Result<usize> {
+    let found = list(backend, af, Some(family), &[])?;
+    let doomed: Vec<&Installed> = found.iter().filter(|i| i.orphan).collect();
     if !doomed.is_empty() {
         remove(backend, af, &doomed)?;
     }
@@ -335,7 +465,10 @@ pub fn refresh(backend: &Backend, family: &FamilySpec) -> Result<usize> {
             declare.push_str(&d);
             body.push_str(&b);
             if i.args != p.rule {
-                body.push_str(&format!("-R {} {} {}\n", i.spec.chain, i.position, p.rule));
+                body.push_str(&format!(
+                    "-D {} {}\n-I {} {} {}\n",
+                    i.spec.chain, i.args, i.spec.chain, i.position, p.rule
+                ));
             }
             count += 1;
         }

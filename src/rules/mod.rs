@@ -14,7 +14,7 @@
 //!   and exactly one set lookup per packet.
 //! * `twolevel`: the rule jumps to a chain with one `-g` per group of the
 //!   high half of the tag bits; each group's chain holds one rule per shard
-//!   of the group, as in `linear`: about sqrt(N) header matches, one goto.
+//!   of the group, as in `linear`: about 2*sqrt(N) header matches, one goto.
 //! * `tree`: a binary tree of chains, one tag bit per level, entered with
 //!   `-g` (goto) so that a miss returns straight to the user's chain:
 //!   log2(N) header matches and one set lookup per packet.
@@ -209,6 +209,11 @@ impl RuleSpec {
                 "chains named {CHAIN_PREFIX}* belong to mipset's dispatch rules; pick another chain or target"
             ));
         }
+        if self.jump == "RETURN" && self.layout != Layout::Umbrella {
+            return Err(
+                "--jump RETURN cannot work through a dispatch chain (it would return from mipset's chain, not yours): use --layout umbrella, or jump to a chain of yours that returns".into(),
+            );
+        }
         if let Some(note) = &self.note {
             check_note(note)?;
         }
@@ -327,13 +332,25 @@ fn masked(family: AddrFamily, value: u128, mask: u128) -> String {
     let is_prefix = ones > 0 && mask == (full >> (width - ones)) << (width - ones);
     let addr = |v: u128| match family {
         AddrFamily::Inet => Ipv4Addr::from(v as u32).to_string(),
-        AddrFamily::Inet6 => Ipv6Addr::from(v).to_string(),
+        AddrFamily::Inet6 => inet_ntop6(Ipv6Addr::from(v)),
     };
     if is_prefix {
         format!("{}/{ones}", addr(value))
     } else {
         format!("{}/{}", addr(value), addr(mask))
     }
+}
+
+/// An IPv6 address as glibc's `inet_ntop` (and so ip6tables) prints it:
+/// like Rust's `Display`, except that an address whose first 96 bits are
+/// zero and whose next 16 are not is printed IPv4-compatible (`::0.1.0.0`).
+fn inet_ntop6(a: Ipv6Addr) -> String {
+    let s = a.segments();
+    if s[..6] == [0; 6] && s[6] != 0 {
+        let [.., a, b, c, d] = a.octets();
+        return format!("::{}", Ipv4Addr::new(a, b, c, d));
+    }
+    a.to_string()
 }
 
 /// Plan the rules for `spec` on `family` (validated).
@@ -678,6 +695,21 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    #[test]
+    fn ipv6_masks_print_as_glibc_prints_them() {
+        for (v, want) in [
+            (0u128, "::"),
+            (1, "::1"),
+            (0x1_0000, "::0.1.0.0"),
+            (0x3_0000_0000, "::3:0:0"),
+            (0xffff_7f00_0001, "::ffff:127.0.0.1"),
+            (0x100, "::100"),
+            (1u128 << 64, "0:0:0:1::"),
+        ] {
+            assert_eq!(inet_ntop6(Ipv6Addr::from(v)), want, "{v:#x}");
         }
     }
 
