@@ -45,6 +45,8 @@ Register-ArgumentCompleter -Native -CommandName 'mipset' -ScriptBlock {
             [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Test membership: exit 0 if the address is in the family, 1 if not')
             [CompletionResult]::new('which', 'which', [CompletionResultType]::ParameterValue, 'Show which shard(s) an address or network is stored in')
             [CompletionResult]::new('rule', 'rule', [CompletionResultType]::ParameterValue, 'Install, check, list and remove the iptables rules that match a family')
+            [CompletionResult]::new('reconcile', 'reconcile', [CompletionResultType]::ParameterValue, 'Keep families and their rules as a configuration file says (a long-running reconciler)')
+            [CompletionResult]::new('metrics', 'metrics', [CompletionResultType]::ParameterValue, 'Print Prometheus metrics of families (entries and fill per shard, memory)')
             [CompletionResult]::new('bench', 'bench', [CompletionResultType]::ParameterValue, 'Measure one set against a family: lookup, insertion, deletion, policy evaluation')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff)')
@@ -366,6 +368,33 @@ Register-ArgumentCompleter -Native -CommandName 'mipset' -ScriptBlock {
         'mipset;rule;help;help' {
             break
         }
+        'mipset;reconcile' {
+            [CompletionResult]::new('-w', '-w', [CompletionResultType]::ParameterName, 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)')
+            [CompletionResult]::new('--once', '--once', [CompletionResultType]::ParameterName, 'Apply every family once and exit (exit 4 if an apply failed)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON on stdout (for scripts)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stdout; the exit status still tells the result')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stdout; the exit status still tells the result')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mipset;metrics' {
+            [CompletionResult]::new('-w', '-w', [CompletionResultType]::ParameterName, 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'One summary line per family, without the table of shards')
+            [CompletionResult]::new('--terse', '--terse', [CompletionResultType]::ParameterName, 'One summary line per family, without the table of shards')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON on stdout (for scripts)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on stdout; the exit status still tells the result')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on stdout; the exit status still tells the result')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'mipset;bench' {
             [CompletionResult]::new('--entries', '--entries', [CompletionResultType]::ParameterName, 'Set sizes, comma-separated (k = 1000, M = 1000000)')
             [CompletionResult]::new('--shards', '--shards', [CompletionResultType]::ParameterName, 'Shard counts of the families, comma-separated (powers of two)')
@@ -437,6 +466,8 @@ Register-ArgumentCompleter -Native -CommandName 'mipset' -ScriptBlock {
             [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Test membership: exit 0 if the address is in the family, 1 if not')
             [CompletionResult]::new('which', 'which', [CompletionResultType]::ParameterValue, 'Show which shard(s) an address or network is stored in')
             [CompletionResult]::new('rule', 'rule', [CompletionResultType]::ParameterValue, 'Install, check, list and remove the iptables rules that match a family')
+            [CompletionResult]::new('reconcile', 'reconcile', [CompletionResultType]::ParameterValue, 'Keep families and their rules as a configuration file says (a long-running reconciler)')
+            [CompletionResult]::new('metrics', 'metrics', [CompletionResultType]::ParameterValue, 'Print Prometheus metrics of families (entries and fill per shard, memory)')
             [CompletionResult]::new('bench', 'bench', [CompletionResultType]::ParameterValue, 'Measure one set against a family: lookup, insertion, deletion, policy evaluation')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page (roff)')
@@ -502,6 +533,12 @@ Register-ArgumentCompleter -Native -CommandName 'mipset' -ScriptBlock {
             break
         }
         'mipset;help;rule;list' {
+            break
+        }
+        'mipset;help;reconcile' {
+            break
+        }
+        'mipset;help;metrics' {
             break
         }
         'mipset;help;bench' {

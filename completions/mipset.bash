@@ -52,6 +52,12 @@ _mipset() {
             mipset,man)
                 cmd="mipset__subcmd__man"
                 ;;
+            mipset,metrics)
+                cmd="mipset__subcmd__metrics"
+                ;;
+            mipset,reconcile)
+                cmd="mipset__subcmd__reconcile"
+                ;;
             mipset,resize)
                 cmd="mipset__subcmd__resize"
                 ;;
@@ -108,6 +114,12 @@ _mipset() {
                 ;;
             mipset__subcmd__help,man)
                 cmd="mipset__subcmd__help__subcmd__man"
+                ;;
+            mipset__subcmd__help,metrics)
+                cmd="mipset__subcmd__help__subcmd__metrics"
+                ;;
+            mipset__subcmd__help,reconcile)
+                cmd="mipset__subcmd__help__subcmd__reconcile"
                 ;;
             mipset__subcmd__help,resize)
                 cmd="mipset__subcmd__help__subcmd__resize"
@@ -179,7 +191,7 @@ _mipset() {
 
     case "${cmd}" in
         mipset)
-            opts="-q -w -h -V --json --quiet --wait --help --version create destroy list flush add del load sync resize restore check save test which rule bench completions man help"
+            opts="-q -w -h -V --json --quiet --wait --help --version create destroy list flush add del load sync resize restore check save test which rule reconcile metrics bench completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -485,7 +497,7 @@ _mipset() {
             return 0
             ;;
         mipset__subcmd__help)
-            opts="create destroy list flush add del load sync resize restore check save test which rule bench completions man help"
+            opts="create destroy list flush add del load sync resize restore check save test which rule reconcile metrics bench completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -653,6 +665,34 @@ _mipset() {
             return 0
             ;;
         mipset__subcmd__help__subcmd__man)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mipset__subcmd__help__subcmd__metrics)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mipset__subcmd__help__subcmd__reconcile)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -866,6 +906,50 @@ _mipset() {
             ;;
         mipset__subcmd__man)
             opts="-q -w -h -V --json --quiet --wait --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -w)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mipset__subcmd__metrics)
+            opts="-t -q -w -h -V --terse --json --quiet --wait --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -w)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mipset__subcmd__reconcile)
+            opts="-q -w -h -V --once --json --quiet --wait --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

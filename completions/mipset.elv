@@ -42,6 +42,8 @@ set edit:completion:arg-completer[mipset] = {|@words|
             cand test 'Test membership: exit 0 if the address is in the family, 1 if not'
             cand which 'Show which shard(s) an address or network is stored in'
             cand rule 'Install, check, list and remove the iptables rules that match a family'
+            cand reconcile 'Keep families and their rules as a configuration file says (a long-running reconciler)'
+            cand metrics 'Print Prometheus metrics of families (entries and fill per shard, memory)'
             cand bench 'Measure one set against a family: lookup, insertion, deletion, policy evaluation'
             cand completions 'Print a shell completion script'
             cand man 'Print the man page (roff)'
@@ -337,6 +339,31 @@ set edit:completion:arg-completer[mipset] = {|@words|
         }
         &'mipset;rule;help;help'= {
         }
+        &'mipset;reconcile'= {
+            cand -w 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
+            cand --wait 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
+            cand --once 'Apply every family once and exit (exit 4 if an apply failed)'
+            cand --json 'Print results as JSON on stdout (for scripts)'
+            cand -q 'Print nothing on stdout; the exit status still tells the result'
+            cand --quiet 'Print nothing on stdout; the exit status still tells the result'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mipset;metrics'= {
+            cand -w 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
+            cand --wait 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
+            cand -t 'One summary line per family, without the table of shards'
+            cand --terse 'One summary line per family, without the table of shards'
+            cand --json 'Print results as JSON on stdout (for scripts)'
+            cand -q 'Print nothing on stdout; the exit status still tells the result'
+            cand --quiet 'Print nothing on stdout; the exit status still tells the result'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'mipset;bench'= {
             cand --entries 'Set sizes, comma-separated (k = 1000, M = 1000000)'
             cand --shards 'Shard counts of the families, comma-separated (powers of two)'
@@ -405,6 +432,8 @@ set edit:completion:arg-completer[mipset] = {|@words|
             cand test 'Test membership: exit 0 if the address is in the family, 1 if not'
             cand which 'Show which shard(s) an address or network is stored in'
             cand rule 'Install, check, list and remove the iptables rules that match a family'
+            cand reconcile 'Keep families and their rules as a configuration file says (a long-running reconciler)'
+            cand metrics 'Print Prometheus metrics of families (entries and fill per shard, memory)'
             cand bench 'Measure one set against a family: lookup, insertion, deletion, policy evaluation'
             cand completions 'Print a shell completion script'
             cand man 'Print the man page (roff)'
@@ -451,6 +480,10 @@ set edit:completion:arg-completer[mipset] = {|@words|
         &'mipset;help;rule;check'= {
         }
         &'mipset;help;rule;list'= {
+        }
+        &'mipset;help;reconcile'= {
+        }
+        &'mipset;help;metrics'= {
         }
         &'mipset;help;bench'= {
         }

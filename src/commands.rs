@@ -122,6 +122,8 @@ pub fn run(cli: Cli, stdin: &mut dyn io::BufRead, out: &mut Out) -> Result<ExitC
         Command::Which(args) => which(&args, out),
         Command::Rule(cmd) => crate::rule_commands::run(&cmd, out),
         Command::Bench(args) => crate::bench_command::run(&args, out),
+        Command::Reconcile(args) => crate::reconcile::run(&args.config, args.once, out),
+        Command::Metrics(args) => metrics(&args, out),
         Command::Completions(args) => {
             let mut script = Vec::new();
             clap_complete::generate(args.shell, &mut Cli::command(), "mipset", &mut script);
@@ -767,6 +769,21 @@ fn check(args: &CheckArgs, out: &mut Out) -> Result<ExitCode> {
             ExitCode::No
         },
     )
+}
+
+fn metrics(args: &ListArgs, out: &mut Out) -> Result<ExitCode> {
+    let mut kernel = Kernel::open()?;
+    let specs = match &args.family {
+        Some(name) => {
+            check_name(name)?;
+            vec![family::open(&mut kernel, name)?]
+        }
+        None => family::discover_all(&mut kernel)?.0,
+    };
+    let headers = kernel.list_headers(None)?;
+    let statuses: Vec<_> = specs.iter().map(|s| family::status(s, &headers)).collect();
+    out.write(crate::metrics::render(&statuses, &Default::default()).as_bytes());
+    Ok(ExitCode::Ok)
 }
 
 fn save(name: &str, out: &mut Out) -> Result<ExitCode> {

@@ -8,5 +8,6 @@ mod cli_kernel;
 mod compat;
 mod equivalence;
 mod generated;
+mod reconcile;
 mod rules;
 mod util;
