@@ -5,6 +5,14 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::exit::EXIT_STATUS_HELP;
 
+/// `mipset --version`: the version and the commit it was built from.
+const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (git ",
+    env!("MIPSET_GIT_HASH"),
+    ")"
+);
+
 const ABOUT: &str =
     "Multi IP hash sets: a family of N tagged kernel ipsets (shards) that behaves like one set";
 
@@ -40,6 +48,7 @@ Environment:
 #[command(
     name = "mipset",
     version,
+    long_version = LONG_VERSION,
     about = ABOUT,
     long_about = LONG_ABOUT,
     after_help = after_help(),

@@ -142,7 +142,9 @@ pub fn run(cli: Cli, stdin: &mut dyn io::BufRead, out: &mut Out) -> Result<ExitC
 
 /// The man page: clap_mangen's sections plus every subcommand's help.
 pub fn man_page(w: &mut dyn Write) -> io::Result<()> {
-    let cmd = Cli::command();
+    // The plain version only: the committed page must not change with
+    // every commit's hash.
+    let cmd = Cli::command().long_version(env!("CARGO_PKG_VERSION"));
     let man = clap_mangen::Man::new(cmd.clone());
     man.render(w)?;
     // Every subcommand, and every subcommand of those (`rule add`...).

@@ -6,6 +6,7 @@ mod bench;
 mod bulk;
 mod cli_kernel;
 mod compat;
+mod deploy;
 mod equivalence;
 mod generated;
 mod reconcile;

@@ -1,0 +1,177 @@
+//! The container image and Kubernetes manifests, checked without a cluster:
+//! the manifests parse, carry the fields Kubernetes requires, grant only the
+//! capabilities mipset needs, and the reconciler's ConfigMap is a
+//! configuration mipset itself accepts.
+
+use serde_json::Value;
+
+fn docs(path: &str) -> Vec<Value> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_yaml_ng::Deserializer::from_str(&text)
+        .map(|d| {
+            let v: Value =
+                serde::Deserialize::deserialize(d).unwrap_or_else(|e| panic!("{path}: {e}"));
+            v
+        })
+        .collect()
+}
+
+fn strings(v: &Value) -> Vec<&str> {
+    v.as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
+}
+
+/// Fields every object and every DaemonSet must have.
+fn check_common(path: &str, d: &Value) {
+    for field in ["apiVersion", "kind"] {
+        assert!(d[field].is_string(), "{path}: {field} missing in {d}");
+    }
+    assert!(d["metadata"]["name"].is_string(), "{path}: metadata.name");
+    if d["kind"] == "DaemonSet" {
+        assert_eq!(d["apiVersion"], "apps/v1");
+        let selector = d["spec"]["selector"]["matchLabels"]
+            .as_object()
+            .expect("selector");
+        let labels = &d["spec"]["template"]["metadata"]["labels"];
+        for (k, v) in selector {
+            assert_eq!(
+                &labels[k], v,
+                "{path}: the selector must match the pod labels"
+            );
+        }
+        let pod = &d["spec"]["template"]["spec"];
+        for c in pod["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .chain(pod["initContainers"].as_array().into_iter().flatten())
+        {
+            assert!(
+                c["name"].is_string()
+                    && c["image"]
+                        .as_str()
+                        .is_some_and(|i| i.starts_with("mipset:")),
+                "{path}: {c}"
+            );
+            assert_ne!(
+                c["securityContext"]["privileged"], true,
+                "{path}: no privileged containers"
+            );
+            assert!(
+                strings(&c["securityContext"]["capabilities"]["drop"]).contains(&"ALL"),
+                "{path}: {c}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_reconciler_daemonset_runs_a_configuration_mipset_accepts() {
+    let path = "deploy/reconciler.yaml";
+    let all = docs(path);
+    all.iter().for_each(|d| check_common(path, d));
+    let config_map = all
+        .iter()
+        .find(|d| d["kind"] == "ConfigMap")
+        .expect("a ConfigMap");
+    let ds = all
+        .iter()
+        .find(|d| d["kind"] == "DaemonSet")
+        .expect("a DaemonSet");
+    let pod = &ds["spec"]["template"]["spec"];
+    assert_eq!(pod["hostNetwork"], true, "the node's own network namespace");
+    let c = &pod["containers"][0];
+    let caps = strings(&c["securityContext"]["capabilities"]["add"]);
+    assert!(
+        caps.contains(&"NET_ADMIN") && !caps.contains(&"SYS_ADMIN"),
+        "{caps:?}"
+    );
+    let args = strings(&c["args"]);
+    assert_eq!(args[0], "reconcile");
+    // The configuration file is mounted from the ConfigMap...
+    let config_path = std::path::Path::new(args[1]);
+    let mount = c["volumeMounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| config_path.starts_with(m["mountPath"].as_str().unwrap()))
+        .expect("a mount holding the configuration");
+    let volume = pod["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == mount["name"])
+        .expect("the mounted volume");
+    assert_eq!(volume["configMap"]["name"], config_map["metadata"]["name"]);
+    let data = &config_map["data"];
+    let file_name = config_path.file_name().unwrap().to_str().unwrap();
+    let toml = data[file_name]
+        .as_str()
+        .expect("the configuration in the ConfigMap");
+    // ...and it is one mipset accepts, whose lists are in the ConfigMap too.
+    let plan = mipset::reconcile::parse(toml, config_path).unwrap_or_else(|e| panic!("{e}"));
+    assert!(!plan.families.is_empty());
+    for f in &plan.families {
+        let list = f.source.file_name().unwrap().to_str().unwrap();
+        assert!(f.source.starts_with(config_path.parent().unwrap()));
+        let text = data[list]
+            .as_str()
+            .unwrap_or_else(|| panic!("{list} is not in the ConfigMap"));
+        let spec = &f.spec;
+        mipset::listfile::read(&mut std::io::Cursor::new(text.as_bytes()), list, spec)
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    // The metrics file lands on a hostPath for the node exporter.
+    let metrics = plan.metrics_file.expect("metrics_file");
+    assert!(c["volumeMounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| metrics.starts_with(m["mountPath"].as_str().unwrap())));
+}
+
+#[test]
+fn the_bench_daemonset_prints_json_from_a_private_namespace() {
+    let path = "deploy/bench.yaml";
+    let all = docs(path);
+    all.iter().for_each(|d| check_common(path, d));
+    let ds = all
+        .iter()
+        .find(|d| d["kind"] == "DaemonSet")
+        .expect("a DaemonSet");
+    let pod = &ds["spec"]["template"]["spec"];
+    assert_ne!(pod["hostNetwork"], true, "the bench needs no host network");
+    let bench = &pod["initContainers"][0];
+    let args = strings(&bench["args"]);
+    assert_eq!(&args[..3], ["bench", "--format", "json"]);
+    assert!(!args.contains(&"--in-place"));
+    let caps = strings(&bench["securityContext"]["capabilities"]["add"]);
+    assert!(
+        caps.contains(&"SYS_ADMIN"),
+        "unshare(CLONE_NEWNET) needs SYS_ADMIN"
+    );
+}
+
+#[test]
+fn the_dockerfile_builds_in_one_stage_and_runs_in_a_slim_one() {
+    let text = std::fs::read_to_string("Dockerfile").unwrap();
+    let froms: Vec<&str> = text.lines().filter(|l| l.starts_with("FROM ")).collect();
+    assert_eq!(froms.len(), 2, "{froms:?}");
+    assert!(froms[1].contains("slim"));
+    // The build stage installs what scripts/deps installs for building.
+    for package in ["libipset-dev", "libmnl-dev", "libclang-dev", "pkg-config"] {
+        assert!(text.contains(package), "{package}");
+        assert!(std::fs::read_to_string("scripts/deps")
+            .unwrap()
+            .contains(package));
+    }
+    for runtime in ["iptables", "libmnl0"] {
+        assert!(text.contains(runtime), "{runtime}");
+    }
+    assert!(text.contains("COPY --from=build /src/target/release/mipset"));
+    assert!(
+        text.contains("--locked"),
+        "reproducible: build from Cargo.lock"
+    );
+}
