@@ -16,6 +16,7 @@ use crate::commands::Out;
 use crate::error::{Error, KernelErrorKind, Result};
 use crate::exit::ExitCode;
 use crate::family;
+use crate::interrupt;
 use crate::kernel::{batch, Kernel};
 use crate::meta::FamilySpec;
 use crate::route::{self, Routing};
@@ -166,6 +167,46 @@ fn which(program: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// With `--in-place`: whatever happens (an error, a signal), the sets the
+/// bench created go again. Runs after the `Kernel` handle is gone, through
+/// libipset directly; names that do not exist are skipped.
+struct InPlaceCleanup {
+    shard_counts: Vec<u32>,
+}
+
+impl Drop for InPlaceCleanup {
+    fn drop(&mut self) {
+        let mut names: Vec<String> = Vec::new();
+        let shards = |prefix: &str, n: u32| {
+            let prefix = prefix.to_string();
+            (0..n).map(move |i| crate::naming::shard_name(&prefix, i))
+        };
+        for &n in &self.shard_counts {
+            names.push(format!("mbf{n}"));
+            names.extend(shards(&format!("mbf{n}"), n));
+        }
+        let first = self.shard_counts.first().copied().unwrap_or(1);
+        for f in ["mb-grow-f", "mb-grow-fs"] {
+            names.push(f.to_string());
+            names.extend(shards(f, first));
+        }
+        for single in [
+            SINGLE,
+            "mb-grow-1",
+            "mb-grow-1s",
+            "mb-rep-1",
+            "mb-rep-s",
+            "mb-rep-1-new",
+            "mb-rep-s-new",
+        ] {
+            names.push(single.to_string());
+        }
+        for name in names {
+            let _ = crate::kernel::run_line(&format!("destroy {name}"));
+        }
+    }
+}
+
 struct Spinner(Option<indicatif::ProgressBar>);
 
 impl Spinner {
@@ -223,19 +264,52 @@ pub fn run(args: &BenchArgs, out: &mut Out) -> Result<ExitCode> {
     }
     methods.dedup();
     let layout = match (args.layout.as_str(), routing) {
-        (_, Routing::Hash) => Layout::Umbrella,
+        ("dispatch" | "umbrella", Routing::Hash) => Layout::Umbrella,
+        (l, Routing::Hash) => {
+            return Err(Error::Usage(format!(
+                "--layout {l}: a hash-routed family can only be matched by --layout umbrella"
+            )))
+        }
         ("dispatch", _) => Layout::dispatch(),
         (l, _) => l.parse().map_err(Error::Usage)?,
     };
-    let duration = args
-        .duration
-        .as_deref()
-        .map(|d| crate::config::parse_timeout("--duration", d))
-        .transpose()?
-        .map(|s| Duration::from_secs(u64::from(s)));
-    if args.ops == 0 || args.exec_ops == 0 || args.packets == 0 || args.rounds == 0 {
+    let duration = match args.duration.as_deref() {
+        None => None,
+        Some(text) => match humantime::parse_duration(text) {
+            Ok(d) if d >= Duration::from_millis(100) => Some(d),
+            Ok(_) => {
+                return Err(Error::Usage(format!(
+                    "--duration {text}: at least 100ms, or there is nothing to measure"
+                )))
+            }
+            Err(e) => {
+                return Err(Error::Usage(format!(
+                    "--duration '{text}': {e} (for example 500ms, 10s, 1m)"
+                )))
+            }
+        },
+    };
+    // Fewer samples make percentiles and bootstrap intervals meaningless.
+    for (flag, value, least) in [
+        ("--ops", args.ops, 20),
+        ("--exec-ops", args.exec_ops, 20),
+        ("--rounds", args.rounds, 5),
+        ("--packets", args.packets, 1000),
+    ] {
+        if value < least {
+            return Err(Error::Usage(format!(
+                "{flag} {value}: at least {least}, or the statistics mean nothing"
+            )));
+        }
+    }
+    if args.in_place && methods.iter().any(|m| *m != "netlink") {
         return Err(Error::Usage(
-            "--ops, --exec-ops, --packets and --rounds must be at least 1".into(),
+            "--in-place runs only --method netlink: exec needs the node lock the bench holds, and packet would drop this namespace's traffic in raw PREROUTING while it runs".into(),
+        ));
+    }
+    if af == AddrFamily::Inet6 && methods.iter().all(|m| *m == "packet") {
+        return Err(Error::Usage(
+            "--method packet cannot run for inet6: only ::1 is reachable on loopback, so no set of many IPv6 entries can be probed without sending packets off the node".into(),
         ));
     }
     for (path, what) in [(&args.export, "--export"), (&args.plot, "--plot")] {
@@ -256,6 +330,19 @@ pub fn run(args: &BenchArgs, out: &mut Out) -> Result<ExitCode> {
                     }
                 )));
             }
+        }
+    }
+    for path in [&args.export, &args.plot].into_iter().flatten() {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        if !dir.is_dir() {
+            return Err(Error::Usage(format!(
+                "{}: directory {} does not exist",
+                path.display(),
+                dir.display()
+            )));
         }
     }
     let command = std::env::args().collect::<Vec<_>>().join(" ");
@@ -282,6 +369,14 @@ pub fn run(args: &BenchArgs, out: &mut Out) -> Result<ExitCode> {
             )));
         }
     }
+    // Only now, with no mb* set of anyone else's here: whatever happens
+    // from here on, the sets the bench creates are removed again.
+    let _cleanup = args.in_place.then(|| {
+        interrupt::defer();
+        InPlaceCleanup {
+            shard_counts: shard_counts.clone(),
+        }
+    });
     spinner.step("describing the machine");
     let machine = Machine::describe();
     let overhead = measure_overhead();
@@ -371,6 +466,7 @@ pub fn run(args: &BenchArgs, out: &mut Out) -> Result<ExitCode> {
     let mut loaded = 0;
     let mut memory = (0, 0);
     for &size in &sizes {
+        interrupt::check()?;
         spinner.step(&format!("loading {size} entries"));
         fill(SINGLE, af, &members[loaded..size])?;
         for f in &families {
@@ -414,6 +510,7 @@ pub fn run(args: &BenchArgs, out: &mut Out) -> Result<ExitCode> {
         }
     }
 
+    interrupt::check()?;
     let scale_report: Option<ScaleReport> = if args.no_scale {
         None
     } else {
@@ -583,7 +680,10 @@ fn verdicts(ms: &[Measurement], scale: Option<&ScaleReport>) -> Vec<String> {
     let largest = ms.iter().map(|m| m.entries).max().unwrap_or(0);
     for m in ms.iter().filter(|m| m.entries == largest) {
         let verdict = if m.ratio.within_noise {
-            "the same as one set, within noise".to_string()
+            format!(
+                "no significantly different time from one set ({:.2}x, the 95% interval includes 1)",
+                m.ratio.ratio
+            )
         } else if m.ratio.ratio > 1.0 {
             format!("{:.2}x the time of one set", m.ratio.ratio)
         } else {

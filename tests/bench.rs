@@ -45,11 +45,11 @@ fn bench_json_follows_the_schema_and_rows_mean_what_they_say() {
         "--ops",
         "300",
         "--exec-ops",
-        "8",
+        "20",
         "--packets",
         "5000",
         "--rounds",
-        "3",
+        "5",
         "--format",
         "json",
         "--plot",
@@ -165,7 +165,16 @@ fn bench_refuses_bad_input_in_one_line() {
         (vec!["--export", "out.txt"], ".json, .csv or .md"),
         (vec!["--plot", "out.png"], ".svg"),
         (vec!["--duration", "soon"], "--duration"),
-        (vec!["--ops", "0"], "at least 1"),
+        (vec!["--ops", "0"], "at least 20"),
+        (vec!["--rounds", "2"], "at least 5"),
+        (vec!["--duration", "0s"], "at least 100ms"),
+        (
+            vec!["--in-place", "--method", "packet"],
+            "--in-place runs only",
+        ),
+        (vec!["--route", "hash", "--layout", "tree"], "umbrella"),
+        (vec!["--plot", "/nonexistent/x.svg"], "does not exist"),
+        (vec!["--family", "inet6", "--method", "packet"], "inet6"),
         (vec!["--route", "hash", "--type", "hash:net"], "hash"),
     ] {
         let (code, _, stderr) = bench(&args);
@@ -173,4 +182,39 @@ fn bench_refuses_bad_input_in_one_line() {
         assert!(stderr.contains(needle), "{args:?}: {stderr}");
         assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: {stderr}");
     }
+}
+
+#[test]
+fn bench_in_place_runs_netlink_only_and_leaves_nothing() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let ns = crate::util::Netns::new();
+    let r = ns.mipset(&[
+        "bench",
+        "--in-place",
+        "--method",
+        "netlink",
+        "--entries",
+        "1k",
+        "--ops",
+        "50",
+    ]);
+    r.expect(0);
+    assert!(r.stdout.contains("Lookup Time (hit)"), "{}", r.stdout);
+    assert_eq!(ns.ipset_save(), "", "the bench left sets behind");
+    // A set with one of the bench's names: refused, nothing touched.
+    ns.ok("ipset", &["create", "mbs", "hash:ip"]);
+    let before = ns.ipset_save();
+    let r = ns.mipset(&[
+        "bench",
+        "--in-place",
+        "--method",
+        "netlink",
+        "--entries",
+        "1k",
+    ]);
+    r.expect(2);
+    assert!(r.stderr.contains("mbs"), "{}", r.stderr);
+    assert_eq!(ns.ipset_save(), before);
 }

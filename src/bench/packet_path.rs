@@ -165,7 +165,8 @@ pub fn run(kernel: &mut Kernel, cfg: &Config, progress: &mut dyn FnMut(&str)) ->
         "create",
         SINGLE,
         &format!(
-            "create {SINGLE} hash:ip family inet hashsize {total_hashsize} maxelem {total_maxelem}"
+            "create {SINGLE} {} family inet hashsize {total_hashsize} maxelem {total_maxelem}",
+            cfg.set_type.as_str()
         ),
     )?;
     batch::apply(

@@ -63,6 +63,10 @@ pub fn svg(report: &Report, path: &Path) -> Result<(), String> {
         chart
             .configure_mesh()
             .x_desc(unit)
+            .y_label_formatter(&|v| match v {
+                SegmentValue::Exact(s) | SegmentValue::CenterOf(s) => s.to_string(),
+                SegmentValue::Last => String::new(),
+            })
             .light_line_style(WHITE)
             .draw()
             .map_err(|e| e.to_string())?;

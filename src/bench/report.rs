@@ -101,7 +101,20 @@ fn method_title(method: &str) -> &'static str {
     match method {
         "netlink" => "in process (one kernel call through mipset's backend)",
         "exec" => "one process per operation (the paper's method)",
-        _ => "packet path (raw PREROUTING, ns per packet above a bare DROP)",
+        _ => "packet path (raw PREROUTING, ns per packet above a bare DROP; from/to over rounds)",
+    }
+}
+
+/// A section's title, with the family's rule layout for packet rows.
+fn title(r: &Report, method: &str) -> String {
+    if method == "packet" {
+        format!(
+            "{}, family through the {} layout",
+            method_title(method),
+            r.settings.layout
+        )
+    } else {
+        method_title(method).to_string()
     }
 }
 
@@ -154,12 +167,16 @@ fn header_text(r: &Report) -> String {
         m.kernel, m.cpu, m.cores, m.memory_gib, m.iptables, m.ipset, m.mipset
     );
     let _ = writeln!(s, "command: {}", r.command);
+    let fraction = if r.overhead_fraction > 0.0 {
+        format!("{:.2}% of the smallest median", r.overhead_fraction * 100.0)
+    } else {
+        "no timed-call rows to compare with".to_string()
+    };
     let _ = writeln!(
         s,
-        "timer overhead {} per read pair, {} per sample ({:.2}% of the smallest median); from = p5, to = p95; ~ = within noise",
+        "timer overhead {} per read pair, {} per sample ({fraction}); from = p5, to = p95; ~ = no significant difference (the 95% interval includes 1)",
         human_ns(r.overhead.timer_ns),
         human_ns(r.overhead.bookkeeping_ns),
-        r.overhead_fraction * 100.0
     );
     s
 }
@@ -172,7 +189,7 @@ pub fn table(r: &Report) -> String {
             s,
             "\n{method}: {} entries, {shards} shards, {}",
             entries,
-            method_title(method)
+            title(r, method)
         );
         let mut t = Table::new();
         t.load_preset(NOTHING);
@@ -215,7 +232,7 @@ pub fn markdown(r: &Report) -> String {
         let _ = writeln!(
             s,
             "\n### {method}: {entries} entries, {shards} shards\n\n{}\n",
-            method_title(method)
+            title(r, method)
         );
         let _ = writeln!(s, "| {} |", HEADER.join(" | "));
         let _ = writeln!(s, "|---|{}", "---:|".repeat(HEADER.len() - 1));

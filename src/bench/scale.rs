@@ -159,18 +159,18 @@ pub fn run(
     let configs: [(&str, FamilySpec, bool); 4] = [
         (
             "one set, default hashsize 1024",
-            one_set(base, "grow-1", 1024, maxelem),
+            one_set(base, "mb-grow-1", 1024, maxelem),
             true,
         ),
         (
             "one set, pre-sized",
-            one_set(base, "grow-1s", sized, maxelem),
+            one_set(base, "mb-grow-1s", sized, maxelem),
             true,
         ),
         (
             "family, default-sized shards",
             spec(
-                "grow-f",
+                "mb-grow-f",
                 base,
                 crate::config::per_shard_hashsize(1024, shards),
                 per_shard_max,
@@ -180,7 +180,7 @@ pub fn run(
         (
             "family, pre-sized shards",
             spec(
-                "grow-fs",
+                "mb-grow-fs",
                 base,
                 crate::config::per_shard_hashsize(sized, shards),
                 per_shard_max,
@@ -194,10 +194,10 @@ pub fn run(
     }
 
     progress("replace: whole set against one shard");
-    let whole = one_set(base, "rep-1", sized, maxelem);
-    let shard_set = one_set(base, "rep-s", (sized / shards).max(64), per_shard_max);
-    kernel.create_shard(&whole, "rep-1")?;
-    kernel.create_shard(&shard_set, "rep-s")?;
+    let whole = one_set(base, "mb-rep-1", sized, maxelem);
+    let shard_set = one_set(base, "mb-rep-s", (sized / shards).max(64), per_shard_max);
+    kernel.create_shard(&whole, "mb-rep-1")?;
+    kernel.create_shard(&shard_set, "mb-rep-s")?;
     let shard_entries: Vec<Entry> = entries
         .iter()
         .filter(|e| route::shards_for(e, shards, base.routing).start == 0)
@@ -207,15 +207,25 @@ pub fn run(
     for i in 0..repeats {
         // Alternate which goes first.
         if i % 2 == 0 {
-            w.push(replace_once(kernel, &whole, "rep-1", entries)?);
-            s.push(replace_once(kernel, &shard_set, "rep-s", &shard_entries)?);
+            w.push(replace_once(kernel, &whole, "mb-rep-1", entries)?);
+            s.push(replace_once(
+                kernel,
+                &shard_set,
+                "mb-rep-s",
+                &shard_entries,
+            )?);
         } else {
-            s.push(replace_once(kernel, &shard_set, "rep-s", &shard_entries)?);
-            w.push(replace_once(kernel, &whole, "rep-1", entries)?);
+            s.push(replace_once(
+                kernel,
+                &shard_set,
+                "mb-rep-s",
+                &shard_entries,
+            )?);
+            w.push(replace_once(kernel, &whole, "mb-rep-1", entries)?);
         }
     }
-    kernel.destroy_set("rep-1")?;
-    kernel.destroy_set("rep-s")?;
+    kernel.destroy_set("mb-rep-1")?;
+    kernel.destroy_set("mb-rep-s")?;
 
     Ok(ScaleReport {
         entries: entries.len(),

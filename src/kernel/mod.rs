@@ -95,6 +95,12 @@ pub fn kernel_error(what: &str, set: &str, raw: &str) -> Error {
     Error::kernel(kind, text)
 }
 
+/// Run one ipset command line through libipset without a [`Kernel`]
+/// (for cleanup that runs after the handle is gone).
+pub fn run_line(line: &str) -> std::result::Result<String, String> {
+    libipset::Libipset::run(line).map_err(|e| e.0)
+}
+
 /// How long a set busy with someone else's listing is waited for.
 const BUSY_RETRY_BUDGET: std::time::Duration = std::time::Duration::from_millis(1500);
 
