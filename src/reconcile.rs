@@ -348,6 +348,20 @@ struct Family {
     trigger: &'static str,
 }
 
+impl Family {
+    /// Due now.
+    fn new(desired: &Desired, applied_once: bool, trigger: &'static str) -> Family {
+        Family {
+            desired: desired.clone(),
+            due: Instant::now(),
+            backoff: Duration::from_secs(1),
+            applied_once,
+            source_changed: false,
+            trigger,
+        }
+    }
+}
+
 /// Run until a signal (or once, with `once`).
 pub fn run(config_path: &Path, once: bool, out: &mut Out) -> Result<ExitCode> {
     let mut plan = load(config_path)?;
@@ -365,18 +379,10 @@ pub fn run(config_path: &Path, once: bool, out: &mut Out) -> Result<ExitCode> {
         }
     };
     watch(&mut watcher, &plan);
-    let now = Instant::now();
     let mut families: Vec<Family> = plan
         .families
         .iter()
-        .map(|d| Family {
-            desired: d.clone(),
-            due: now,
-            backoff: Duration::from_secs(1),
-            applied_once: false,
-            source_changed: false,
-            trigger: "start",
-        })
+        .map(|d| Family::new(d, false, "start"))
         .collect();
     let mut stats: BTreeMap<String, ApplyStats> = BTreeMap::new();
     let mut failed_last = false;
@@ -501,19 +507,16 @@ pub fn run(config_path: &Path, once: bool, out: &mut Out) -> Result<ExitCode> {
         if config_changed {
             match load(config_path) {
                 Ok(new_plan) => {
-                    let now = Instant::now();
                     families = new_plan
                         .families
                         .iter()
-                        .map(|d| Family {
-                            desired: d.clone(),
-                            due: now,
-                            backoff: Duration::from_secs(1),
-                            applied_once: families
+                        .map(|d| {
+                            let seen = families
                                 .iter()
-                                .any(|f| f.desired.spec.name == d.spec.name && f.applied_once),
-                            source_changed: true,
-                            trigger: "config",
+                                .any(|f| f.desired.spec.name == d.spec.name && f.applied_once);
+                            let mut f = Family::new(d, seen, "config");
+                            f.source_changed = true;
+                            f
                         })
                         .collect();
                     plan = new_plan;

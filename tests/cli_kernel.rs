@@ -622,6 +622,10 @@ fn an_interrupted_add_leaves_the_family_as_before_or_complete() {
             json(&ns.mipset(&["--json", "list", "big"]).stdout)[0]["elements"],
             200_001
         ),
+        // On a loaded machine the signal can come before mipset starts
+        // changing anything (the deadline above passed first): then it dies
+        // of the signal, and nothing may have changed.
+        None => assert_eq!(ns.ipset_save(), before, "killed mid-change: {stderr}"),
         other => panic!("unexpected exit {other:?}: {stderr}"),
     }
 }

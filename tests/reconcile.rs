@@ -91,21 +91,8 @@ fn reconcile_converges_repairs_drift_follows_changes_and_stops_on_sigterm() {
         .unwrap()
         .to_string();
     let mut args: Vec<String> = vec!["-t".into(), "raw".into()];
-    let mut quoted = false;
-    let mut word = String::new();
-    for c in rule.replacen("-A", "-D", 1).chars() {
-        match c {
-            '"' => quoted = !quoted,
-            ' ' if !quoted => args.push(std::mem::take(&mut word)),
-            c => word.push(c),
-        }
-    }
-    args.push(word);
-    let args: Vec<&str> = args
-        .iter()
-        .map(String::as_str)
-        .filter(|a| !a.is_empty())
-        .collect();
+    args.extend(mipset::rules::split_words(&rule.replacen("-A", "-D", 1)));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     ns.ok("iptables", &args);
     assert_eq!(ns.mipset(&["-q", "test", "rc", "10.0.1.1"]).code, 1);
     let drifted = Instant::now();

@@ -424,7 +424,7 @@ fn rules_are_stock_iptables_objects_on_both_backends() {
         ];
         ns.mipset(&check).expect(0);
         // Stock iptables removes it; check sees that; add puts it back.
-        let mut del: Vec<String> = shell_words(&user_rule);
+        let mut del: Vec<String> = mipset::rules::split_words(&user_rule);
         del[0] = "-D".into();
         let del: Vec<&str> = del.iter().map(String::as_str).collect();
         ns.ok(&ipt, &del);
@@ -517,28 +517,6 @@ fn rules_are_stock_iptables_objects_on_both_backends() {
         assert_eq!(ns.ipset_save(), "");
         let _ = b;
     }
-}
-
-/// Split an `iptables -S` line into arguments (double quotes only).
-fn shell_words(line: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut current = String::new();
-    let mut quoted = false;
-    for c in line.chars() {
-        match c {
-            '"' => quoted = !quoted,
-            ' ' if !quoted => {
-                if !current.is_empty() {
-                    words.push(std::mem::take(&mut current));
-                }
-            }
-            c => current.push(c),
-        }
-    }
-    if !current.is_empty() {
-        words.push(current);
-    }
-    words
 }
 
 #[test]

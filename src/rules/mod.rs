@@ -557,6 +557,29 @@ pub fn parse_save(text: &str) -> Vec<SavedTable> {
     tables
 }
 
+/// Split a rule as iptables prints it into arguments (double quotes group
+/// words, as in `--comment "a b"`).
+pub fn split_words(rule: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut current = String::new();
+    let mut quoted = false;
+    for c in rule.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            ' ' if !quoted => {
+                if !current.is_empty() {
+                    words.push(std::mem::take(&mut current));
+                }
+            }
+            c => current.push(c),
+        }
+    }
+    if !current.is_empty() {
+        words.push(current);
+    }
+    words
+}
+
 /// The text of a rule's `--comment`, if it has one.
 pub fn comment_of(args: &str) -> Option<&str> {
     let rest = &args[args.find("--comment ")? + "--comment ".len()..];
@@ -768,6 +791,14 @@ mod tests {
         assert!(s.validate(&hashed).unwrap_err().contains("umbrella"));
         s.layout = Layout::Umbrella;
         assert!(s.validate(&hashed).is_ok());
+    }
+
+    #[test]
+    fn rule_words_keep_quoted_comments() {
+        assert_eq!(
+            split_words("-A X -m comment --comment \"a b\"  -j Y"),
+            vec!["-A", "X", "-m", "comment", "--comment", "a b", "-j", "Y"]
+        );
     }
 
     #[test]
