@@ -1,11 +1,13 @@
 //! Running iptables: which backend the host uses, and the three things
 //! mipset asks of it (save with counters, check one rule, restore a
-//! script atomically with `--noflush`). Every command has a bounded wait.
+//! script atomically with `--noflush`). Every command that takes the
+//! xtables lock waits for it at most 5 s (`-w 5`).
 //!
 //! Single rule checks go through the `iptables` crate (its `cmd` set to
 //! the detected binary, its own unbounded `--wait` switched off in favour
-//! of `-w 5`); saves and restores, which the crate does not offer, are run
-//! directly. Arguments are mipset's own validated names (see
+//! of `-w 5`; the crate waits for the process without a time limit).
+//! Saves and restores, which the crate does not offer, are run directly and
+//! also killed after 30 s. Arguments are mipset's own validated names (see
 //! [`super::RuleSpec::validate`]), never shell text.
 
 use std::io::Write;
