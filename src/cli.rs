@@ -55,6 +55,16 @@ Environment:
     propagate_version = true
 )]
 pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every subcommand takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
     /// Print results as JSON on stdout (for scripts).
     #[arg(long, global = true)]
     pub json: bool,
@@ -69,9 +79,43 @@ pub struct Cli {
     #[arg(short, long, global = true, value_name = "SECONDS", num_args = 0..=1,
           default_missing_value = "forever", require_equals = true)]
     pub wait: Option<String>,
+}
+
+/// The one-shot commands scripts run most (`test`, `which`, `add`, `del`)
+/// without the rest of the command tree: building clap's whole tree is a
+/// large share of a one-shot process. main.rs tries this parser first and
+/// falls back to [`Cli`] for anything it does not accept (help, errors,
+/// other commands), so what users see is the same.
+#[derive(Debug, Parser)]
+#[command(name = "mipset")]
+pub struct FastCli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
 
     #[command(subcommand)]
-    pub command: Command,
+    pub command: FastCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FastCommand {
+    Test(TestArgs),
+    Which(TestArgs),
+    Add(AddArgs),
+    Del(DelArgs),
+}
+
+impl From<FastCli> for Cli {
+    fn from(fast: FastCli) -> Cli {
+        Cli {
+            global: fast.global,
+            command: match fast.command {
+                FastCommand::Test(a) => Command::Test(a),
+                FastCommand::Which(a) => Command::Which(a),
+                FastCommand::Add(a) => Command::Add(a),
+                FastCommand::Del(a) => Command::Del(a),
+            },
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -626,6 +670,35 @@ pub struct CompletionsArgs {
 mod tests {
     use super::*;
     use clap::CommandFactory;
+
+    /// The small parser main.rs tries first must read every command line
+    /// it accepts exactly as the full one does.
+    #[test]
+    fn the_fast_parser_agrees_with_the_full_one() {
+        for line in [
+            "mipset test web 192.0.2.1",
+            "mipset -q test web 192.0.2.1",
+            "mipset test --json web 2001:db8::1",
+            "mipset --wait=3 add web 192.0.2.1 192.0.2.2 --exist --timeout 10m",
+            "mipset add web - --comment x",
+            "mipset -w del web 192.0.2.1 --exist",
+            "mipset which blocklist 10.1.32.0/20",
+        ] {
+            let argv: Vec<&str> = line.split(' ').collect();
+            let fast = Cli::from(FastCli::try_parse_from(&argv).unwrap());
+            let full = Cli::try_parse_from(&argv).unwrap();
+            assert_eq!(format!("{fast:?}"), format!("{full:?}"), "{line}");
+        }
+        // What the fast parser refuses, the full one explains.
+        for line in [
+            "mipset test",
+            "mipset test --help",
+            "mipset add web --bogus",
+        ] {
+            let argv: Vec<&str> = line.split(' ').collect();
+            assert!(FastCli::try_parse_from(&argv).is_err(), "{line}");
+        }
+    }
 
     #[test]
     fn verify_cli() {

@@ -86,7 +86,7 @@ pub fn parse_wait(wait: Option<&str>) -> Result<Wait> {
 }
 
 pub fn run(cli: Cli, stdin: &mut dyn io::BufRead, out: &mut Out) -> Result<ExitCode> {
-    let wait = parse_wait(cli.wait.as_deref())?;
+    let wait = parse_wait(cli.global.wait.as_deref())?;
     // Commands that change the kernel take the node lock first, so the state
     // they read and plan on cannot change under them.
     let _lock = match cli.command {

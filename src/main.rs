@@ -10,7 +10,7 @@
 use std::io::{self, Write};
 
 use clap::{CommandFactory, FromArgMatches};
-use mipset::cli::{Cli, Command};
+use mipset::cli::{Cli, Command, FastCli};
 use mipset::commands::{self, Out};
 use mipset::exit::ExitCode;
 
@@ -28,11 +28,14 @@ fn run() -> ExitCode {
     // Parse with a borrowed Command and never drop it: freeing clap's
     // command tree was ~60k instructions (7%) of a one-shot `mipset test`,
     // and the process ends right after.
-    let mut command = Cli::command();
-    let parsed = command
-        .try_get_matches_from_mut(std::env::args_os())
-        .and_then(|matches| Cli::from_arg_matches(&matches));
-    std::mem::forget(command);
+    let parsed = fast_parse().map(Ok).unwrap_or_else(|| {
+        let mut command = Cli::command();
+        let parsed = command
+            .try_get_matches_from_mut(std::env::args_os())
+            .and_then(|matches| Cli::from_arg_matches(&matches));
+        std::mem::forget(command);
+        parsed
+    });
     let cli = match parsed {
         Ok(cli) => cli,
         // clap prints help/version (exit 0) or the usage error (exit 2).
@@ -51,13 +54,13 @@ fn run() -> ExitCode {
     let stdin = io::stdin();
     let mut stdin = stdin.lock();
     let mut out = Out {
-        json: cli.json,
-        quiet: cli.quiet,
+        json: cli.global.json,
+        quiet: cli.global.quiet,
         stdout: &mut stdout,
         stderr: &mut stderr,
         write_error: None,
     };
-    let json = cli.json;
+    let json = cli.global.json;
     // Commands whose product is their output fail if it cannot be written.
     let output_is_the_result = matches!(
         cli.command,
@@ -94,4 +97,24 @@ fn run() -> ExitCode {
         }
         _ => code,
     }
+}
+
+/// The hot one-shot commands through the small parser ([`FastCli`]), if
+/// it accepts the command line; `None` sends everything else (other
+/// commands, help, errors) to the full parser, which says the same.
+fn fast_parse() -> Option<Cli> {
+    let hot = std::env::args_os()
+        .skip(1)
+        .find(|a| !a.to_string_lossy().starts_with('-'))
+        .is_some_and(|a| matches!(a.to_str(), Some("test" | "which" | "add" | "del")));
+    if !hot {
+        return None;
+    }
+    let mut command = FastCli::command();
+    let parsed = command
+        .try_get_matches_from_mut(std::env::args_os())
+        .ok()
+        .and_then(|m| FastCli::from_arg_matches(&m).ok());
+    std::mem::forget(command);
+    parsed.map(Cli::from)
 }
