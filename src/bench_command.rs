@@ -4,20 +4,20 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::addr::{AddrFamily, Entry, SetType};
+use crate::addr::{AddrFamily, SetType};
 use crate::bench::machine::Machine;
 use crate::bench::ops::{self, Budget, Programs, Subjects};
 use crate::bench::packet_path;
 use crate::bench::report::{self, human_ns, Measurement, Report, Settings, SCHEMA_VERSION};
 use crate::bench::scale::{self, ScaleReport};
-use crate::bench::{measure_overhead, ratio, summarize};
+use crate::bench::{fill, fill_family, measure_overhead, ratio, summarize};
 use crate::cli::BenchArgs;
 use crate::commands::Out;
 use crate::error::{Error, KernelErrorKind, Result};
 use crate::exit::ExitCode;
 use crate::family;
 use crate::interrupt;
-use crate::kernel::{batch, Kernel};
+use crate::kernel::Kernel;
 use crate::meta::FamilySpec;
 use crate::route::{self, Routing};
 use crate::rules::iptables::Backend;
@@ -114,36 +114,6 @@ fn private_namespace() -> Result<()> {
         ));
     }
     loopback_up()
-}
-
-fn fill(set: &str, af: AddrFamily, entries: &[Entry]) -> Result<()> {
-    batch::apply(
-        batch::Op::Add,
-        set,
-        af,
-        false,
-        entries.iter().map(|e| batch::Element::plain(*e)),
-    )
-    .map(|_| ())
-}
-
-fn fill_family(spec: &FamilySpec, entries: &[Entry]) -> Result<()> {
-    let mut per: Vec<Vec<Entry>> = vec![Vec::new(); spec.shards as usize];
-    for e in entries {
-        per[route::lookup_shard(e, spec.shards, spec.routing) as usize].push(*e);
-    }
-    for (i, part) in per.iter().enumerate() {
-        fill(&spec.shard_name(i as u32), spec.family, part)?;
-    }
-    Ok(())
-}
-
-fn which(program: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/sbin")])
-        .map(|d| d.join(program))
-        .find(|p| p.is_file())
 }
 
 /// With `--in-place`: whatever happens (an error, a signal), the sets the
@@ -396,7 +366,7 @@ pub fn run(args: &BenchArgs, out: &mut Out) -> Result<ExitCode> {
     } else {
         None
     };
-    let ipset_program = which("ipset");
+    let ipset_program = crate::rules::iptables::which("ipset");
     if methods.contains(&"exec") && ipset_program.is_none() {
         notes.push("the exec method was skipped: the ipset command is not installed".into());
         methods.retain(|m| *m != "exec");

@@ -267,20 +267,12 @@ fn sigkill_during_sync_leaves_every_shard_old_or_new_and_the_next_run_cleans_up(
         // Start from the old list each time, then kill a sync to the new one.
         ns.mipset_stdin(&["sync", "k", "-", "--atomic"], &a)
             .expect(0);
-        let mut args = vec![
-            "netns",
-            "exec",
-            &ns.name,
-            crate::util::MIPSET,
-            "sync",
-            "k",
-            "-",
-        ];
+        let mut args = vec!["sync", "k", "-"];
         if trial % 2 == 0 {
             args.push("--atomic");
         }
-        let mut child = std::process::Command::new("ip")
-            .args(&args)
+        let mut child = ns
+            .mipset_command(&args)
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
@@ -490,19 +482,8 @@ fn resize_keeps_every_answer_right_while_it_runs() {
         ("8", "200000"),
         ("8", "100000"),
     ] {
-        let mut resize = std::process::Command::new("ip")
-            .args([
-                "netns",
-                "exec",
-                &ns.name,
-                crate::util::MIPSET,
-                "resize",
-                "r",
-                "--shards",
-                shards,
-                "--maxelem",
-                maxelem,
-            ])
+        let mut resize = ns
+            .mipset_command(&["resize", "r", "--shards", shards, "--maxelem", maxelem])
             .stdout(std::process::Stdio::null())
             .spawn()
             .unwrap();
@@ -728,10 +709,7 @@ fn swaps_wait_out_concurrent_listings() {
         .collect();
     ns.mipset_stdin(&["load", "busy", "-"], &list).expect(0);
     let script = "for i in $(seq 1 100000); do ipset list busy >/dev/null 2>&1; ipset list busy-s0 >/dev/null 2>&1; done";
-    let mut lister = std::process::Command::new("ip")
-        .args(["netns", "exec", &ns.name, "sh", "-c", script])
-        .spawn()
-        .unwrap();
+    let mut lister = ns.command("sh", &["-c", script]).spawn().unwrap();
     for shards in ["8", "4", "8", "4", "8", "4"] {
         let r = ns.mipset(&["resize", "busy", "--shards", shards]);
         assert_eq!(r.code, 0, "resize to {shards}: {}", r.stderr);

@@ -580,16 +580,8 @@ fn an_interrupted_add_leaves_the_family_as_before_or_complete() {
         .map(|i| format!("10.{}.{}.{}\n", i >> 16, (i >> 8) & 255, i & 255))
         .collect();
     // Interrupt as soon as the kernel shows the add in progress.
-    let mut child = std::process::Command::new("ip")
-        .args([
-            "netns",
-            "exec",
-            &ns.name,
-            crate::util::MIPSET,
-            "add",
-            "big",
-            "-",
-        ])
+    let mut child = ns
+        .mipset_command(&["add", "big", "-"])
         .stdin(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -653,17 +645,8 @@ fn eight_concurrent_writers_take_turns_and_lose_nothing() {
                     )
                 })
                 .collect();
-            let mut child = std::process::Command::new("ip")
-                .args([
-                    "netns",
-                    "exec",
-                    &ns.name,
-                    crate::util::MIPSET,
-                    "--wait=60",
-                    "add",
-                    "pods",
-                    "-",
-                ])
+            let mut child = ns
+                .mipset_command(&["--wait=60", "add", "pods", "-"])
                 .stdin(std::process::Stdio::piped())
                 .stdout(std::process::Stdio::null())
                 .stderr(std::process::Stdio::piped())

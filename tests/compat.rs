@@ -85,17 +85,8 @@ fn ipset_save_on_one_node_restores_a_working_family_on_another() {
     let listed_a = a.mipset(&["--json", "list"]).stdout;
 
     let b = Netns::new();
-    let mut restore = std::process::Command::new("ip");
-    restore
-        .args(["netns", "exec", &b.name, "ipset", "restore"])
-        .stdin(std::process::Stdio::piped());
-    let mut child = restore.spawn().unwrap();
-    std::io::Write::write_all(child.stdin.as_mut().unwrap(), dump.as_bytes()).unwrap();
-    drop(child.stdin.take());
-    assert!(
-        child.wait().unwrap().success(),
-        "ipset restore failed for:\n{dump}"
-    );
+    let r = b.exec_stdin("ipset", &["restore"], &dump);
+    assert_eq!(r.code, 0, "ipset restore failed for:\n{dump}{}", r.stderr);
 
     assert_eq!(b.mipset(&["--json", "list"]).stdout, listed_a);
     b.mipset(&["test", "pods", "2001:db8::ff"]).expect(0);
@@ -136,18 +127,8 @@ fn mipset_save_restores_with_stock_ipset_on_another_node() {
     dump.expect(0);
     assert!(!dump.stdout.contains("other"), "{}", dump.stdout);
     let b = Netns::new();
-    let mut child = std::process::Command::new("ip")
-        .args(["netns", "exec", &b.name, "ipset", "restore"])
-        .stdin(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(child.stdin.as_mut().unwrap(), dump.stdout.as_bytes()).unwrap();
-    drop(child.stdin.take());
-    assert!(
-        child.wait().unwrap().success(),
-        "restore failed:\n{}",
-        dump.stdout
-    );
+    let r = b.exec_stdin("ipset", &["restore"], &dump.stdout);
+    assert_eq!(r.code, 0, "restore failed:\n{}{}", dump.stdout, r.stderr);
     assert_eq!(
         b.mipset(&["--json", "list", "web"]).stdout,
         a.mipset(&["--json", "list", "web"]).stdout

@@ -3,10 +3,10 @@
 //! follows list changes, and stops cleanly on SIGTERM.
 
 use std::io::BufRead;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::util::{kernel_tests_enabled, Netns, MIPSET};
+use crate::util::{kernel_tests_enabled, Netns};
 
 fn wait_for(what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {
     let start = Instant::now();
@@ -46,15 +46,8 @@ fn reconcile_converges_repairs_drift_follows_changes_and_stops_on_sigterm() {
         ),
     )
     .unwrap();
-    let mut child = Command::new("ip")
-        .args([
-            "netns",
-            "exec",
-            &ns.name,
-            MIPSET,
-            "reconcile",
-            config.to_str().unwrap(),
-        ])
+    let mut child = ns
+        .mipset_command(&["reconcile", config.to_str().unwrap()])
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()

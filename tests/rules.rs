@@ -752,17 +752,8 @@ fn resize_moves_dispatch_rules_along_and_packets_stay_right() {
         .expect(0);
     }
     for shards in ["16", "2", "8"] {
-        let mut resize = std::process::Command::new("ip")
-            .args([
-                "netns",
-                "exec",
-                &ns.name,
-                crate::util::MIPSET,
-                "resize",
-                "grow",
-                "--shards",
-                shards,
-            ])
+        let mut resize = ns
+            .mipset_command(&["resize", "grow", "--shards", shards])
             .stdout(std::process::Stdio::null())
             .spawn()
             .unwrap();

@@ -81,11 +81,17 @@ impl Netns {
         Netns { name }
     }
 
-    fn command(&self, program: &str, args: &[&str]) -> Command {
+    /// A command line for `program` inside the namespace (to spawn, pipe...).
+    pub fn command(&self, program: &str, args: &[&str]) -> Command {
         let mut c = Command::new("ip");
         c.args(["netns", "exec", &self.name, program]).args(args);
         c.env_remove("NO_COLOR");
         c
+    }
+
+    /// A command line for mipset inside the namespace (to spawn, pipe...).
+    pub fn mipset_command(&self, args: &[&str]) -> Command {
+        self.command(MIPSET, args)
     }
 
     /// Run mipset with `args` (no stdin).
@@ -118,15 +124,14 @@ impl Netns {
     /// Hold this namespace's mipset node lock (its abstract socket) from
     /// another process until the returned child is killed.
     pub fn hold_lock(&self) -> std::process::Child {
-        let mut holder = Command::new("ip")
-            .args([
-                "netns",
-                "exec",
-                &self.name,
+        let mut holder = self
+            .command(
                 "python3",
-                "-c",
-                "import socket, sys, time\ns = socket.socket(socket.AF_UNIX)\ns.bind('\\0mipset-lock')\nprint('held', flush=True)\ntime.sleep(30)",
-            ])
+                &[
+                    "-c",
+                    "import socket, sys, time\ns = socket.socket(socket.AF_UNIX)\ns.bind('\\0mipset-lock')\nprint('held', flush=True)\ntime.sleep(30)",
+                ],
+            )
             .stdout(Stdio::piped())
             .spawn()
             .expect("spawn the lock holder");

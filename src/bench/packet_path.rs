@@ -23,7 +23,6 @@
 //! in a rotated order. Rule counters must show exactly the expected
 //! matches, or the report says so.
 
-use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr};
 
 use serde::Serialize;
@@ -32,10 +31,10 @@ use super::{summarize, Summary};
 use crate::addr::{AddrFamily, Entry, SetType};
 use crate::error::{Error, KernelErrorKind, Result};
 use crate::family;
-use crate::kernel::{batch, Kernel};
+use crate::kernel::Kernel;
 use crate::meta::FamilySpec;
 use crate::packet;
-use crate::route::{self, Routing};
+use crate::route::Routing;
 use crate::rules::apply;
 use crate::rules::iptables::{Backend, BackendKind};
 use crate::rules::{parse_save, Direction, Layout, RuleSpec};
@@ -106,32 +105,6 @@ fn chain_name(n: u32, layout: Layout) -> String {
     format!("mb-{n}-{layout}")
 }
 
-/// `count` distinct random host addresses in 127.0.0.0/8, never 127.0.0.0,
-/// 127.0.0.1 (the source) or 127.255.255.255.
-fn random_addresses(seed: u64, count: usize, avoid: &HashSet<u32>) -> Vec<u32> {
-    let mut seen = HashSet::with_capacity(count);
-    let mut out = Vec::with_capacity(count);
-    let mut i = 0u64;
-    while out.len() < count {
-        i += 1;
-        let a = 0x7f00_0000
-            | (route::mix64(seed ^ i.wrapping_mul(0x9e37_79b9_7f4a_7c15)) as u32 & 0x00ff_ffff);
-        if a == 0x7f00_0000 || a == 0x7f00_0001 || a == 0x7fff_ffff || avoid.contains(&a) {
-            continue;
-        }
-        if seen.insert(a) {
-            out.push(a);
-        }
-    }
-    out
-}
-
-fn entries_of(addrs: &[u32]) -> impl Iterator<Item = batch::Element<'static>> + '_ {
-    addrs
-        .iter()
-        .map(|&a| batch::Element::plain(Entry::host(IpAddr::V4(Ipv4Addr::from(a)))))
-}
-
 fn restore(backend: &Backend, lines: &str) -> Result<()> {
     backend.restore(AddrFamily::Inet, &format!("*raw\n{lines}COMMIT\n"))
 }
@@ -145,18 +118,15 @@ pub fn run(kernel: &mut Kernel, cfg: &Config, progress: &mut dyn FnMut(&str)) ->
     }
     let backend = Backend::detect(cfg.backend)?;
     progress(&format!("generating {} entries", cfg.entries));
-    let members = random_addresses(cfg.seed, cfg.entries, &HashSet::new());
-    let member_set: HashSet<u32> = members.iter().copied().collect();
-    let hits: Vec<Ipv4Addr> = members
-        .iter()
-        .take(POOL)
-        .map(|&a| Ipv4Addr::from(a))
-        .collect();
-    let misses: Vec<Ipv4Addr> = random_addresses(cfg.seed ^ 0x5eed, POOL, &member_set)
-        .into_iter()
-        .map(Ipv4Addr::from)
-        .collect();
-    drop(member_set);
+    // Members, and as many non-members as the miss pool needs.
+    let (members, strangers) =
+        super::scale::addresses(AddrFamily::Inet, cfg.seed, cfg.entries, POOL);
+    let v4 = |e: &Entry| match e.addr {
+        IpAddr::V4(a) => Some(a),
+        IpAddr::V6(_) => None,
+    };
+    let hits: Vec<Ipv4Addr> = members.iter().take(POOL).filter_map(v4).collect();
+    let misses: Vec<Ipv4Addr> = strangers.iter().filter_map(v4).collect();
 
     let total_hashsize = (cfg.entries as u32 / 2).next_power_of_two().max(1024);
     let total_maxelem = (cfg.entries as u32).saturating_mul(2).max(65536);
@@ -169,13 +139,7 @@ pub fn run(kernel: &mut Kernel, cfg: &Config, progress: &mut dyn FnMut(&str)) ->
             cfg.set_type.as_str()
         ),
     )?;
-    batch::apply(
-        batch::Op::Add,
-        SINGLE,
-        AddrFamily::Inet,
-        false,
-        entries_of(&members),
-    )?;
+    super::fill(SINGLE, AddrFamily::Inet, &members)?;
     let mut families = Vec::new();
     for &n in &cfg.shards {
         progress(&format!("loading a family of {n} shards"));
@@ -192,26 +156,17 @@ pub fn run(kernel: &mut Kernel, cfg: &Config, progress: &mut dyn FnMut(&str)) ->
             comment: false,
         };
         family::create(kernel, &spec, false)?;
-        let mut per_shard: Vec<Vec<u32>> = vec![Vec::new(); n as usize];
-        for &a in &members {
-            let e = Entry::host(IpAddr::V4(Ipv4Addr::from(a)));
-            per_shard[route::lookup_shard(&e, n, spec.routing) as usize].push(a);
-        }
-        for (i, addrs) in per_shard.iter().enumerate() {
-            batch::apply(
-                batch::Op::Add,
-                &spec.shard_name(i as u32),
-                AddrFamily::Inet,
-                false,
-                entries_of(addrs),
-            )?;
-        }
+        super::fill_family(&spec, &members)?;
         families.push(spec);
     }
 
     progress("installing the rules");
-    let mut configs: Vec<(String, u32, Option<Layout>, String)> =
-        vec![("one hash:ip set".into(), 0, None, SINGLE.to_string())];
+    let mut configs: Vec<(String, u32, Option<Layout>, String)> = vec![(
+        format!("one {} set", cfg.set_type.as_str()),
+        0,
+        None,
+        SINGLE.to_string(),
+    )];
     let mut script = format!(
         ":{BASE_CHAIN} - [0:0]\n:{SINGLE} - [0:0]\n-A {BASE_CHAIN} -j DROP\n-A {SINGLE} -m set --match-set {SINGLE} dst -j DROP\n-A {SINGLE} -j DROP\n"
     );

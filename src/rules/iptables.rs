@@ -11,7 +11,7 @@
 //! [`super::RuleSpec::validate`]), never shell text.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -79,10 +79,18 @@ pub struct Backend {
 /// backend the kubelet uses).
 const HINT_CHAINS: &[&str] = &["KUBE-IPTABLES-HINT", "KUBE-KUBELET-CANARY"];
 
+/// Where `program` is: on PATH, or in /usr/sbin or /sbin (root's tools,
+/// when PATH lacks them).
+pub fn which(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/sbin")])
+        .map(|d| d.join(program))
+        .find(|p| p.is_file())
+}
+
 fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
-        || Path::new("/usr/sbin").join(program).is_file()
+    which(program).is_some()
 }
 
 /// Run a program with a time limit; stdout if it succeeds.
