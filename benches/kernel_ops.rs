@@ -96,8 +96,8 @@ fn main() {
         family: AddrFamily::Inet,
         shards,
         routing: Routing::Bits { shift: 0 },
-        hashsize: mipset::config::per_shard_hashsize(entries as u32, shards),
-        maxelem: mipset::config::per_shard(4 * entries as u32, shards),
+        hashsize: mipset::options::per_shard_hashsize(entries as u32, shards),
+        maxelem: mipset::options::per_shard(4 * entries as u32, shards),
         timeout: None,
         counters: false,
         comment: false,
@@ -105,11 +105,11 @@ fn main() {
     let single = FamilySpec {
         name: SINGLE.into(),
         shards: 1,
-        hashsize: mipset::config::per_shard_hashsize(entries as u32, 1),
+        hashsize: mipset::options::per_shard_hashsize(entries as u32, 1),
         maxelem: 4 * entries as u32,
         ..spec.clone()
     };
-    family::create(&mut kernel, &spec, false).expect("create family");
+    family::create::create(&mut kernel, &spec, false).expect("create family");
     kernel
         .create_shard(&single, SINGLE)
         .expect("create single set");
@@ -119,7 +119,7 @@ fn main() {
         kernel
             .add(SINGLE, SetType::HashIp, &e, &opts)
             .expect("fill single");
-        assert!(family::add_one(&mut kernel, &spec, &e, &opts).expect("fill family"));
+        assert!(family::add::add_one(&mut kernel, &spec, &e, &opts).expect("fill family"));
     }
 
     println!("## In-process, {entries} entries, {shards} shards, {rounds} interleaved rounds (microseconds)\n");
@@ -159,26 +159,26 @@ fn main() {
                     .del(SINGLE, SetType::HashIp, &new)
                     .unwrap()));
             } else {
-                assert!(timed(&mut f_hit, &mut || family::test(
+                assert!(timed(&mut f_hit, &mut || family::remove::test(
                     &mut kernel,
                     &spec,
                     &hit
                 )
                 .unwrap()));
-                assert!(!timed(&mut f_miss, &mut || family::test(
+                assert!(!timed(&mut f_miss, &mut || family::remove::test(
                     &mut kernel,
                     &spec,
                     &new
                 )
                 .unwrap()));
-                assert!(timed(&mut f_add, &mut || family::add_one(
+                assert!(timed(&mut f_add, &mut || family::add::add_one(
                     &mut kernel,
                     &spec,
                     &new,
                     &opts
                 )
                 .unwrap()));
-                assert!(timed(&mut f_del, &mut || family::del_one(
+                assert!(timed(&mut f_del, &mut || family::remove::del_one(
                     &mut kernel,
                     &spec,
                     &new

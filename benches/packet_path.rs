@@ -5,7 +5,7 @@
 //! `cargo bench --bench packet_path -- --entries 1000000 --packets 200000 --rounds 7 [--backend legacy]`
 
 use mipset::bench::packet_path::{self, Config};
-use mipset::rules::Layout;
+use mipset::rules::spec::Layout;
 
 fn arg(name: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();

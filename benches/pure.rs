@@ -6,11 +6,15 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use mipset::addr::{parse_entry, AddrFamily, Entry, SetType};
-use mipset::bulk::{self, Mode};
+use mipset::bulk;
+use mipset::bulk::plan::Mode;
 use mipset::listfile::ListEntry;
 use mipset::meta::FamilySpec;
 use mipset::route::{self, Routing};
-use mipset::rules::{self, Direction, Layout, RuleSpec};
+use mipset::rules;
+use mipset::rules::spec::Direction;
+use mipset::rules::spec::Layout;
+use mipset::rules::spec::RuleSpec;
 
 fn main() {
     divan::main();
@@ -99,7 +103,7 @@ fn plan_a_shard_sync_of_10k_with_1pct_churn(bencher: divan::Bencher) {
             map
         })
         .bench_values(|map| {
-            bulk::plan_shard("s0", map, &refs, Mode::Sync, 1 << 20, false, false).1
+            bulk::plan::plan_shard("s0", map, &refs, Mode::Sync, 1 << 20, false, false).1
         });
 }
 
@@ -114,5 +118,5 @@ fn plan_twolevel_rules(shards: u32) -> usize {
         layout: Layout::TwoLevel,
         note: None,
     };
-    rules::plan(&spec, &family(shards)).chains.len()
+    rules::plan::plan(&spec, &family(shards)).chains.len()
 }

@@ -11,13 +11,15 @@ use std::str::FromStr;
 use serde::Serialize;
 
 /// The kernel set type of every shard of a family.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
 pub enum SetType {
-    /// `hash:ip`: single host addresses.
+    // `hash:ip`: single host addresses.
     #[serde(rename = "hash:ip")]
+    #[value(name = "hash:ip")]
     HashIp,
-    /// `hash:net`: network blocks (CIDRs) of any prefix length.
+    // `hash:net`: network blocks (CIDRs) of any prefix length.
     #[serde(rename = "hash:net")]
+    #[value(name = "hash:net")]
     HashNet,
 }
 
@@ -50,7 +52,7 @@ impl FromStr for SetType {
 }
 
 /// The address family of a family's shards, named as ipset names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum AddrFamily {
     Inet,

@@ -13,7 +13,8 @@ use serde::Serialize;
 
 use crate::bulk;
 use crate::error::{Error, KernelErrorKind, Result};
-use crate::family::{self, Discovery};
+use crate::family;
+use crate::family::discover::Discovery;
 use crate::kernel::{batch, dump, Kernel};
 use crate::meta::FamilySpec;
 use crate::route;
@@ -57,7 +58,7 @@ fn finding(kind: &'static str, detail: String) -> Finding {
 
 /// Check family `name` (and repair it with `repair`).
 pub fn check(kernel: &mut Kernel, name: &str, repair: bool) -> Result<Report> {
-    let (spec, umbrella_problem) = match family::open_any(kernel, name)? {
+    let (spec, umbrella_problem) = match family::open::open_any(kernel, name)? {
         Discovery::Family(spec) => (spec, None),
         Discovery::Damaged { spec, problem } => (spec, Some(problem)),
         Discovery::NotFamily(reason) => {
@@ -72,7 +73,7 @@ pub fn check(kernel: &mut Kernel, name: &str, repair: bool) -> Result<Report> {
         findings: Vec::new(),
     };
     let headers = kernel.list_headers(None)?;
-    let by_name: BTreeMap<&str, &crate::kernel::SetInfo> =
+    let by_name: BTreeMap<&str, &crate::listing::SetInfo> =
         headers.iter().map(|h| (h.name.as_str(), h)).collect();
 
     // Shards: missing, or of the wrong kind.
@@ -162,7 +163,9 @@ pub fn check(kernel: &mut Kernel, name: &str, repair: bool) -> Result<Report> {
         .collect();
     if !temps.is_empty() {
         let cleaned: HashSet<String> = if repair {
-            bulk::clean_leftovers(kernel, &spec)?.into_iter().collect()
+            bulk::apply::clean_leftovers(kernel, &spec)?
+                .into_iter()
+                .collect()
         } else {
             HashSet::new()
         };
@@ -177,7 +180,8 @@ pub fn check(kernel: &mut Kernel, name: &str, repair: bool) -> Result<Report> {
     }
 
     // Elements: in the shards their routing picks, and in all of them.
-    let mut holders: BTreeMap<crate::addr::Entry, (Vec<u32>, dump::Element)> = BTreeMap::new();
+    let mut holders: BTreeMap<crate::addr::Entry, (Vec<u32>, crate::listing::Element)> =
+        BTreeMap::new();
     for &i in &usable {
         dump::dump_set(&spec.shard_name(i), |e| {
             holders

@@ -60,6 +60,10 @@ pub enum Error {
     /// Some changes were applied and others failed.
     #[error("{0}")]
     Partial(String),
+    /// The work was done (changes made, a benchmark run) but writing its
+    /// result failed: not a usage error, since something did happen.
+    #[error("{0}")]
+    Output(String),
     /// Another mipset held the node lock for longer than `--wait` allowed.
     #[error("{0}")]
     LockTimeout(String),
@@ -77,7 +81,7 @@ impl Error {
             | Error::NoSuchFamily(_)
             | Error::NotAFamily { .. } => ExitCode::Usage,
             Error::Kernel { .. } => ExitCode::Kernel,
-            Error::Partial(_) => ExitCode::Partial,
+            Error::Partial(_) | Error::Output(_) => ExitCode::Partial,
             Error::Interrupted(_) => ExitCode::Interrupted,
             Error::LockTimeout(_) => ExitCode::LockTimeout,
         }

@@ -16,11 +16,11 @@
 use std::io::BufRead;
 
 use crate::addr::{parse_entry, Entry};
-use crate::config::parse_timeout;
 use crate::error::Result;
-use crate::family::MAX_COMMENT_LEN;
 use crate::input::for_each_line;
 use crate::meta::FamilySpec;
+use crate::options::parse_timeout;
+use crate::options::MAX_COMMENT_LEN;
 
 /// One line of a list: the entry and its own options.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,9 +10,12 @@
 use std::io::{self, Write};
 
 use clap::{CommandFactory, FromArgMatches};
-use mipset::cli::{Cli, Command, FastCli};
-use mipset::commands::{self, Out};
+use mipset::cli::Cli;
+use mipset::cli::Command;
+use mipset::cli::FastCli;
+use mipset::commands;
 use mipset::exit::ExitCode;
+use mipset::output::sink::Out;
 
 #[no_mangle]
 extern "C" fn main(

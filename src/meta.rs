@@ -212,6 +212,24 @@ pub fn decode(name: &str, comment: &str) -> Result<(FamilySpec, u32), String> {
     Ok((spec, index))
 }
 
+/// A plain family for tests: `web`, hash:ip, inet, bits:0 routing,
+/// hashsize 64 and maxelem 4096 per shard, no extensions.
+#[cfg(test)]
+pub(crate) fn test_spec(shards: u32) -> FamilySpec {
+    FamilySpec {
+        name: "web".into(),
+        set_type: SetType::HashIp,
+        family: AddrFamily::Inet,
+        shards,
+        routing: Routing::Bits { shift: 0 },
+        hashsize: 64,
+        maxelem: 4096,
+        timeout: None,
+        counters: false,
+        comment: false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,6 +13,12 @@ pub const LONGEST_SUFFIX: &str = "-s1023";
 /// The longest family name that leaves room for every shard suffix.
 pub const MAX_FAMILY_NAME_LEN: usize = MAX_SET_NAME_LEN - LONGEST_SUFFIX.len();
 
+/// [`validate_family_name`] as mipset's error: a usage error (exit 2),
+/// found before the kernel is touched.
+pub fn check_family_name(name: &str) -> crate::error::Result<()> {
+    validate_family_name(name).map_err(crate::error::Error::Usage)
+}
+
 /// Check a family name: 1 to 25 bytes of `[A-Za-z0-9_.-]`, not starting with
 /// `-` or `.` (ipset would read a leading `-` as an option).
 pub fn validate_family_name(name: &str) -> Result<(), String> {

@@ -20,20 +20,24 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::bulk;
-use crate::cli::CreateArgs;
-use crate::commands::Out;
 use crate::error::{Error, KernelErrorKind, Result};
 use crate::exit::ExitCode;
-use crate::family::{self, Discovery};
+use crate::family;
+use crate::family::discover::Discovery;
 use crate::interrupt;
 use crate::kernel::Kernel;
 use crate::listfile;
 use crate::lock::{NodeLock, Wait};
 use crate::meta::FamilySpec;
-use crate::metrics::{self, ApplyStats};
-use crate::rules::apply::{self, Change};
-use crate::rules::iptables::{Backend, BackendKind};
-use crate::rules::{Layout, RuleSpec};
+use crate::options::{family_spec, FamilyOptions};
+use crate::output::metrics::{self, ApplyStats};
+use crate::output::sink::Out;
+use crate::rules::apply;
+use crate::rules::iptables::Backend;
+use crate::rules::spec::BackendKind;
+use crate::rules::spec::Change;
+use crate::rules::spec::LayoutChoice;
+use crate::rules::spec::RuleSpec;
 
 /// The configuration file (TOML). See `mipset reconcile --help`.
 #[derive(Debug, Deserialize)]
@@ -157,7 +161,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Plan> {
             None => Error::Usage(format!("{where_}: {message}")),
         }
     })?;
-    let resync = crate::config::parse_timeout("resync", &config.resync)
+    let resync = crate::options::parse_timeout("resync", &config.resync)
         .map_err(|e| Error::Usage(format!("{where_}: {e}")))?;
     if resync == 0 {
         return Err(Error::Usage(format!(
@@ -177,10 +181,10 @@ pub fn parse(text: &str, path: &Path) -> Result<Plan> {
         if families.iter().any(|d: &Desired| d.spec.name == f.name) {
             return Err(at("defined twice".into()));
         }
-        let spec = crate::config::create_spec(&CreateArgs {
-            family: f.name.clone(),
-            set_type: f.set_type.clone(),
-            addr_family: f.family.clone(),
+        let spec = family_spec(&FamilyOptions {
+            name: f.name.clone(),
+            set_type: f.set_type.parse().map_err(at)?,
+            family: f.family.parse().map_err(at)?,
             shards: f.shards,
             route: f.route.clone(),
             hashsize: f.hashsize,
@@ -188,16 +192,17 @@ pub fn parse(text: &str, path: &Path) -> Result<Plan> {
             timeout: f.timeout.clone(),
             counters: f.counters,
             comment: f.comment,
-            exist: true,
         })
         .map_err(|e| at(e.to_string()))?;
         let mut rules = Vec::new();
         for r in &f.rules {
-            let layout = match (r.layout.as_deref(), spec.routing) {
-                (None | Some("dispatch"), crate::route::Routing::Hash) => Layout::Umbrella,
-                (None | Some("dispatch"), _) => Layout::dispatch(),
-                (Some(l), _) => l.parse().map_err(at)?,
-            };
+            let choice = r
+                .layout
+                .as_deref()
+                .map(str::parse)
+                .transpose()
+                .map_err(at)?;
+            let layout = LayoutChoice::resolve(choice, &spec).map_err(at)?;
             let rule = RuleSpec {
                 family: spec.name.clone(),
                 table: r.table.clone(),
@@ -242,7 +247,7 @@ struct Applied {
 fn apply_family(kernel: &mut Kernel, d: &Desired, backend: &Option<Backend>) -> Result<Applied> {
     let _lock = NodeLock::acquire(Wait::For(Duration::from_secs(30)))?;
     let mut done = Applied::default();
-    match family::open_any(kernel, &d.spec.name) {
+    match family::open::open_any(kernel, &d.spec.name) {
         Ok(Discovery::Family(have)) if have == d.spec => {}
         Ok(Discovery::Family(have)) => {
             return Err(Error::Usage(format!(
@@ -261,7 +266,7 @@ fn apply_family(kernel: &mut Kernel, d: &Desired, backend: &Option<Backend>) -> 
             })
         }
         Err(Error::NoSuchFamily(_)) => {
-            family::create(kernel, &d.spec, false)?;
+            family::create::create(kernel, &d.spec, false)?;
             done.created = true;
         }
         Err(e) => return Err(e),
@@ -282,9 +287,9 @@ fn apply_family(kernel: &mut Kernel, d: &Desired, backend: &Option<Backend>) -> 
     }
     let report = crate::check::check(kernel, &d.spec.name, true)?;
     done.repairs += report.findings.iter().filter(|f| f.repaired).count();
-    let plan = bulk::plan(kernel, &d.spec, &list, bulk::Mode::Sync, false)?;
+    let plan = bulk::read::plan(kernel, &d.spec, &list, bulk::plan::Mode::Sync, false)?;
     let (adds, dels, _, _) = plan.totals();
-    bulk::apply(kernel, &d.spec, &plan, false)?;
+    bulk::apply::apply(kernel, &d.spec, &plan, false)?;
     (done.adds, done.dels) = (adds, dels);
     if let Some(b) = backend {
         for (rule, position) in &d.rules {
@@ -538,12 +543,12 @@ pub fn run(config_path: &Path, once: bool, out: &mut Out) -> Result<ExitCode> {
     })
 }
 
-fn family_statuses(kernel: &mut Kernel, plan: &Plan) -> Result<Vec<family::FamilyStatus>> {
+fn family_statuses(kernel: &mut Kernel, plan: &Plan) -> Result<Vec<family::status::FamilyStatus>> {
     let headers = kernel.list_headers(None)?;
     let mut out = Vec::new();
     for d in &plan.families {
-        if let Ok(spec) = family::open(kernel, &d.spec.name) {
-            out.push(family::status(&spec, &headers));
+        if let Ok(spec) = family::open::open(kernel, &d.spec.name) {
+            out.push(family::status::status(&spec, &headers));
         }
     }
     Ok(out)
@@ -552,6 +557,7 @@ fn family_statuses(kernel: &mut Kernel, plan: &Plan) -> Result<Vec<family::Famil
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::spec::Layout;
 
     const GOOD: &str = r#"
 resync = "30s"
@@ -579,6 +585,7 @@ source = "/etc/mipset/pods.txt"
 chain = "FORWARD"
 match = "dst"
 jump = "ACCEPT"
+layout = "umbrella"
 "#;
 
     #[test]
@@ -591,7 +598,7 @@ jump = "ACCEPT"
         assert_eq!(b.spec.maxelem, 1_000_000 / 16);
         assert_eq!(b.source, Path::new("/etc/mipset/lists/blocklist.txt"));
         assert_eq!(b.rules[0].0.layout, Layout::dispatch());
-        // hash routing: the only layout that can match it.
+        // hash routing: the umbrella layout, asked for by name.
         assert_eq!(p.families[1].rules[0].0.layout, Layout::Umbrella);
         assert_eq!(p.families[1].source, Path::new("/etc/mipset/pods.txt"));
     }
@@ -607,6 +614,10 @@ jump = "ACCEPT"
             ("[[family]]\nname = \"x\"\nsource = \"a\"\n[[family.rule]]\nchain = \"IN PUT\"\nmatch = \"src\"\njump = \"DROP\"", "IN PUT"),
             ("[[family]]\nname = \"x\"\nsource = \"a\"\n[[family]]\nname = \"x\"\nsource = \"b\"", "twice"),
             ("backend = \"ebpf\"", "ebpf"),
+            // A hash-routed family's rules need the umbrella layout by name,
+            // as `rule add` and `bench` do.
+            ("[[family]]\nname = \"x\"\nsource = \"a\"\nroute = \"hash\"\n[[family.rule]]\nchain = \"FORWARD\"\nmatch = \"dst\"\njump = \"ACCEPT\"", "umbrella"),
+            ("[[family]]\nname = \"x\"\nsource = \"a\"\n[[family.rule]]\nchain = \"FORWARD\"\nmatch = \"dst\"\njump = \"ACCEPT\"\nlayout = \"star\"", "star"),
             ("[[family]\nname = 1", "c.toml:1"),
         ] {
             let e = parse(text, Path::new("c.toml")).unwrap_err().to_string();

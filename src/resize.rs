@@ -34,7 +34,7 @@ use crate::kernel::{batch, dump, Kernel};
 use crate::meta::FamilySpec;
 use crate::naming;
 use crate::route;
-use crate::rule_commands::RuleSwitch;
+use crate::rules::switch::RuleSwitch;
 
 /// What a resize did.
 #[derive(Debug, Clone, Serialize)]
@@ -48,7 +48,7 @@ pub struct Resized {
     pub elements: usize,
 }
 
-type Contents = Vec<(Entry, bulk::Kept)>;
+type Contents = Vec<(Entry, bulk::plan::Kept)>;
 
 /// How long readers of the old metadata get before shards are trimmed.
 const GRACE: std::time::Duration = std::time::Duration::from_millis(500);
@@ -63,7 +63,10 @@ fn create_filled(
     kernel.exec(
         &format!("create {name}"),
         name,
-        &format!("create {name} {}", bulk::create_args(spec, contents.len())),
+        &format!(
+            "create {name} {}",
+            bulk::apply::create_args(spec, contents.len())
+        ),
     )?;
     let elements = contents.iter().map(|(e, k)| match k {
         Some(d) => batch::Element::from_dumped(d),
@@ -126,7 +129,7 @@ pub fn resize(
             }
             elements += 1;
             let entry = e.entry;
-            let kept: bulk::Kept = extensions.then(|| Box::new(e));
+            let kept: bulk::plan::Kept = extensions.then(|| Box::new(e));
             for j in route::shards_for(&entry, n_new, new.routing) {
                 placed[j as usize].push((entry, kept.clone()));
             }
@@ -148,7 +151,7 @@ pub fn resize(
             ),
         ));
     }
-    let headers: BTreeMap<String, crate::kernel::SetInfo> = kernel
+    let headers: BTreeMap<String, crate::listing::SetInfo> = kernel
         .list_headers(None)?
         .into_iter()
         .map(|h| (h.name.clone(), h))

@@ -147,7 +147,7 @@ fn check(
     n_queries: usize,
 ) -> usize {
     let mut rng = Rng(seed);
-    family::create(kernel, spec, false).expect("create family");
+    family::create::create(kernel, spec, false).expect("create family");
     let reference = FamilySpec {
         name: REFERENCE.into(),
         shards: 1,
@@ -160,7 +160,7 @@ fn check(
     entries.sort();
     entries.dedup();
     let plain = AddOptions::default();
-    family::add(kernel, spec, &entries, &plain).expect("add to family");
+    family::add::add(kernel, spec, &entries, &plain).expect("add to family");
     for e in &entries {
         assert!(kernel
             .add(REFERENCE, spec.set_type, e, &plain)
@@ -173,7 +173,7 @@ fn check(
             let want = kernel
                 .test(REFERENCE, spec.set_type, q)
                 .expect("reference test");
-            let got = family::test(kernel, spec, q).expect("family test");
+            let got = family::remove::test(kernel, spec, q).expect("family test");
             if want != got {
                 mismatches.push(format!("{q}: reference {want}, family {got}"));
             }
@@ -184,7 +184,7 @@ fn check(
     compare(kernel, &queries);
     // Delete every other entry from both and compare again.
     let gone: Vec<Entry> = entries.iter().step_by(2).copied().collect();
-    family::del(kernel, spec, &gone, false).expect("del from family");
+    family::remove::del(kernel, spec, &gone, false).expect("del from family");
     for e in &gone {
         assert!(kernel
             .del(REFERENCE, spec.set_type, e)
@@ -204,7 +204,7 @@ fn check(
         mismatches.len(),
         mismatches[..mismatches.len().min(20)].join("\n")
     );
-    family::destroy(kernel, &spec.name, false).expect("destroy family");
+    family::destroy::destroy(kernel, &spec.name, false).expect("destroy family");
     kernel.destroy_set(REFERENCE).expect("destroy reference");
     compared
 }

@@ -84,7 +84,9 @@ fn reconcile_converges_repairs_drift_follows_changes_and_stops_on_sigterm() {
         .unwrap()
         .to_string();
     let mut args: Vec<String> = vec!["-t".into(), "raw".into()];
-    args.extend(mipset::rules::split_words(&rule.replacen("-A", "-D", 1)));
+    args.extend(mipset::rules::save::split_words(
+        &rule.replacen("-A", "-D", 1),
+    ));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     ns.ok("iptables", &args);
     assert_eq!(ns.mipset(&["-q", "test", "rc", "10.0.1.1"]).code, 1);

@@ -424,7 +424,7 @@ fn rules_are_stock_iptables_objects_on_both_backends() {
         ];
         ns.mipset(&check).expect(0);
         // Stock iptables removes it; check sees that; add puts it back.
-        let mut del: Vec<String> = mipset::rules::split_words(&user_rule);
+        let mut del: Vec<String> = mipset::rules::save::split_words(&user_rule);
         del[0] = "-D".into();
         let del: Vec<&str> = del.iter().map(String::as_str).collect();
         ns.ok(&ipt, &del);

@@ -36,8 +36,12 @@ use crate::meta::FamilySpec;
 use crate::packet;
 use crate::route::Routing;
 use crate::rules::apply;
-use crate::rules::iptables::{Backend, BackendKind};
-use crate::rules::{parse_save, Direction, Layout, RuleSpec};
+use crate::rules::iptables::Backend;
+use crate::rules::save::parse_save;
+use crate::rules::spec::BackendKind;
+use crate::rules::spec::Direction;
+use crate::rules::spec::Layout;
+use crate::rules::spec::RuleSpec;
 
 /// What to measure.
 #[derive(Debug, Clone)]
@@ -149,13 +153,13 @@ pub fn run(kernel: &mut Kernel, cfg: &Config, progress: &mut dyn FnMut(&str)) ->
             family: AddrFamily::Inet,
             shards: n,
             routing: cfg.routing,
-            hashsize: crate::config::per_shard_hashsize(total_hashsize, n),
-            maxelem: crate::config::per_shard(total_maxelem, n),
+            hashsize: crate::options::per_shard_hashsize(total_hashsize, n),
+            maxelem: crate::options::per_shard(total_maxelem, n),
             timeout: None,
             counters: false,
             comment: false,
         };
-        family::create(kernel, &spec, false)?;
+        family::create::create(kernel, &spec, false)?;
         super::fill_family(&spec, &members)?;
         families.push(spec);
     }
@@ -278,7 +282,7 @@ pub fn run(kernel: &mut Kernel, cfg: &Config, progress: &mut dyn FnMut(&str)) ->
     }
     restore(&backend, &cleanup)?;
     for spec in &families {
-        family::destroy(kernel, &spec.name, false)?;
+        family::destroy::destroy(kernel, &spec.name, false)?;
     }
     kernel.destroy_set(SINGLE)?;
 

@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::machine::Machine;
 use super::scale::ScaleReport;
 use super::{Overhead, Ratio, Summary};
+use crate::output::text::human_ns;
 
 /// Version of the JSON layout (docs/bench-schema.json).
 pub const SCHEMA_VERSION: u32 = 1;
@@ -71,20 +72,6 @@ pub struct Report {
     pub verdicts: Vec<String>,
     /// What could not be measured here, and why.
     pub notes: Vec<String>,
-}
-
-/// A duration in the unit that keeps it readable.
-pub fn human_ns(ns: f64) -> String {
-    let a = ns.abs();
-    if a < 1e3 {
-        format!("{ns:.0} ns")
-    } else if a < 1e6 {
-        format!("{:.1} µs", ns / 1e3)
-    } else if a < 1e9 {
-        format!("{:.2} ms", ns / 1e6)
-    } else {
-        format!("{:.2} s", ns / 1e9)
-    }
 }
 
 fn ratio_text(r: &Ratio) -> String {

@@ -13,13 +13,13 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use super::report::human_ns;
 use super::{ratio, summarize, Ratio, Summary};
 use crate::addr::{AddrFamily, Entry, SetType};
 use crate::error::Result;
 use crate::family;
 use crate::kernel::{batch, AddOptions, Kernel};
 use crate::meta::FamilySpec;
+use crate::output::text::human_ns;
 use crate::route::{self, Routing};
 
 #[derive(Debug, Clone, Serialize)]
@@ -91,7 +91,7 @@ fn grow_one(
     if single {
         kernel.create_shard(set, &set.name)?;
     } else {
-        family::create(kernel, set, false)?;
+        family::create::create(kernel, set, false)?;
     }
     let mut lat = Vec::with_capacity(entries.len());
     let all = Instant::now();
@@ -100,7 +100,7 @@ fn grow_one(
         if single {
             kernel.add(&set.name, set.set_type, e, &opts)?;
         } else {
-            family::add_one(kernel, set, e, &opts)?;
+            family::add::add_one(kernel, set, e, &opts)?;
         }
         lat.push(t.elapsed().as_nanos() as f64);
     }
@@ -108,7 +108,7 @@ fn grow_one(
     if single {
         kernel.destroy_set(&set.name)?;
     } else {
-        family::destroy(kernel, &set.name, false)?;
+        family::destroy::destroy(kernel, &set.name, false)?;
     }
     Ok(Growth {
         label: label.into(),
@@ -172,7 +172,7 @@ pub fn run(
             spec(
                 "mb-grow-f",
                 base,
-                crate::config::per_shard_hashsize(1024, shards),
+                crate::options::per_shard_hashsize(1024, shards),
                 per_shard_max,
             ),
             false,
@@ -182,7 +182,7 @@ pub fn run(
             spec(
                 "mb-grow-fs",
                 base,
-                crate::config::per_shard_hashsize(sized, shards),
+                crate::options::per_shard_hashsize(sized, shards),
                 per_shard_max,
             ),
             false,

@@ -63,7 +63,7 @@ impl<'a> Element<'a> {
     }
 
     /// An element as read back from the kernel, extensions included.
-    pub fn from_dumped(e: &'a crate::kernel::dump::Element) -> Element<'a> {
+    pub fn from_dumped(e: &'a crate::listing::Element) -> Element<'a> {
         Element {
             entry: Some(e.entry),
             timeout: e.timeout,

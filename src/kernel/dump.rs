@@ -15,6 +15,7 @@ use crate::error::{Error, KernelErrorKind, Result};
 use crate::kernel::netlink::{
     align, attrs, os_error, request, Socket, NLMSG_DONE, NLMSG_ERROR, NLM_F_REQUEST,
 };
+use crate::listing::Element;
 
 const IPSET_CMD_LIST: u16 = 7;
 const NLM_F_DUMP: u16 = 0x300;
@@ -34,18 +35,6 @@ const ATTR_PACKETS: u16 = 25;
 const ATTR_COMMENT: u16 = 26;
 const ATTR_IPADDR_IPV4: u16 = 1;
 const ATTR_IPADDR_IPV6: u16 = 2;
-
-/// One element as the kernel holds it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Element {
-    pub entry: Entry,
-    pub timeout: Option<u32>,
-    pub packets: Option<u64>,
-    pub bytes: Option<u64>,
-    pub comment: Option<String>,
-    /// A hash:net `nomatch` exception (matches nothing; carves a hole).
-    pub nomatch: bool,
-}
 
 fn be_u32(p: &[u8]) -> Option<u32> {
     Some(u32::from_be_bytes(p.get(..4)?.try_into().ok()?))

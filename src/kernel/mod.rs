@@ -20,7 +20,6 @@
 pub mod batch;
 pub mod dump;
 pub(crate) mod libipset;
-pub mod listing;
 pub(crate) mod netlink;
 
 use std::collections::HashMap;
@@ -31,8 +30,8 @@ use ipset::Session;
 
 use crate::addr::{AddrFamily, Entry, SetType};
 use crate::error::{Error, KernelErrorKind, Result};
+use crate::listing::{self, SetInfo};
 use crate::meta::FamilySpec;
-pub use listing::{Member, SetInfo};
 
 static KERNEL_LOCK: Mutex<()> = Mutex::new(());
 

@@ -1,55 +1,13 @@
 //! Installing, finding, checking and removing mipset's rules, each change
 //! one atomic `iptables-restore --noflush` transaction.
 
-use serde::Serialize;
-
-use super::iptables::{Backend, BackendKind};
-use super::{comment_of, parse_comment, parse_save, plan, Layout, Plan, RuleSpec, SavedTable};
+use super::iptables::Backend;
+use super::plan::{plan, Plan};
+use super::save::{comment_of, parse_save, SavedTable};
+use super::spec::{parse_comment, BackendKind, Change, Installed, Layout, RuleSpec, CHAIN_PREFIX};
 use crate::addr::AddrFamily;
 use crate::error::{Error, Result};
 use crate::meta::FamilySpec;
-
-/// A mipset rule found in the kernel.
-#[derive(Debug, Clone, Serialize)]
-pub struct Installed {
-    #[serde(flatten)]
-    pub spec: RuleSpec,
-    /// 1-based position in its chain (as `iptables -L --line-numbers`).
-    pub position: usize,
-    /// Packets that reached the rule.
-    pub packets: u64,
-    /// Packets (and bytes) that matched the family: the rule's own
-    /// counters for `umbrella`, the sum over the shard rules otherwise.
-    pub matched_packets: u64,
-    pub matched_bytes: u64,
-    /// Dispatch chains found for it.
-    pub chains: Vec<String>,
-    /// `ok`, or what is wrong (stale after a resize, damaged by hand,
-    /// family gone, orphaned chains).
-    pub state: String,
-    /// The iptables backend it lives in.
-    pub backend: BackendKind,
-    /// Dispatch chains no rule jumps to any more (the user's rule was
-    /// removed by hand); `spec.chain` is empty.
-    pub orphan: bool,
-    #[serde(skip)]
-    args: String,
-}
-
-impl Installed {
-    pub fn is_ok(&self) -> bool {
-        self.state == "ok"
-    }
-}
-
-/// What `add` did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Change {
-    Added,
-    Repaired,
-    Unchanged,
-}
 
 /// Dispatch chains that belong to a rule with base chain `base`.
 fn chains_of(table: &SavedTable, base: &str) -> Vec<String> {
@@ -165,7 +123,7 @@ fn orphans(table: &SavedTable, family: Option<&str>) -> Vec<Installed> {
     let mut out = Vec::new();
     for root in &table.chains {
         let is_root = root
-            .strip_prefix(super::CHAIN_PREFIX)
+            .strip_prefix(CHAIN_PREFIX)
             .is_some_and(|h| h.len() == 8 && h.bytes().all(|b| b.is_ascii_hexdigit()));
         if !is_root || referenced.contains(root.as_str()) {
             continue;

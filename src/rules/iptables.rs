@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use super::spec::BackendKind;
 use crate::addr::AddrFamily;
 use crate::error::{Error, KernelErrorKind, Result};
 
@@ -24,44 +25,6 @@ use crate::error::{Error, KernelErrorKind, Result};
 pub const XTABLES_WAIT_SECS: u32 = 5;
 /// How long any iptables process may run before mipset gives up on it.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// The two iptables backends a host can have.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum BackendKind {
-    /// iptables-nft: rules live in nf_tables.
-    Nft,
-    /// iptables-legacy: rules live in the x_tables tables.
-    Legacy,
-}
-
-impl BackendKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BackendKind::Nft => "nft",
-            BackendKind::Legacy => "legacy",
-        }
-    }
-
-    /// The name iptables itself uses (`iptables -V`).
-    pub fn kernel_name(self) -> &'static str {
-        match self {
-            BackendKind::Nft => "nf_tables",
-            BackendKind::Legacy => "legacy",
-        }
-    }
-}
-
-impl std::str::FromStr for BackendKind {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        match s {
-            "nft" | "nf_tables" => Ok(BackendKind::Nft),
-            "legacy" => Ok(BackendKind::Legacy),
-            _ => Err(format!("iptables backend '{s}': must be nft or legacy")),
-        }
-    }
-}
 
 /// The backend mipset uses on this host, and why.
 #[derive(Debug, Clone, Serialize)]

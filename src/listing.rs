@@ -1,9 +1,26 @@
-//! Parser for libipset's plain `list` output (what `ipset list` prints).
+//! What the kernel reports about sets, as plain data: a set's listing
+//! ([`SetInfo`], parsed here from libipset's plain `list` output, what
+//! `ipset list` prints) and one element as a netlink dump returns it
+//! ([`Element`], read by `kernel::dump`).
 //!
 //! Pure, and tolerant of header fields it does not know: a newer kernel or
 //! libipset may add some, and mipset must keep reading families.
 
 use std::collections::BTreeMap;
+
+use crate::addr::Entry;
+
+/// One element as the kernel holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Element {
+    pub entry: Entry,
+    pub timeout: Option<u32>,
+    pub packets: Option<u64>,
+    pub bytes: Option<u64>,
+    pub comment: Option<String>,
+    /// A hash:net `nomatch` exception (matches nothing; carves a hole).
+    pub nomatch: bool,
+}
 
 /// One kernel set as `ipset list` shows it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

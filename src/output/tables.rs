@@ -3,23 +3,9 @@
 
 use comfy_table::{presets::NOTHING, Cell, CellAlignment, Table};
 
-use crate::family::FamilyStatus;
-
-/// Bytes in binary units: 216 B, 4.0 KiB, 1.2 MiB.
-pub fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
+use super::text::human_bytes;
+use crate::family::status::FamilyStatus;
+use crate::rules::spec::Installed;
 
 /// A table's text without the padding comfy-table leaves at line ends.
 fn render(t: &Table) -> String {
@@ -152,7 +138,7 @@ pub fn family_detail(f: &FamilyStatus) -> String {
 }
 
 /// One row per mipset rule (`mipset rule list`).
-pub fn rules_table(rules: &[crate::rules::apply::Installed]) -> String {
+pub fn rules_table(rules: &[Installed]) -> String {
     if rules.is_empty() {
         return "no mipset rules\n".into();
     }
@@ -185,13 +171,6 @@ pub fn rules_table(rules: &[crate::rules::apply::Installed]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn bytes() {
-        assert_eq!(human_bytes(216), "216 B");
-        assert_eq!(human_bytes(4096), "4.0 KiB");
-        assert_eq!(human_bytes(1_258_291), "1.2 MiB");
-    }
 
     #[test]
     fn timeouts() {

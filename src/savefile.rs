@@ -1,7 +1,7 @@
-//! `mipset restore`: recreate families from a `mipset save` (or whole-node
-//! `ipset save`) dump: each family's definition is read from its umbrella's
-//! member comments, the family is created, and its shards' entries are
-//! loaded through the normal, validated, batched load path.
+//! Parsing a `mipset save` (or whole-node `ipset save`) dump into families
+//! (pure): each family's definition is read from its umbrella's member
+//! comments, and its shards' add lines are kept for the load path, which
+//! validates them (`mipset restore`, in `commands/restore.rs`).
 
 use std::collections::BTreeMap;
 

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::family::FamilyStatus;
+use crate::family::status::FamilyStatus;
 
 /// What the reconciler knows about one family.
 #[derive(Debug, Clone, Default)]

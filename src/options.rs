@@ -1,10 +1,11 @@
-//! Turning command-line values into validated definitions. Pure: no kernel
-//! access, so every mistake is reported before anything changes.
+//! What a family is asked to be ([`FamilyOptions`], from the command line or
+//! a reconcile configuration), turned into a validated [`FamilySpec`]; the
+//! kernel's limits on sizes, timeouts and comments. Pure: no kernel access,
+//! so every mistake is reported before anything changes.
 
 use std::time::Duration;
 
 use crate::addr::{AddrFamily, SetType};
-use crate::cli::CreateArgs;
 use crate::error::{Error, Result};
 use crate::meta::FamilySpec;
 use crate::naming;
@@ -14,6 +15,26 @@ use crate::route::{self, Routing};
 pub const MAX_TIMEOUT_SECS: u64 = 2_147_483;
 /// The kernel's smallest hash size (IPSET_MIMINAL_HASHSIZE).
 pub const MIN_HASHSIZE: u32 = 64;
+/// Longest per-entry comment the kernel stores (IPSET_MAX_COMMENT_SIZE).
+pub const MAX_COMMENT_LEN: usize = 255;
+
+/// A family as asked for: sizes are for the whole family (as for one set),
+/// durations and routing still text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FamilyOptions {
+    pub name: String,
+    pub set_type: SetType,
+    pub family: AddrFamily,
+    pub shards: u32,
+    /// `bits:S` or `hash`; the type's default if none.
+    pub route: Option<String>,
+    pub hashsize: u32,
+    pub maxelem: u32,
+    /// Default entry timeout (seconds or humantime); none: no timeouts.
+    pub timeout: Option<String>,
+    pub counters: bool,
+    pub comment: bool,
+}
 
 /// Parse a duration: plain seconds (`600`) or humantime (`10m`, `1h30m`).
 pub fn parse_timeout(flag: &str, text: &str) -> Result<u32> {
@@ -54,10 +75,11 @@ pub fn per_shard_hashsize(total: u32, shards: u32) -> u32 {
         .unwrap_or(1 << 31)
 }
 
-pub fn create_spec(args: &CreateArgs) -> Result<FamilySpec> {
-    naming::validate_family_name(&args.family).map_err(Error::Usage)?;
-    let set_type: SetType = args.set_type.parse().map_err(Error::Usage)?;
-    let family: AddrFamily = args.addr_family.parse().map_err(Error::Usage)?;
+/// The family `args` asks for, checked: name, routing against type and
+/// shard count, sizes divided across the shards, timeout.
+pub fn family_spec(args: &FamilyOptions) -> Result<FamilySpec> {
+    naming::validate_family_name(&args.name).map_err(Error::Usage)?;
+    let (set_type, family) = (args.set_type, args.family);
     let routing: Routing = match &args.route {
         Some(r) => r.parse().map_err(Error::Usage)?,
         None => route::default_routing(set_type, family),
@@ -75,7 +97,7 @@ pub fn create_spec(args: &CreateArgs) -> Result<FamilySpec> {
         .map(|t| parse_timeout("--timeout", t))
         .transpose()?;
     Ok(FamilySpec {
-        name: args.family.clone(),
+        name: args.name.clone(),
         set_type,
         family,
         shards: args.shards,

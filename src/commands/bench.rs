@@ -8,20 +8,25 @@ use crate::addr::{AddrFamily, SetType};
 use crate::bench::machine::Machine;
 use crate::bench::ops::{self, Budget, Programs, Subjects};
 use crate::bench::packet_path;
-use crate::bench::report::{self, human_ns, Measurement, Report, Settings, SCHEMA_VERSION};
+use crate::bench::report::{self, Measurement, Report, Settings, SCHEMA_VERSION};
 use crate::bench::scale::{self, ScaleReport};
 use crate::bench::{fill, fill_family, measure_overhead, ratio, summarize};
-use crate::cli::BenchArgs;
-use crate::commands::Out;
+use crate::cli::bench::BenchArgs;
 use crate::error::{Error, KernelErrorKind, Result};
 use crate::exit::ExitCode;
 use crate::family;
 use crate::interrupt;
 use crate::kernel::Kernel;
 use crate::meta::FamilySpec;
+use crate::output::sink::Out;
+use crate::output::text::human_ns;
 use crate::route::{self, Routing};
+use crate::rules;
+use crate::rules::apply;
 use crate::rules::iptables::Backend;
-use crate::rules::{self, apply, Direction, Layout, RuleSpec};
+use crate::rules::spec::Direction;
+use crate::rules::spec::Layout;
+use crate::rules::spec::RuleSpec;
 
 const SINGLE: &str = "mbs";
 /// Addresses in neither set, for misses and insertions.
@@ -351,13 +356,13 @@ pub fn run(args: &BenchArgs, out: &mut Out) -> Result<ExitCode> {
         .map(|&n| FamilySpec {
             name: format!("mbf{n}"),
             shards: n,
-            hashsize: crate::config::per_shard_hashsize(base.hashsize, n),
-            maxelem: crate::config::per_shard(base.maxelem, n),
+            hashsize: crate::options::per_shard_hashsize(base.hashsize, n),
+            maxelem: crate::options::per_shard(base.maxelem, n),
             ..base.clone()
         })
         .collect();
     for f in &families {
-        family::create(&mut kernel, f, false)?;
+        family::create::create(&mut kernel, f, false)?;
     }
 
     // The exec method's programs and rules.
@@ -393,10 +398,10 @@ pub fn run(args: &BenchArgs, out: &mut Out) -> Result<ExitCode> {
             spec.validate(f).map_err(Error::Usage)?;
             apply::add(b, &spec, f, None)?;
             let mut words = vec!["INPUT".to_string()];
-            words.extend(rules::split_words(&rules::plan(&spec, f).rule));
+            words.extend(rules::save::split_words(&rules::plan::plan(&spec, f).rule));
             family_rules.push(words);
         }
-        family_rules.insert(0, rules::split_words(&single_rule));
+        family_rules.insert(0, rules::save::split_words(&single_rule));
         family_rules.insert(0, vec![program]);
     }
 
@@ -491,7 +496,7 @@ pub fn run(args: &BenchArgs, out: &mut Out) -> Result<ExitCode> {
         }
     }
     for f in &families {
-        family::destroy(&mut kernel, &f.name, false)?;
+        family::destroy::destroy(&mut kernel, &f.name, false)?;
     }
     kernel.destroy_set(SINGLE)?;
     drop(spinner);

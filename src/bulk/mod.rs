@@ -1,0 +1,43 @@
+//! `load` and `sync`: whole lists applied per shard, in batched libipset
+//! restore sessions, either in place or by atomic replacement.
+//!
+//! For every shard a list touches, a [`ShardPlan`] (pure) says what to add,
+//! refresh and delete, and how:
+//!
+//! * **in place** (small changes): one restore session of `add -exist` then
+//!   `del -exist` lines. Cheap, but not atomic: an interruption by SIGKILL
+//!   can leave the shard between old and new (adds come first, so it is then
+//!   a superset of what stays). Ctrl-C is caught between shards.
+//! * **rebuild** (large changes, an empty shard, a shard that would pass its
+//!   maxelem mid-way, or `--atomic`): the new contents go into a temporary
+//!   set `FAMILY-tI` sized for them, which is then `swap`ped with the shard
+//!   and destroyed. The swap is atomic for that shard: a packet or a test
+//!   sees the old or the new contents, never a mix. Entries kept from the old
+//!   shard are copied with their remaining timeout, comment and counters.
+//!
+//! Rebuild is chosen when `adds + deletes ≥ elements after the change`
+//! ([`DEFAULT_REBUILD_RATIO`]). Measured on 1M elements
+//! (`scripts/bench-threshold`, docs/BENCHMARKS.md): in place stays cheaper
+//! up to a delta of about 1.3× the new size. At 1.0× a rebuild costs up to
+//! ~25% more than in place would, which buys an atomic swap exactly for the
+//! shards that change the most.
+//!
+//! `--atomic` rebuilds every changed shard first and then swaps them in one
+//! right after the other: the family holds the old list until the first swap
+//! and the new list after the last, mixed only during the swap sequence
+//! (tens of microseconds per shard), and never empty. Swaps stop at the first
+//! failure, and the error says how many shards were swapped.
+//!
+//! In a family with timeouts, every listed element is re-added (`-exist`),
+//! so its timeout restarts, as `ipset -exist restore` would do.
+//!
+//! Leftover temporary sets (a SIGKILL during a rebuild) are destroyed by the
+//! next load or sync of the family.
+//!
+//! * [`plan`] (pure): what happens to each shard;
+//! * [`read`]: reading the shards and planning;
+//! * [`apply`]: changing the kernel.
+
+pub mod apply;
+pub mod plan;
+pub mod read;

@@ -1,0 +1,107 @@
+//! Arguments of `mipset bench`.
+
+use clap::Args;
+
+pub(crate) const BENCH_HELP: &str = "\
+Runs in a fresh private network namespace it creates (unless --in-place), so it never
+touches this node's sets or rules. Entries are random addresses in 127.0.0.0/8 (IPv6:
+2001:db8::/32, data only); every packet goes from 127.0.0.1 to 127.0.0.0/8 on lo.
+For each size, the same entries go into one set and into a family, then:
+  netlink  in-process kernel calls through mipset's backend (what mipset costs)
+  exec     one process per operation, the paper's method: ipset vs mipset, and
+           `iptables -C` as the paper's \"policy evaluation\" (it checks that a rule
+           exists and never reads the set)
+  packet   per-packet cost of the installed rule on the real packet path (raw
+           PREROUTING DROP, sendmmsg sender, baseline subtracted, counters checked)
+and, at the largest size, growth (hash resize stalls), atomic replace of one shard vs
+the whole set, memory and capacity. From = p5, to = p95 (the paper's ranges); the
+ratio's 95% bootstrap interval marks differences within noise with ~.
+
+Examples:
+  mipset bench                                     # defaults: under 2 minutes
+  mipset bench --entries 1M --shards 16,64 --method packet
+  mipset bench --method netlink,exec --ops 5000 --format markdown --export run.json
+  mipset bench --plot latency.svg --format json > run.json";
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Set sizes, comma-separated (k = 1000, M = 1000000).
+    #[arg(long, value_name = "N,N..", default_value = "1k,10k,100k")]
+    pub entries: String,
+
+    /// Shard counts of the families, comma-separated (powers of two).
+    #[arg(long, value_name = "N,N..", default_value = "16")]
+    pub shards: String,
+
+    /// Set type.
+    #[arg(long = "type", value_name = "TYPE", default_value = "hash:ip",
+          value_parser = ["hash:ip", "hash:net"])]
+    pub set_type: String,
+
+    /// Address family (inet6 has no packet method: only ::1 is reachable).
+    #[arg(long, default_value = "inet", value_parser = ["inet", "inet6"])]
+    pub family: String,
+
+    /// Routing (default: bits:0 for hash:ip, the type's default otherwise).
+    #[arg(long, value_name = "bits:S|hash")]
+    pub route: Option<String>,
+
+    /// Timed operations per measurement (netlink; exec uses --exec-ops).
+    #[arg(long, default_value_t = 2000)]
+    pub ops: usize,
+
+    /// Processes per operation for the exec method (each takes ~1 ms).
+    #[arg(long, default_value_t = 100)]
+    pub exec_ops: usize,
+
+    /// Stop each measurement after this long even if --ops are not done.
+    #[arg(long, value_name = "DURATION")]
+    pub duration: Option<String>,
+
+    /// Untimed operations first (exec: at most 5).
+    #[arg(long, default_value_t = 200)]
+    pub warmup: usize,
+
+    /// Methods, comma-separated: netlink, exec, packet, or all.
+    #[arg(long, default_value = "all")]
+    pub method: String,
+
+    /// Rule layout for the packet method (and the exec policy check).
+    #[arg(long, default_value = "dispatch",
+          value_parser = ["dispatch", "twolevel", "tree", "linear", "umbrella"])]
+    pub layout: String,
+
+    /// Packets per timed packet-path run.
+    #[arg(long, default_value_t = 20000)]
+    pub packets: usize,
+
+    /// Rounds of the packet method.
+    #[arg(long, default_value_t = 7)]
+    pub rounds: usize,
+
+    /// Skip the growth/replace/memory measurements.
+    #[arg(long)]
+    pub no_scale: bool,
+
+    /// Seed of the generated addresses.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+
+    /// Output on stdout.
+    #[arg(long, default_value = "table", value_parser = ["table", "json", "csv", "markdown"])]
+    pub format: String,
+
+    /// Also write the report to FILE, as JSON, CSV or Markdown by its extension
+    /// (.json, .csv, .md).
+    #[arg(long, value_name = "FILE")]
+    pub export: Option<std::path::PathBuf>,
+
+    /// Write an SVG plot of the latency distributions, single vs multi.
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<std::path::PathBuf>,
+
+    /// Run in this network namespace instead of a private one (creates and
+    /// removes sets and rules named mb*; refuses if they exist).
+    #[arg(long)]
+    pub in_place: bool,
+}

@@ -1,0 +1,161 @@
+//! `mipset load` and `mipset sync`: whole lists, with progress bars and
+//! `--auto-grow`.
+
+use std::io;
+
+use serde_json::json;
+
+use crate::bulk;
+use crate::cli::bulk::BulkArgs;
+use crate::error::{Error, Result};
+use crate::exit::ExitCode;
+use crate::family;
+use crate::interrupt;
+use crate::kernel::Kernel;
+use crate::listfile;
+use crate::meta::FamilySpec;
+use crate::naming::check_family_name;
+use crate::output::progress::Progress;
+use crate::output::sink::Out;
+use crate::route;
+use crate::rules::switch::RuleSwitch;
+
+pub fn run(
+    args: &BulkArgs,
+    mode: bulk::plan::Mode,
+    stdin: &mut dyn io::BufRead,
+    out: &mut Out,
+) -> Result<ExitCode> {
+    check_family_name(&args.family)?;
+    let started = std::time::Instant::now();
+    let mut kernel = Kernel::open()?;
+    let spec = family::open::open(&mut kernel, &args.family)?;
+    let progress = Progress::new(out);
+    let (source, list) = if args.file == "-" {
+        let bar = progress.bytes("parse", None);
+        let mut reader = io::BufReader::new(bar.wrap_read(&mut *stdin));
+        let list = listfile::read(&mut reader, "<stdin>", &spec);
+        bar.finish_and_clear();
+        ("<stdin>".to_string(), list?)
+    } else {
+        let file = std::fs::File::open(&args.file)
+            .map_err(|e| Error::Usage(format!("cannot read {}: {e}", args.file)))?;
+        let size = file.metadata().map(|m| m.len()).ok();
+        let bar = progress.bytes("parse", size);
+        let mut reader = io::BufReader::with_capacity(1 << 16, bar.wrap_read(file));
+        let list = listfile::read(&mut reader, &args.file, &spec);
+        bar.finish_and_clear();
+        (args.file.clone(), list?)
+    };
+    if mode == bulk::plan::Mode::Sync && list.is_empty() && !args.allow_empty {
+        return Err(Error::Usage(format!(
+            "{source} holds no entries: sync would empty family '{}'; add --allow-empty if that is what you want",
+            spec.name
+        )));
+    }
+    let mut spec = spec;
+    let plan = loop {
+        let bar = progress.steps("read and plan", u64::from(spec.shards));
+        let planned =
+            bulk::read::plan_with(&mut kernel, &spec, &list, mode, args.atomic, &mut |_| {
+                bar.inc(1)
+            });
+        bar.finish_and_clear();
+        match planned {
+            Err(e)
+                if args.auto_grow
+                    && !args.dry_run
+                    && e.kernel_kind() == Some(crate::error::KernelErrorKind::Full)
+                    && spec.shards < route::MAX_SHARDS =>
+            {
+                // Doubling helps only if it spreads the fullest shard's load:
+                // a skewed list (all in one /24 with bits:8) would double the
+                // family to 1024 shards for nothing.
+                if bulk::plan::fullest_shard(&list, spec.shards * 2, spec.routing)
+                    >= bulk::plan::fullest_shard(&list, spec.shards, spec.routing)
+                {
+                    return Err(Error::kernel(
+                        crate::error::KernelErrorKind::Full,
+                        format!("{e}; --auto-grow cannot help: the list's entries do not spread over more shards (raise the maxelem with `mipset resize {} --maxelem N`)", spec.name),
+                    ));
+                }
+                let grown = FamilySpec {
+                    shards: spec.shards * 2,
+                    ..spec.clone()
+                };
+                route::validate(grown.shards, grown.routing, grown.set_type, grown.family)
+                    .map_err(|why| {
+                        Error::Usage(format!("--auto-grow cannot double the shards: {why}"))
+                    })?;
+                out.warn(&format!(
+                    "{e}; growing family {} to {} shards",
+                    spec.name, grown.shards
+                ));
+                interrupt::defer();
+                let rules = RuleSwitch::prepare(&mut kernel, &spec)?;
+                crate::resize::resize(&mut kernel, &spec, &grown, &rules)?;
+                spec = grown;
+            }
+            other => break other?,
+        }
+    };
+    let (adds, dels, refreshes, rebuilds) = plan.totals();
+    let verb = match mode {
+        bulk::plan::Mode::Load => "load",
+        bulk::plan::Mode::Sync => "sync",
+    };
+    if args.dry_run {
+        let mut text = format!(
+            "plan to {verb} family {} from {source}: {} entries, +{adds} -{dels} elements, {refreshes} refreshed, {rebuilds} shards rebuilt\n",
+            spec.name, plan.entries
+        );
+        for s in plan.shards.iter().filter(|s| s.changes()) {
+            text.push_str(&format!(
+                "  {}: {} -> {} (+{} -{} ~{}){}\n",
+                s.shard,
+                s.before,
+                s.after,
+                s.adds,
+                s.dels,
+                s.refreshes,
+                if s.rebuild {
+                    " rebuild and swap"
+                } else {
+                    " in place"
+                }
+            ));
+        }
+        out.text(&text);
+        out.value(&json!({ "result": "planned", "family": spec.name, "plan": plan }));
+        return Ok(ExitCode::Ok);
+    }
+    interrupt::defer();
+    let bar = progress.steps(
+        "apply",
+        plan.shards.iter().filter(|s| s.changes()).count() as u64,
+    );
+    let applied =
+        bulk::apply::apply_with(&mut kernel, &spec, &plan, args.atomic, &mut |_| bar.inc(1));
+    bar.finish_and_clear();
+    let applied = applied?;
+    for temp in &applied.cleaned {
+        out.warn(&format!(
+            "removed {temp}, a temporary set left by an interrupted load or sync"
+        ));
+    }
+    let elapsed = humantime::format_duration(std::time::Duration::from_millis(
+        started.elapsed().as_millis() as u64,
+    ));
+    out.text(&format!(
+        "{verb}: family {} from {source}: {} entries, +{adds} -{dels} elements, {refreshes} refreshed, {} unchanged, {} shards swapped, {} changed in place, {elapsed}\n",
+        spec.name, plan.entries, plan.unchanged(), applied.swapped, applied.in_place
+    ));
+    out.value(&json!({
+        "result": verb,
+        "family": spec.name,
+        "plan": plan,
+        "applied": applied,
+        "elapsed_seconds": started.elapsed().as_secs_f64(),
+    }));
+    Ok(ExitCode::Ok)
+}

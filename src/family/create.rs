@@ -1,0 +1,144 @@
+//! Creating a family: the shards, then the umbrella with the metadata; on
+//! failure everything created so far is destroyed again.
+
+use std::collections::HashSet;
+
+use super::discover::Discovery;
+use super::open::open_any;
+use crate::error::{Error, Result};
+use crate::kernel::Kernel;
+use crate::meta::FamilySpec;
+use crate::output::text::plural;
+
+/// Result of `create`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Created {
+    New,
+    /// `--exist` and an identical family was already there.
+    AlreadyThere,
+}
+
+fn describe_difference(have: &FamilySpec, want: &FamilySpec) -> String {
+    let fields = |s: &FamilySpec| {
+        [
+            ("type", s.set_type.to_string()),
+            ("family", s.family.to_string()),
+            ("shards", s.shards.to_string()),
+            ("route", s.routing.to_string()),
+            ("hashsize per shard", s.hashsize.to_string()),
+            ("maxelem per shard", s.maxelem.to_string()),
+            (
+                "timeout",
+                s.timeout.map_or("none".to_string(), |t| t.to_string()),
+            ),
+            ("counters", s.counters.to_string()),
+            ("comment", s.comment.to_string()),
+        ]
+    };
+    fields(have)
+        .into_iter()
+        .zip(fields(want))
+        .filter(|(h, w)| h.1 != w.1)
+        .map(|((k, h), (_, w))| format!("{k} {h} (asked {w})"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Create a family: the shards, then the umbrella with metadata. On failure
+/// everything created so far is destroyed again.
+pub fn create(kernel: &mut Kernel, spec: &FamilySpec, exist: bool) -> Result<Created> {
+    match open_any(kernel, &spec.name) {
+        Ok(Discovery::Family(have)) => {
+            return if have == *spec && exist {
+                Ok(Created::AlreadyThere)
+            } else if have == *spec {
+                Err(Error::Usage(format!(
+                    "family '{}' already exists (add --exist to accept an identical one)",
+                    spec.name
+                )))
+            } else {
+                Err(Error::Usage(format!(
+                    "family '{}' already exists with a different definition: {}",
+                    spec.name,
+                    describe_difference(&have, spec)
+                )))
+            };
+        }
+        Ok(Discovery::Damaged { problem, .. }) => {
+            return Err(Error::Usage(format!(
+            "family '{}' exists but is damaged: {problem}; `mipset destroy --force {}` removes it",
+            spec.name, spec.name
+        )))
+        }
+        Ok(Discovery::NotFamily(reason)) => {
+            return Err(Error::Usage(format!(
+                "a set named '{}' already exists and is not a mipset family ({reason})",
+                spec.name
+            )))
+        }
+        Err(Error::NoSuchFamily(_)) => {}
+        Err(e) => return Err(e),
+    }
+    let existing: HashSet<String> = kernel
+        .list_headers(None)?
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    if let Some(taken) = spec.shard_names().find(|n| existing.contains(n)) {
+        return Err(Error::Usage(format!(
+            "cannot create family '{}': a set named '{taken}' already exists (if it is left over from an interrupted create, remove it with `ipset destroy {taken}`)",
+            spec.name
+        )));
+    }
+    let mut created: Vec<String> = Vec::new();
+    let result = (|| -> Result<()> {
+        for shard in spec.shard_names() {
+            crate::interrupt::check()?;
+            kernel.create_shard(spec, &shard)?;
+            created.push(shard);
+        }
+        let name = &spec.name;
+        kernel.exec(
+            &format!("create {name}"),
+            name,
+            &format!("create {name} list:set size {} comment", spec.shards.max(8)),
+        )?;
+        created.push(name.clone());
+        for (i, shard) in spec.shard_names().enumerate() {
+            let comment = spec.encode(i as u32);
+            kernel.exec(
+                &format!("add {shard} to umbrella {name}"),
+                name,
+                &format!("add {name} {shard} comment \"{comment}\""),
+            )?;
+        }
+        Ok(())
+    })();
+    match result {
+        Ok(()) => Ok(Created::New),
+        Err(e) => {
+            let e = match e {
+                Error::Interrupted(_) => Error::Interrupted(format!(
+                    "removed the {} created so far",
+                    plural(created.len() as u64, "set", "sets")
+                )),
+                other => other,
+            };
+            // Umbrella first: it holds references to the shards.
+            let leftovers: Vec<String> = created
+                .iter()
+                .rev()
+                .filter(|set| kernel.destroy_set(set).is_err())
+                .cloned()
+                .collect();
+            if leftovers.is_empty() {
+                Err(e)
+            } else {
+                Err(Error::Partial(format!(
+                    "{e}; cleaning up also failed, these sets remain: {}",
+                    leftovers.join(" ")
+                )))
+            }
+        }
+    }
+}
