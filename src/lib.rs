@@ -30,3 +30,4 @@ pub mod resize;
 pub mod route;
 pub mod rules;
 pub mod savefile;
+pub mod text;

@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::machine::Machine;
 use super::scale::ScaleReport;
 use super::{Overhead, Ratio, Summary};
-use crate::output::text::human_ns;
+use crate::text::human_ns;
 
 /// Version of the JSON layout (docs/bench-schema.json).
 pub const SCHEMA_VERSION: u32 = 1;

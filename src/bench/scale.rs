@@ -19,8 +19,8 @@ use crate::error::Result;
 use crate::family;
 use crate::kernel::{batch, AddOptions, Kernel};
 use crate::meta::FamilySpec;
-use crate::output::text::human_ns;
 use crate::route::{self, Routing};
+use crate::text::human_ns;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Growth {

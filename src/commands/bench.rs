@@ -19,7 +19,6 @@ use crate::interrupt;
 use crate::kernel::Kernel;
 use crate::meta::FamilySpec;
 use crate::output::sink::Out;
-use crate::output::text::human_ns;
 use crate::route::{self, Routing};
 use crate::rules;
 use crate::rules::apply;
@@ -27,6 +26,7 @@ use crate::rules::iptables::Backend;
 use crate::rules::spec::Direction;
 use crate::rules::spec::Layout;
 use crate::rules::spec::RuleSpec;
+use crate::text::human_ns;
 
 const SINGLE: &str = "mbs";
 /// Addresses in neither set, for misses and insertions.

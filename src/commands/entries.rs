@@ -16,8 +16,8 @@ use crate::meta::FamilySpec;
 use crate::naming::check_family_name;
 use crate::options;
 use crate::output::sink::Out;
-use crate::output::text::plural;
 use crate::route;
+use crate::text::plural;
 
 pub fn add(args: &AddArgs, stdin: &mut dyn io::BufRead, out: &mut Out) -> Result<ExitCode> {
     check_family_name(&args.family)?;

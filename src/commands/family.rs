@@ -13,9 +13,9 @@ use crate::meta::FamilySpec;
 use crate::naming::check_family_name;
 use crate::options;
 use crate::output::sink::Out;
-use crate::output::text::plural;
 use crate::rules::iptables::Backend;
 use crate::rules::switch::remove_family_rules;
+use crate::text::plural;
 
 fn shard_range(spec: &FamilySpec) -> String {
     if spec.shards == 1 {

@@ -12,9 +12,9 @@ use crate::meta::FamilySpec;
 use crate::naming::check_family_name;
 use crate::options;
 use crate::output::sink::Out;
-use crate::output::text::plural;
 use crate::route;
 use crate::rules::switch::RuleSwitch;
+use crate::text::plural;
 
 pub fn run(args: &ResizeArgs, out: &mut Out) -> Result<ExitCode> {
     check_family_name(&args.family)?;

@@ -13,11 +13,11 @@ use crate::meta::FamilySpec;
 use crate::naming::check_family_name;
 use crate::output::sink::Out;
 use crate::output::tables;
-use crate::output::text::plural;
 use crate::rules::apply;
 use crate::rules::iptables::Backend;
 use crate::rules::spec::{Change, Layout, LayoutChoice, RuleSpec};
 use crate::rules::switch::searched;
+use crate::text::plural;
 
 /// The per-packet cost of the umbrella layout, as measured (see
 /// docs/BENCHMARKS.md), for the warning `rule add --layout umbrella` prints.

@@ -13,8 +13,8 @@ use crate::kernel::{AddOptions, Kernel};
 use crate::listing::SetInfo;
 use crate::meta::FamilySpec;
 use crate::options::MAX_COMMENT_LEN;
-use crate::output::text::plural;
 use crate::route;
+use crate::text::plural;
 
 /// Check per-entry options against what the family supports.
 pub fn validate_add_options(spec: &FamilySpec, opts: &AddOptions) -> Result<()> {

@@ -8,7 +8,7 @@ use super::open::open_any;
 use crate::error::{Error, Result};
 use crate::kernel::Kernel;
 use crate::meta::FamilySpec;
-use crate::output::text::plural;
+use crate::text::plural;
 
 /// Result of `create`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

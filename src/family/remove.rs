@@ -8,8 +8,8 @@ use crate::addr::{Entry, SetType};
 use crate::error::{Error, KernelErrorKind, Result};
 use crate::kernel::{AddOptions, Kernel};
 use crate::meta::FamilySpec;
-use crate::output::text::plural;
 use crate::route;
+use crate::text::plural;
 
 /// Delete one entry (with `--exist` semantics: Ok(false) if it was not
 /// there): the per-entry path for programs that embed mipset.

@@ -6,4 +6,3 @@ pub mod metrics;
 pub mod progress;
 pub mod sink;
 pub mod tables;
-pub mod text;

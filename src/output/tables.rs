@@ -3,9 +3,9 @@
 
 use comfy_table::{presets::NOTHING, Cell, CellAlignment, Table};
 
-use super::text::human_bytes;
 use crate::family::status::FamilyStatus;
 use crate::rules::spec::Installed;
+use crate::text::human_bytes;
 
 /// A table's text without the padding comfy-table leaves at line ends.
 fn render(t: &Table) -> String {
