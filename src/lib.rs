@@ -30,4 +30,5 @@ pub mod resize;
 pub mod route;
 pub mod rules;
 pub mod savefile;
+pub mod source;
 pub mod text;

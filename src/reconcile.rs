@@ -24,6 +24,7 @@ use crate::error::{Error, KernelErrorKind, Result};
 use crate::exit::ExitCode;
 use crate::family;
 use crate::family::discover::Discovery;
+use crate::family::status::FamilyStatus;
 use crate::interrupt;
 use crate::kernel::Kernel;
 use crate::listfile;
@@ -38,6 +39,7 @@ use crate::rules::spec::BackendKind;
 use crate::rules::spec::Change;
 use crate::rules::spec::LayoutChoice;
 use crate::rules::spec::RuleSpec;
+use crate::source;
 
 /// The configuration file (TOML). See `mipset reconcile --help`.
 #[derive(Debug, Deserialize)]
@@ -142,8 +144,7 @@ pub struct Plan {
 /// Read and check a configuration: every name, option and rule, before
 /// anything is applied. Errors name the file (and line, for TOML syntax).
 pub fn load(path: &Path) -> Result<Plan> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::Usage(format!("cannot read {}: {e}", path.display())))?;
+    let text = source::open_file(path)?.read_to_string()?;
     parse(&text, path)
 }
 
@@ -271,11 +272,10 @@ fn apply_family(kernel: &mut Kernel, d: &Desired, backend: &Option<Backend>) -> 
         }
         Err(e) => return Err(e),
     }
-    let file = std::fs::File::open(&d.source)
-        .map_err(|e| Error::Usage(format!("cannot read {}: {e}", d.source.display())))?;
+    let input = source::open_file(&d.source)?;
     let list = listfile::read(
-        &mut std::io::BufReader::new(file),
-        &d.source.display().to_string(),
+        &mut std::io::BufReader::new(input.reader),
+        &input.name,
         &d.spec,
     )?;
     if list.is_empty() && !d.allow_empty {
@@ -543,15 +543,13 @@ pub fn run(config_path: &Path, once: bool, out: &mut Out) -> Result<ExitCode> {
     })
 }
 
-fn family_statuses(kernel: &mut Kernel, plan: &Plan) -> Result<Vec<family::status::FamilyStatus>> {
-    let headers = kernel.list_headers(None)?;
-    let mut out = Vec::new();
-    for d in &plan.families {
-        if let Ok(spec) = family::open::open(kernel, &d.spec.name) {
-            out.push(family::status::status(&spec, &headers));
-        }
-    }
-    Ok(out)
+fn family_statuses(kernel: &mut Kernel, plan: &Plan) -> Result<Vec<FamilyStatus>> {
+    let specs: Vec<FamilySpec> = plan
+        .families
+        .iter()
+        .filter_map(|d| family::open::open(kernel, &d.spec.name).ok())
+        .collect();
+    family::open::statuses(kernel, &specs)
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ use crate::output::progress::Progress;
 use crate::output::sink::Out;
 use crate::route;
 use crate::rules::switch::RuleSwitch;
+use crate::source;
 
 pub fn run(
     args: &BulkArgs,
@@ -31,22 +32,12 @@ pub fn run(
     let mut kernel = Kernel::open()?;
     let spec = family::open::open(&mut kernel, &args.family)?;
     let progress = Progress::new(out);
-    let (source, list) = if args.file == "-" {
-        let bar = progress.bytes("parse", None);
-        let mut reader = io::BufReader::new(bar.wrap_read(&mut *stdin));
-        let list = listfile::read(&mut reader, "<stdin>", &spec);
-        bar.finish_and_clear();
-        ("<stdin>".to_string(), list?)
-    } else {
-        let file = std::fs::File::open(&args.file)
-            .map_err(|e| Error::Usage(format!("cannot read {}: {e}", args.file)))?;
-        let size = file.metadata().map(|m| m.len()).ok();
-        let bar = progress.bytes("parse", size);
-        let mut reader = io::BufReader::with_capacity(1 << 16, bar.wrap_read(file));
-        let list = listfile::read(&mut reader, &args.file, &spec);
-        bar.finish_and_clear();
-        (args.file.clone(), list?)
-    };
+    let input = source::open(&args.file, stdin)?;
+    let bar = progress.bytes("parse", input.size);
+    let mut reader = io::BufReader::with_capacity(1 << 16, bar.wrap_read(input.reader));
+    let list = listfile::read(&mut reader, &input.name, &spec);
+    bar.finish_and_clear();
+    let (source, list) = (input.name, list?);
     if mode == bulk::plan::Mode::Sync && list.is_empty() && !args.allow_empty {
         return Err(Error::Usage(format!(
             "{source} holds no entries: sync would empty family '{}'; add --allow-empty if that is what you want",

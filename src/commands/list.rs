@@ -8,33 +8,18 @@ use crate::error::Result;
 use crate::exit::ExitCode;
 use crate::family;
 use crate::kernel::Kernel;
-use crate::meta::FamilySpec;
-use crate::naming::check_family_name;
 use crate::output::sink::Out;
 use crate::output::tables;
 
 pub fn list(args: &ListArgs, out: &mut Out) -> Result<ExitCode> {
     let mut kernel = Kernel::open()?;
-    let specs: Vec<FamilySpec> = match &args.family {
-        Some(name) => {
-            check_family_name(name)?;
-            vec![family::open::open(&mut kernel, name)?]
-        }
-        None => {
-            let (families, suspicious) = family::open::discover_all(&mut kernel)?;
-            for (name, problem) in suspicious {
-                out.warn(&format!(
-                    "set '{name}' carries mipset metadata but is not a usable family ({problem}); not touching it"
-                ));
-            }
-            families
-        }
-    };
-    let headers = kernel.list_headers(None)?;
-    let statuses: Vec<_> = specs
-        .iter()
-        .map(|s| family::status::status(s, &headers))
-        .collect();
+    let (specs, unusable) = family::open::select(&mut kernel, args.family.as_deref())?;
+    for (name, problem) in unusable {
+        out.warn(&format!(
+            "set '{name}' carries mipset metadata but is not a usable family ({problem}); not touching it"
+        ));
+    }
+    let statuses = family::open::statuses(&mut kernel, &specs)?;
     if args.terse || statuses.is_empty() {
         if statuses.is_empty() && args.family.is_none() {
             out.text("no mipset families\n");
@@ -65,18 +50,8 @@ pub fn list(args: &ListArgs, out: &mut Out) -> Result<ExitCode> {
 
 pub fn metrics(args: &ListArgs, out: &mut Out) -> Result<ExitCode> {
     let mut kernel = Kernel::open()?;
-    let specs = match &args.family {
-        Some(name) => {
-            check_family_name(name)?;
-            vec![family::open::open(&mut kernel, name)?]
-        }
-        None => family::open::discover_all(&mut kernel)?.0,
-    };
-    let headers = kernel.list_headers(None)?;
-    let statuses: Vec<_> = specs
-        .iter()
-        .map(|s| family::status::status(s, &headers))
-        .collect();
+    let (specs, _) = family::open::select(&mut kernel, args.family.as_deref())?;
+    let statuses = family::open::statuses(&mut kernel, &specs)?;
     out.write(crate::output::metrics::render(&statuses, &Default::default()).as_bytes());
     Ok(ExitCode::Ok)
 }

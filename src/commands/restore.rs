@@ -14,6 +14,7 @@ use crate::kernel::Kernel;
 use crate::listfile;
 use crate::naming::check_family_name;
 use crate::output::sink::Out;
+use crate::source;
 
 pub fn save(name: &str, out: &mut Out) -> Result<ExitCode> {
     check_family_name(name)?;
@@ -30,17 +31,9 @@ pub fn save(name: &str, out: &mut Out) -> Result<ExitCode> {
 }
 
 pub fn restore(args: &RestoreArgs, stdin: &mut dyn io::BufRead, out: &mut Out) -> Result<ExitCode> {
-    let (source, text) = if args.file == "-" {
-        let mut text = String::new();
-        stdin
-            .read_to_string(&mut text)
-            .map_err(|e| Error::Usage(format!("reading <stdin>: {e}")))?;
-        ("<stdin>".to_string(), text)
-    } else {
-        let text = std::fs::read_to_string(&args.file)
-            .map_err(|e| Error::Usage(format!("cannot read {}: {e}", args.file)))?;
-        (args.file.clone(), text)
-    };
+    let input = source::open(&args.file, stdin)?;
+    let source = input.name.clone();
+    let text = input.read_to_string()?;
     let dump = crate::savefile::parse(&text, &source)?;
     drop(text);
     let mut kernel = Kernel::open()?;

@@ -3,9 +3,11 @@
 //! are not usable families.
 
 use super::discover::{discover, Discovery};
+use super::status::{status, FamilyStatus};
 use crate::error::{Error, KernelErrorKind, Result};
 use crate::kernel::Kernel;
 use crate::meta::FamilySpec;
+use crate::naming::check_family_name;
 
 /// Find family `name` in the kernel, or say why it is not one.
 pub fn open(kernel: &mut Kernel, name: &str) -> Result<FamilySpec> {
@@ -63,4 +65,23 @@ pub fn discover_all(kernel: &mut Kernel) -> Result<(Vec<FamilySpec>, Unusable)> 
         }
     }
     Ok((families, suspicious))
+}
+
+/// The families a command names: the one called `name` (an error if it is
+/// not a usable family), or every family in the kernel with the sets that
+/// carry mipset metadata but are not usable families (to warn about).
+pub fn select(kernel: &mut Kernel, name: Option<&str>) -> Result<(Vec<FamilySpec>, Unusable)> {
+    match name {
+        Some(name) => {
+            check_family_name(name)?;
+            Ok((vec![open(kernel, name)?], Vec::new()))
+        }
+        None => discover_all(kernel),
+    }
+}
+
+/// The state of each family, from one listing of every set's header.
+pub fn statuses(kernel: &mut Kernel, specs: &[FamilySpec]) -> Result<Vec<FamilyStatus>> {
+    let headers = kernel.list_headers(None)?;
+    Ok(specs.iter().map(|s| status(s, &headers)).collect())
 }
