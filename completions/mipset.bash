@@ -286,7 +286,7 @@ _mipset() {
                     return 0
                     ;;
                 --method)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "netlink exec packet all" -- "${cur}"))
                     return 0
                     ;;
                 --layout)

@@ -172,7 +172,7 @@ raw\t''
 mangle\t''
 nat\t''
 security\t''"
-complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from add" -l layout -d 'Rule layout (see `mipset rule --help`); default: dispatch' -r -f -a "dispatch\t''
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from add" -l layout -d 'Rule layout (see `mipset rule --help`); default: dispatch. A hash-routed family needs --layout umbrella, asked for by name' -r -f -a "dispatch\t''
 twolevel\t''
 tree\t''
 linear\t''
@@ -195,7 +195,7 @@ raw\t''
 mangle\t''
 nat\t''
 security\t''"
-complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from del" -l layout -d 'Rule layout (see `mipset rule --help`); default: dispatch' -r -f -a "dispatch\t''
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from del" -l layout -d 'Rule layout (see `mipset rule --help`); default: dispatch. A hash-routed family needs --layout umbrella, asked for by name' -r -f -a "dispatch\t''
 twolevel\t''
 tree\t''
 linear\t''
@@ -217,7 +217,7 @@ raw\t''
 mangle\t''
 nat\t''
 security\t''"
-complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from check" -l layout -d 'Rule layout (see `mipset rule --help`); default: dispatch' -r -f -a "dispatch\t''
+complete -c mipset -n "__fish_mipset_using_subcommand rule; and __fish_seen_subcommand_from check" -l layout -d 'Rule layout (see `mipset rule --help`); default: dispatch. A hash-routed family needs --layout umbrella, asked for by name' -r -f -a "dispatch\t''
 twolevel\t''
 tree\t''
 linear\t''
@@ -264,8 +264,11 @@ complete -c mipset -n "__fish_mipset_using_subcommand bench" -l ops -d 'Timed op
 complete -c mipset -n "__fish_mipset_using_subcommand bench" -l exec-ops -d 'Processes per operation for the exec method (each takes ~1 ms)' -r
 complete -c mipset -n "__fish_mipset_using_subcommand bench" -l duration -d 'Stop each measurement after this long even if --ops are not done' -r
 complete -c mipset -n "__fish_mipset_using_subcommand bench" -l warmup -d 'Untimed operations first (exec: at most 5)' -r
-complete -c mipset -n "__fish_mipset_using_subcommand bench" -l method -d 'Methods, comma-separated: netlink, exec, packet, or all' -r
-complete -c mipset -n "__fish_mipset_using_subcommand bench" -l layout -d 'Rule layout for the packet method (and the exec policy check)' -r -f -a "dispatch\t''
+complete -c mipset -n "__fish_mipset_using_subcommand bench" -l method -d 'Methods, comma-separated: netlink, exec, packet, or all' -r -f -a "netlink\t''
+exec\t''
+packet\t''
+all\t''"
+complete -c mipset -n "__fish_mipset_using_subcommand bench" -l layout -d 'Rule layout for the packet method (and the exec policy check); a hash-routed family (--route hash) needs --layout umbrella' -r -f -a "dispatch\t''
 twolevel\t''
 tree\t''
 linear\t''

@@ -110,7 +110,8 @@ fn the_reconciler_daemonset_runs_a_configuration_mipset_accepts() {
         .as_str()
         .expect("the configuration in the ConfigMap");
     // ...and it is one mipset accepts, whose lists are in the ConfigMap too.
-    let plan = mipset::reconcile::parse(toml, config_path).unwrap_or_else(|e| panic!("{e}"));
+    let plan =
+        mipset::reconcile::config::parse(toml, config_path).unwrap_or_else(|e| panic!("{e}"));
     assert!(!plan.families.is_empty());
     for f in &plan.families {
         let list = f.source.file_name().unwrap().to_str().unwrap();

@@ -17,7 +17,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use super::report::Measurement;
-use super::{ratio, summarize};
+use super::stats::{ratio, summarize};
 use crate::addr::Entry;
 use crate::error::{Error, KernelErrorKind, Result};
 use crate::family;

@@ -27,7 +27,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use serde::Serialize;
 
-use super::{summarize, Summary};
+use super::stats::{summarize, Summary};
 use crate::addr::{AddrFamily, Entry, SetType};
 use crate::error::{Error, KernelErrorKind, Result};
 use crate::family;
@@ -143,7 +143,7 @@ pub fn run(kernel: &mut Kernel, cfg: &Config, progress: &mut dyn FnMut(&str)) ->
             cfg.set_type.as_str()
         ),
     )?;
-    super::fill(SINGLE, AddrFamily::Inet, &members)?;
+    super::fill::fill(SINGLE, AddrFamily::Inet, &members)?;
     let mut families = Vec::new();
     for &n in &cfg.shards {
         progress(&format!("loading a family of {n} shards"));
@@ -160,7 +160,7 @@ pub fn run(kernel: &mut Kernel, cfg: &Config, progress: &mut dyn FnMut(&str)) ->
             comment: false,
         };
         family::create::create(kernel, &spec, false)?;
-        super::fill_family(&spec, &members)?;
+        super::fill::fill_family(&spec, &members)?;
         families.push(spec);
     }
 

@@ -8,12 +8,82 @@ use comfy_table::{Cell, CellAlignment, Table};
 use serde::Serialize;
 
 use super::machine::Machine;
-use super::scale::ScaleReport;
-use super::{Overhead, Ratio, Summary};
+use super::scale_report::ScaleReport;
+use super::stats::{Overhead, Ratio, Summary};
 use crate::text::human_ns;
 
 /// Version of the JSON layout (docs/bench-schema.json).
 pub const SCHEMA_VERSION: u32 = 1;
+
+/// How the bench measures (`--method`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Method {
+    Netlink,
+    Exec,
+    Packet,
+    // Every method.
+    All,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Netlink => "netlink",
+            Method::Exec => "exec",
+            Method::Packet => "packet",
+            Method::All => "all",
+        }
+    }
+
+    /// The methods asked for, `all` spelled out, in report order, each once.
+    pub fn expand(asked: &[Method]) -> Vec<Method> {
+        let mut methods: Vec<Method> = Vec::new();
+        for &m in asked {
+            let these: &[Method] = match m {
+                Method::All => &[Method::Netlink, Method::Exec, Method::Packet],
+                _ => std::slice::from_ref(&m),
+            };
+            for &t in these {
+                if !methods.contains(&t) {
+                    methods.push(t);
+                }
+            }
+        }
+        methods
+    }
+}
+
+/// A rendering of the report (`--format`, or an `--export` file's
+/// extension).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+    Markdown,
+}
+
+impl Format {
+    /// The format a file name asks for by its extension, if any.
+    pub fn of_path(path: &std::path::Path) -> Option<Format> {
+        match path.extension().and_then(|e| e.to_str())? {
+            "json" => Some(Format::Json),
+            "csv" => Some(Format::Csv),
+            "md" => Some(Format::Markdown),
+            _ => None,
+        }
+    }
+}
+
+/// The report in `format`.
+pub fn render(r: &Report, format: Format) -> String {
+    match format {
+        Format::Table => table(r),
+        Format::Json => json(r),
+        Format::Csv => csv(r),
+        Format::Markdown => markdown(r),
+    }
+}
 
 /// One operation measured on one set and on the family.
 #[derive(Debug, Clone, Serialize)]
@@ -195,7 +265,7 @@ pub fn table(r: &Report) -> String {
     }
     if let Some(scale) = &r.scale {
         s.push('\n');
-        s.push_str(&super::scale::text(scale));
+        s.push_str(&super::scale_report::text(scale));
     }
     if !r.verdicts.is_empty() {
         let _ = writeln!(s, "\nWhat the numbers say:");
@@ -228,7 +298,11 @@ pub fn markdown(r: &Report) -> String {
         }
     }
     if let Some(scale) = &r.scale {
-        let _ = writeln!(s, "\n### At scale\n\n```\n{}```", super::scale::text(scale));
+        let _ = writeln!(
+            s,
+            "\n### At scale\n\n```\n{}```",
+            super::scale_report::text(scale)
+        );
     }
     if !r.verdicts.is_empty() {
         let _ = writeln!(s, "\n### What the numbers say\n");
@@ -284,4 +358,53 @@ pub fn json(r: &Report) -> String {
     let mut s = serde_json::to_string_pretty(r).unwrap_or_default();
     s.push('\n');
     s
+}
+
+/// Plain statements from the measurements at the largest size.
+pub fn verdicts(ms: &[Measurement], scale: Option<&ScaleReport>) -> Vec<String> {
+    let mut out = Vec::new();
+    let largest = ms.iter().map(|m| m.entries).max().unwrap_or(0);
+    for m in ms.iter().filter(|m| m.entries == largest) {
+        let verdict = if m.ratio.within_noise {
+            format!(
+                "no significantly different time from one set ({:.2}x, the 95% interval includes 1)",
+                m.ratio.ratio
+            )
+        } else if m.ratio.ratio > 1.0 {
+            format!("{:.2}x the time of one set", m.ratio.ratio)
+        } else {
+            format!("{:.2}x the time of one set (faster)", m.ratio.ratio)
+        };
+        let diff = m.multi.median - m.single.median;
+        out.push(format!(
+            "{} {}, {} entries, {} shards: the family takes {verdict} (median {} vs {}, {}{})",
+            m.method,
+            m.metric,
+            m.entries,
+            m.shards,
+            human_ns(m.multi.median),
+            human_ns(m.single.median),
+            if diff >= 0.0 { "+" } else { "" },
+            human_ns(diff)
+        ));
+    }
+    if let Some(s) = scale {
+        if let (Some(one), Some(fam)) = (s.growth.first(), s.growth.get(2)) {
+            out.push(format!(
+                "growing to {} entries: worst single add {} for one set ({} adds over 1 ms) against {} for the family ({} over 1 ms); pre-sized: {} and {}",
+                s.entries,
+                human_ns(one.latency.max),
+                one.over_1ms,
+                human_ns(fam.latency.max),
+                fam.over_1ms,
+                human_ns(s.growth[1].latency.max),
+                human_ns(s.growth.get(3).map_or(0.0, |g| g.latency.max))
+            ));
+        }
+        out.push(format!(
+            "replacing one shard atomically costs {:.2}x of replacing the whole set",
+            s.replace.ratio.ratio
+        ));
+    }
+    out
 }

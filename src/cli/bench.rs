@@ -2,6 +2,10 @@
 
 use clap::Args;
 
+use crate::addr::{AddrFamily, SetType};
+use crate::bench::report::{Format, Method};
+use crate::rules::spec::LayoutChoice;
+
 pub(crate) const BENCH_HELP: &str = "\
 Runs in a fresh private network namespace it creates (unless --in-place), so it never
 touches this node's sets or rules. Entries are random addresses in 127.0.0.0/8 (IPv6:
@@ -34,13 +38,12 @@ pub struct BenchArgs {
     pub shards: String,
 
     /// Set type.
-    #[arg(long = "type", value_name = "TYPE", default_value = "hash:ip",
-          value_parser = ["hash:ip", "hash:net"])]
-    pub set_type: String,
+    #[arg(long = "type", value_name = "TYPE", default_value = "hash:ip")]
+    pub set_type: SetType,
 
     /// Address family (inet6 has no packet method: only ::1 is reachable).
-    #[arg(long, default_value = "inet", value_parser = ["inet", "inet6"])]
-    pub family: String,
+    #[arg(long, default_value = "inet")]
+    pub family: AddrFamily,
 
     /// Routing (default: bits:0 for hash:ip, the type's default otherwise).
     #[arg(long, value_name = "bits:S|hash")]
@@ -63,13 +66,18 @@ pub struct BenchArgs {
     pub warmup: usize,
 
     /// Methods, comma-separated: netlink, exec, packet, or all.
-    #[arg(long, default_value = "all")]
-    pub method: String,
+    #[arg(
+        long,
+        default_value = "all",
+        value_delimiter = ',',
+        hide_possible_values = true
+    )]
+    pub method: Vec<Method>,
 
-    /// Rule layout for the packet method (and the exec policy check).
-    #[arg(long, default_value = "dispatch",
-          value_parser = ["dispatch", "twolevel", "tree", "linear", "umbrella"])]
-    pub layout: String,
+    /// Rule layout for the packet method (and the exec policy check); a
+    /// hash-routed family (--route hash) needs --layout umbrella.
+    #[arg(long, default_value = "dispatch")]
+    pub layout: LayoutChoice,
 
     /// Packets per timed packet-path run.
     #[arg(long, default_value_t = 20000)]
@@ -88,8 +96,8 @@ pub struct BenchArgs {
     pub seed: u64,
 
     /// Output on stdout.
-    #[arg(long, default_value = "table", value_parser = ["table", "json", "csv", "markdown"])]
-    pub format: String,
+    #[arg(long, default_value = "table")]
+    pub format: Format,
 
     /// Also write the report to FILE, as JSON, CSV or Markdown by its extension
     /// (.json, .csv, .md).

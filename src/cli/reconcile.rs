@@ -28,7 +28,8 @@ CONFIG (TOML):
   table = \"raw\"                                   # as for mipset rule add: table,
   chain = \"PREROUTING\"                            #   chain, match, jump, layout,
   match = \"src\"                                   #   position, comment
-  jump = \"DROP\"
+  jump = \"DROP\"                                   #   (route = \"hash\" needs
+                                                  #   layout = \"umbrella\")
 
 Examples:
   mipset reconcile /etc/mipset/reconcile.toml

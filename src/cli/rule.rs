@@ -18,7 +18,8 @@ Layouts (--layout), by measured cost per packet (docs/BENCHMARKS.md):
             cheapest for hits at 16 shards or fewer
   umbrella  one rule on the umbrella list:set: the kernel probes the shards one by
             one, so a miss costs N set lookups (16 shards, 1M entries: about 5 us
-            per packet). The only layout for hash routing.
+            per packet). The only layout for hash routing, and only when
+            asked for by name (rule add, reconcile and bench alike).
 Dispatch layouts need bits:S routing. Chains are named mipset-HHHHHHHH[-I] and every
 rule mipset puts in your chain carries the comment `mipset family=F match=D jump=T
 layout=L`, so mipset lists and removes only its own rules. Each change is one
@@ -93,7 +94,8 @@ pub struct RuleArgs {
           value_parser = clap::builder::PossibleValuesParser::new(TABLES))]
     pub table: String,
 
-    /// Rule layout (see `mipset rule --help`); default: dispatch.
+    /// Rule layout (see `mipset rule --help`); default: dispatch. A
+    /// hash-routed family needs --layout umbrella, asked for by name.
     #[arg(long)]
     pub layout: Option<LayoutChoice>,
 

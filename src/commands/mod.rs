@@ -64,7 +64,7 @@ pub fn run(cli: Cli, stdin: &mut dyn io::BufRead, out: &mut Out) -> Result<ExitC
         Command::Resize(args) => resize::run(&args, out),
         Command::Rule(cmd) => rule::run(&cmd, out),
         Command::Bench(args) => bench::run(&args, out),
-        Command::Reconcile(args) => crate::reconcile::run(&args.config, args.once, out),
+        Command::Reconcile(args) => crate::reconcile::run::run(&args.config, args.once, out),
         Command::Completions(args) => docs::completions(args.shell, out),
         Command::Man => docs::man(out),
     }

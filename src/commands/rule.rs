@@ -37,10 +37,10 @@ fn rule_spec(
         value.ok_or_else(|| Error::Usage(format!("{flag} is required")))
     };
     let any_layout = args.layout.is_none() && !for_install;
-    let layout = match LayoutChoice::resolve(args.layout, spec) {
+    let layout = match LayoutChoice::resolve(args.layout, spec.routing) {
         // Only a placeholder: any layout matches.
         Err(_) if any_layout => Layout::Umbrella,
-        other => other.map_err(Error::Usage)?,
+        other => other.map_err(|e| Error::Usage(format!("family {}: {e}", spec.name)))?,
     };
     let rule = RuleSpec {
         family: spec.name.clone(),

@@ -2,6 +2,7 @@
 //! never with `-q` or `--json`.
 
 use std::io;
+use std::time::Duration;
 
 use super::sink::Out;
 
@@ -56,5 +57,33 @@ impl Progress {
             "{prefix:>14} [{bar:30}] {pos}/{len} shards",
             phase,
         )
+    }
+}
+
+/// A spinner with a changing message, for a long run of steps (`bench`).
+pub struct Spinner(Option<indicatif::ProgressBar>);
+
+impl Spinner {
+    pub fn new(quiet: bool) -> Spinner {
+        use std::io::IsTerminal;
+        if quiet || !std::io::stderr().is_terminal() {
+            return Spinner(None);
+        }
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.enable_steady_tick(Duration::from_millis(120));
+        Spinner(Some(bar))
+    }
+    pub fn step(&self, text: &str) {
+        if let Some(b) = &self.0 {
+            b.set_message(text.to_string());
+        }
+    }
+}
+
+impl Drop for Spinner {
+    fn drop(&mut self) {
+        if let Some(b) = &self.0 {
+            b.finish_and_clear();
+        }
     }
 }

@@ -143,7 +143,7 @@ impl LayoutChoice {
     /// layout (none asked = dispatch); hash routing, which no header match
     /// can follow, takes only the umbrella layout, and only when asked for
     /// by name, since it costs one set lookup per shard on a miss.
-    pub fn resolve(choice: Option<LayoutChoice>, family: &FamilySpec) -> Result<Layout, String> {
+    pub fn resolve(choice: Option<LayoutChoice>, routing: Routing) -> Result<Layout, String> {
         let layout = match choice.unwrap_or(LayoutChoice::Dispatch) {
             LayoutChoice::Dispatch => Layout::dispatch(),
             LayoutChoice::TwoLevel => Layout::TwoLevel,
@@ -151,11 +151,8 @@ impl LayoutChoice {
             LayoutChoice::Linear => Layout::Linear,
             LayoutChoice::Umbrella => Layout::Umbrella,
         };
-        if family.routing == Routing::Hash && layout != Layout::Umbrella {
-            return Err(format!(
-                "family {} uses hash routing, which no header match can follow: only the umbrella layout can match it; ask for it with --layout umbrella (layout = \"umbrella\" in a reconcile configuration) and see its cost in `mipset rule --help`",
-                family.name
-            ));
+        if routing == Routing::Hash && layout != Layout::Umbrella {
+            return Err("hash routing, which no header match can follow, is matched only by the umbrella layout: ask for it with --layout umbrella (layout = \"umbrella\" in a reconcile configuration) and see its cost in `mipset rule --help`".into());
         }
         Ok(layout)
     }

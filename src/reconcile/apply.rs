@@ -1,0 +1,108 @@
+//! One apply of one family: create it if missing, check and repair it,
+//! sync it from its list, install or repair its rules; each step as the
+//! matching mipset command does it, under the node lock.
+
+use std::time::Duration;
+
+use super::config::{Desired, Plan};
+use crate::bulk;
+use crate::error::{Error, Result};
+use crate::family;
+use crate::family::discover::Discovery;
+use crate::family::status::FamilyStatus;
+use crate::kernel::Kernel;
+use crate::listfile;
+use crate::lock::{NodeLock, Wait};
+use crate::meta::FamilySpec;
+use crate::rules::apply;
+use crate::rules::iptables::Backend;
+use crate::rules::spec::Change;
+use crate::source;
+
+/// What one apply did.
+#[derive(Debug, Default)]
+pub struct Applied {
+    pub created: bool,
+    pub adds: usize,
+    pub dels: usize,
+    pub repairs: usize,
+    pub rules_added: usize,
+    pub rules_repaired: usize,
+}
+
+pub fn apply_family(
+    kernel: &mut Kernel,
+    d: &Desired,
+    backend: &Option<Backend>,
+) -> Result<Applied> {
+    let _lock = NodeLock::acquire(Wait::For(Duration::from_secs(30)))?;
+    let mut done = Applied::default();
+    match family::open::open_any(kernel, &d.spec.name) {
+        Ok(Discovery::Family(have)) if have == d.spec => {}
+        Ok(Discovery::Family(have)) => {
+            return Err(Error::Usage(format!(
+                "family {} exists with another definition ({} shards, {}); change the configuration or resize/recreate it by hand",
+                have.name, have.shards, have.routing
+            )))
+        }
+        Ok(Discovery::Damaged { problem, .. }) => {
+            // check --repair below can fix what it knows; say what it was.
+            eprintln!("mipset: warning: family {} was damaged: {problem}", d.spec.name);
+        }
+        Ok(Discovery::NotFamily(reason)) => {
+            return Err(Error::NotAFamily {
+                name: d.spec.name.clone(),
+                reason,
+            })
+        }
+        Err(Error::NoSuchFamily(_)) => {
+            family::create::create(kernel, &d.spec, false)?;
+            done.created = true;
+        }
+        Err(e) => return Err(e),
+    }
+    let input = source::open_file(&d.source)?;
+    let list = listfile::read(
+        &mut std::io::BufReader::new(input.reader),
+        &input.name,
+        &d.spec,
+    )?;
+    if list.is_empty() && !d.allow_empty {
+        return Err(Error::Usage(format!(
+            "{} holds no entries; set allow_empty = true to empty family {}",
+            d.source.display(),
+            d.spec.name
+        )));
+    }
+    let report = crate::check::check(kernel, &d.spec.name, true)?;
+    done.repairs += report.findings.iter().filter(|f| f.repaired).count();
+    let plan = bulk::read::plan(kernel, &d.spec, &list, bulk::plan::Mode::Sync, false)?;
+    let (adds, dels, _, _) = plan.totals();
+    bulk::apply::apply(kernel, &d.spec, &plan, false)?;
+    (done.adds, done.dels) = (adds, dels);
+    if let Some(b) = backend {
+        for (rule, position) in &d.rules {
+            match apply::add(b, rule, &d.spec, *position)? {
+                Change::Added => done.rules_added += 1,
+                Change::Repaired => done.rules_repaired += 1,
+                Change::Unchanged => {}
+            }
+        }
+    }
+    Ok(done)
+}
+
+/// Read and check the configuration file at `path`.
+pub fn load(path: &std::path::Path) -> Result<Plan> {
+    super::config::parse(&source::open_file(path)?.read_to_string()?, path)
+}
+
+/// The state of the configured families that exist, for the metrics file.
+pub fn family_statuses(kernel: &mut Kernel, plan: &Plan) -> Result<Vec<FamilyStatus>> {
+    let specs: Vec<FamilySpec> = plan
+        .families
+        .iter()
+        .filter_map(|d| family::open::open(kernel, &d.spec.name).ok())
+        .collect();
+    family::open::statuses(kernel, &specs)
+}
