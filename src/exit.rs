@@ -15,8 +15,9 @@ pub enum ExitCode {
     /// The kernel refused: no privileges, no ipset support, a set full or in
     /// use; the kernel state is as before.
     Kernel,
-    /// Partial apply: some changes landed and others failed (the message says
-    /// which); re-run to finish.
+    /// Partial: some changes landed and others failed (the message says
+    /// which; re-run to finish), or the work was done but its output (a
+    /// listing, a dump, a benchmark's export) could not be written.
     Partial,
     /// Timed out waiting for another mipset's lock (see `--wait`).
     LockTimeout,
@@ -46,7 +47,7 @@ Exit status:
   1    no: `test` found a non-member, `rule check` an absent or stale rule, `rule del` none
   2    usage or input error (bad flag, address, name; unknown family); nothing changed
   3    kernel refused (no root/ipset, set full/in use, entry there/absent); nothing changed
-  4    partial apply: some changes landed, others failed; re-run to finish
+  4    partial: some changes landed, others failed (re-run), or output could not be written
   5    another mipset holds the node lock (waited as long as --wait allows); nothing changed
   130  interrupted (SIGINT, SIGTERM, SIGHUP); a change in progress was undone";
 

@@ -14,6 +14,7 @@ use mipset::cli::Cli;
 use mipset::cli::Command;
 use mipset::cli::FastCli;
 use mipset::commands;
+use mipset::error::Error;
 use mipset::exit::ExitCode;
 use mipset::output::sink::Out;
 
@@ -92,9 +93,10 @@ fn run() -> ExitCode {
     // pipe) is not worth a message, other write failures are.
     match write_error {
         Some(e) if e.kind() != io::ErrorKind::BrokenPipe => {
-            let _ = writeln!(io::stderr(), "mipset: error: writing output: {e}");
+            let e = Error::Output(format!("writing output: {e}"));
+            let _ = writeln!(io::stderr(), "mipset: error: {e}");
             if output_is_the_result && code == ExitCode::Ok {
-                return ExitCode::Usage;
+                return e.exit_code();
             }
             code
         }

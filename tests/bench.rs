@@ -230,3 +230,38 @@ fn bench_in_place_runs_netlink_only_and_leaves_nothing() {
     assert!(r.stderr.contains("mbs"), "{}", r.stderr);
     assert_eq!(ns.ipset_save(), before);
 }
+
+/// A report that cannot be written after the measurement ran is an output
+/// failure (exit 4), not a usage error (exit 2: "nothing changed").
+#[test]
+fn an_export_that_cannot_be_written_after_the_run_is_exit_4() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("mipset-export-{}", std::process::id()));
+    // A directory where the report file should go: every check before the
+    // run passes, the write after it fails.
+    let taken = dir.join("run.json");
+    std::fs::create_dir_all(&taken).unwrap();
+    let (code, stdout, stderr) = bench(&[
+        "--entries",
+        "1k",
+        "--method",
+        "netlink",
+        "--ops",
+        "100",
+        "--no-scale",
+        "--export",
+        taken.to_str().unwrap(),
+    ]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(code, 4, "{stderr}");
+    assert!(
+        stdout.contains("Lookup Time"),
+        "the report is still printed: {stdout}"
+    );
+    assert!(
+        stderr.starts_with("mipset: error: --export") && stderr.trim().lines().count() == 1,
+        "{stderr}"
+    );
+}

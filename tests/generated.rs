@@ -65,3 +65,24 @@ fn exit_status_table_is_in_help_man_and_readme() {
         );
     }
 }
+
+/// A command whose product is its output fails when the output cannot be
+/// written: exit 4 (the work was done, its result was lost), one line.
+#[test]
+fn output_that_cannot_be_written_is_exit_4() {
+    for args in [&["man"][..], &["completions", "bash"][..]] {
+        let full = std::fs::File::create("/dev/full").unwrap();
+        let out = Command::new(MIPSET)
+            .args(args)
+            .stdout(full)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(4), "{args:?}: {stderr}");
+        assert!(
+            stderr.starts_with("mipset: error: writing output: ")
+                && stderr.trim().lines().count() == 1,
+            "{args:?}: {stderr}"
+        );
+    }
+}
