@@ -1,6 +1,7 @@
 //! The single integration-test binary (one link, shared helpers).
 //! Kernel tests run in private network namespaces and need root.
 
+mod architecture;
 mod bad_input;
 mod bench;
 mod bulk;

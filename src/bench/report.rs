@@ -7,7 +7,6 @@ use comfy_table::presets::NOTHING;
 use comfy_table::{Cell, CellAlignment, Table};
 use serde::Serialize;
 
-use super::machine::Machine;
 use super::scale_report::ScaleReport;
 use super::stats::{Overhead, Ratio, Summary};
 use crate::text::human_ns;
@@ -123,6 +122,20 @@ pub struct Settings {
     pub rounds: usize,
     pub seed: u64,
     pub in_place: bool,
+}
+
+/// Where a benchmark ran (see [`super::machine::describe`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct Machine {
+    pub kernel: String,
+    pub cpu: String,
+    pub cores: usize,
+    pub memory_gib: f64,
+    /// The iptables backend mipset uses here, and why.
+    pub iptables: String,
+    /// `ipset version` (userspace and kernel protocol).
+    pub ipset: String,
+    pub mipset: String,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use super::fill::{fill, fill_family};
-use super::machine::Machine;
+use super::machine;
 use super::ops::{self, Budget, Programs, Subjects};
 use super::packet_path;
 use super::report::{verdicts, Measurement, Method, Report, Settings, SCHEMA_VERSION};
@@ -87,7 +87,7 @@ pub fn run(cfg: &Config, progress: &mut dyn FnMut(&str)) -> Result<Report> {
         }
     });
     progress("describing the machine");
-    let machine = Machine::describe();
+    let machine = machine::describe();
     let overhead = measure_overhead();
     let mut notes = Vec::new();
     let mut methods = cfg.methods.clone();
