@@ -1,9 +1,12 @@
 //! mipset: families of tagged kernel ipsets (shards) that behave like one set.
 //!
-//! Pure parts (addresses, routing, names, metadata, configuration, input,
-//! rendering) are kept apart from the one module that talks to the kernel
-//! ([`kernel`]); the [`family`] engine combines them, [`cli`] defines the
-//! command line and [`commands`] runs it.
+//! Four layers, each importing only the ones below it (ARCHITECTURE.md maps
+//! them; `tests/architecture.rs` checks them): the command layer ([`cli`],
+//! [`commands`]), engines ([`family`], [`bulk`], [`check`], [`resize`],
+//! [`rules`], [`bench`], [`reconcile`]), system boundaries ([`kernel`], the
+//! only code that talks to ipset; [`lock`], [`interrupt`], [`source`],
+//! [`packet`], [`output`]'s sink) and a pure domain (addresses, routing,
+//! names, metadata, list parsing, planners, renderers).
 
 pub mod addr;
 pub mod bench;
