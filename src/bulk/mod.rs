@@ -1,7 +1,7 @@
 //! `load` and `sync`: whole lists applied per shard, in batched libipset
 //! restore sessions, either in place or by atomic replacement.
 //!
-//! For every shard a list touches, a [`ShardPlan`] (pure) says what to add,
+//! For every shard a list touches, a [`plan::ShardPlan`] (pure) says what to add,
 //! refresh and delete, and how:
 //!
 //! * **in place** (small changes): one restore session of `add -exist` then
@@ -16,7 +16,7 @@
 //!   shard are copied with their remaining timeout, comment and counters.
 //!
 //! Rebuild is chosen when `adds + deletes ≥ elements after the change`
-//! ([`DEFAULT_REBUILD_RATIO`]). Measured on 1M elements
+//! ([`plan::DEFAULT_REBUILD_RATIO`]). Measured on 1M elements
 //! (`scripts/bench-threshold`, docs/BENCHMARKS.md): in place stays cheaper
 //! up to a delta of about 1.3× the new size. At 1.0× a rebuild costs up to
 //! ~25% more than in place would, which buys an atomic swap exactly for the

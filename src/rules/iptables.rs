@@ -8,7 +8,7 @@
 //! of `-w 5`; the crate waits for the process without a time limit).
 //! Saves and restores, which the crate does not offer, are run directly and
 //! also killed after 30 s. Arguments are mipset's own validated names (see
-//! [`super::RuleSpec::validate`]), never shell text.
+//! [`super::spec::RuleSpec::validate`]), never shell text.
 
 use std::io::Write;
 use std::path::PathBuf;
