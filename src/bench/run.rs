@@ -10,11 +10,11 @@ use super::fill::{fill, fill_family};
 use super::machine;
 use super::ops::{self, Budget, Programs, Subjects};
 use super::packet_path;
-use super::report::{verdicts, Measurement, Method, Report, Settings, SCHEMA_VERSION};
+use super::report::{verdicts, Machine, Measurement, Method, Report, Settings, SCHEMA_VERSION};
 use super::scale;
 use super::scale_report::ScaleReport;
 use super::setup::{InPlaceCleanup, SINGLE};
-use super::stats::{measure_overhead, ratio, summarize};
+use super::stats::{measure_overhead, ratio, summarize, Overhead};
 use crate::addr::{AddrFamily, SetType};
 use crate::error::{Error, KernelErrorKind, Result};
 use crate::family;
@@ -65,18 +65,7 @@ pub struct Config {
 pub fn run(cfg: &Config, progress: &mut dyn FnMut(&str)) -> Result<Report> {
     let mut kernel = Kernel::open()?;
     if cfg.in_place {
-        let taken: Vec<String> = kernel
-            .list_headers(None)?
-            .into_iter()
-            .map(|h| h.name)
-            .filter(|n| n.starts_with("mb"))
-            .collect();
-        if !taken.is_empty() {
-            return Err(Error::Usage(format!(
-                "--in-place: sets named mb* exist ({}); the benchmark would use those names; nothing was changed",
-                taken.join(" ")
-            )));
-        }
+        refuse_taken_names(&mut kernel)?;
     }
     // Only now, with no mb* set of anyone else's here: whatever happens
     // from here on, the sets the bench creates are removed again.
@@ -90,10 +79,8 @@ pub fn run(cfg: &Config, progress: &mut dyn FnMut(&str)) -> Result<Report> {
     let machine = machine::describe();
     let overhead = measure_overhead();
     let mut notes = Vec::new();
-    let mut methods = cfg.methods.clone();
     let largest = *cfg.sizes.last().unwrap_or(&1000);
     let (members, strangers) = scale::addresses(cfg.family, cfg.seed, largest, STRANGERS);
-
     let base = FamilySpec {
         name: String::new(),
         set_type: cfg.set_type,
@@ -121,8 +108,7 @@ pub fn run(cfg: &Config, progress: &mut dyn FnMut(&str)) -> Result<Report> {
     for f in &families {
         family::create::create(&mut kernel, f, false)?;
     }
-
-    // The exec method's programs and rules.
+    let mut methods = cfg.methods.clone();
     let backend = if methods.iter().any(|m| *m != Method::Netlink) {
         Some(Backend::detect(None)?)
     } else {
@@ -137,38 +123,18 @@ pub fn run(cfg: &Config, progress: &mut dyn FnMut(&str)) -> Result<Report> {
         notes.push("the packet method was skipped: only ::1 is reachable on loopback in IPv6, so no set of many IPv6 entries can be probed without sending packets off the node".into());
         methods.retain(|m| *m != Method::Packet);
     }
-    let mut family_rules = Vec::new();
-    if let (true, Some(b)) = (methods.contains(&Method::Exec), &backend) {
-        let program = b.command(cfg.family);
-        let single_rule = format!("INPUT -m set --match-set {SINGLE} src -j ACCEPT");
-        b.restore(cfg.family, &format!("*filter\n-A {single_rule}\nCOMMIT\n"))?;
-        for f in &families {
-            let spec = RuleSpec {
-                family: f.name.clone(),
-                table: "filter".into(),
-                chain: "INPUT".into(),
-                direction: Direction::Src,
-                jump: "ACCEPT".into(),
-                layout: cfg.layout,
-                note: None,
-            };
-            spec.validate(f).map_err(Error::Usage)?;
-            apply::add(b, &spec, f, None)?;
-            let mut words = vec!["INPUT".to_string()];
-            words.extend(split_words(&plan(&spec, f).rule));
-            family_rules.push(words);
-        }
-        family_rules.insert(0, split_words(&single_rule));
-        family_rules.insert(0, vec![program]);
-    }
-
-    let mut measurements: Vec<Measurement> = Vec::new();
+    let exec_rules = match (methods.contains(&Method::Exec), &backend) {
+        (true, Some(b)) => Some(ExecRules::install(b, cfg, &families)?),
+        _ => None,
+    };
     let mipset_exe = std::env::current_exe().map_err(|e| {
         Error::kernel(
             KernelErrorKind::Other,
             format!("where is mipset itself? {e}"),
         )
     })?;
+
+    let mut measurements: Vec<Measurement> = Vec::new();
     let mut loaded = 0;
     let mut memory = (0, 0);
     for &size in &cfg.sizes {
@@ -190,15 +156,14 @@ pub fn run(cfg: &Config, progress: &mut dyn FnMut(&str)) -> Result<Report> {
                 progress(&format!("netlink: {size} entries, {} shards", f.shards));
                 measurements.extend(ops::netlink(&mut kernel, &subjects, cfg.budget)?);
             }
-            if methods.contains(&Method::Exec) {
+            if let Some(rules) = &exec_rules {
                 progress(&format!("exec: {size} entries, {} shards", f.shards));
-                let iptables = PathBuf::from(&family_rules[0][0]);
                 let programs = Programs {
                     ipset: ipset_program.as_deref().unwrap_or(Path::new("ipset")),
                     mipset: &mipset_exe,
-                    iptables: &iptables,
-                    single_rule: family_rules[1].clone(),
-                    family_rule: family_rules[2 + fi].clone(),
+                    iptables: &rules.iptables,
+                    single_rule: rules.single.clone(),
+                    family_rule: rules.families[fi].clone(),
                 };
                 let exec_budget = Budget {
                     ops: cfg.exec_ops,
@@ -236,22 +201,109 @@ pub fn run(cfg: &Config, progress: &mut dyn FnMut(&str)) -> Result<Report> {
     };
 
     progress("cleaning up");
-    if let Some(b) = &backend {
-        if methods.contains(&Method::Exec) {
-            for f in &families {
-                apply::del_family(b, cfg.family, &f.name)?;
-            }
-            b.restore(
-                cfg.family,
-                &format!("*filter\n-D INPUT -m set --match-set {SINGLE} src -j ACCEPT\nCOMMIT\n"),
-            )?;
-        }
+    if let (Some(b), Some(_)) = (&backend, &exec_rules) {
+        ExecRules::remove(b, cfg, &families)?;
     }
     for f in &families {
         family::destroy::destroy(&mut kernel, &f.name, false)?;
     }
     kernel.destroy_set(SINGLE)?;
+    Ok(report(
+        cfg,
+        &methods,
+        machine,
+        overhead,
+        measurements,
+        scale_report,
+        notes,
+    ))
+}
 
+/// With `--in-place`: refuse, changing nothing, if a set the bench would
+/// use (any mb* name) exists.
+fn refuse_taken_names(kernel: &mut Kernel) -> Result<()> {
+    let taken: Vec<String> = kernel
+        .list_headers(None)?
+        .into_iter()
+        .map(|h| h.name)
+        .filter(|n| n.starts_with("mb"))
+        .collect();
+    if taken.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "--in-place: sets named mb* exist ({}); the benchmark would use those names; nothing was changed",
+        taken.join(" ")
+    )))
+}
+
+/// The exec method's rules, the paper's "policy evaluation": one on the
+/// single set and one per family, each as `iptables -C` arguments.
+struct ExecRules {
+    /// The iptables program of the backend.
+    iptables: PathBuf,
+    single: Vec<String>,
+    /// One per family, in the order of the families.
+    families: Vec<Vec<String>>,
+}
+
+impl ExecRules {
+    fn single_rule() -> String {
+        format!("INPUT -m set --match-set {SINGLE} src -j ACCEPT")
+    }
+
+    fn rule(cfg: &Config, f: &FamilySpec) -> RuleSpec {
+        RuleSpec {
+            family: f.name.clone(),
+            table: "filter".into(),
+            chain: "INPUT".into(),
+            direction: Direction::Src,
+            jump: "ACCEPT".into(),
+            layout: cfg.layout,
+            note: None,
+        }
+    }
+
+    fn install(b: &Backend, cfg: &Config, families: &[FamilySpec]) -> Result<ExecRules> {
+        let single = Self::single_rule();
+        b.restore(cfg.family, &format!("*filter\n-A {single}\nCOMMIT\n"))?;
+        let mut rules = ExecRules {
+            iptables: PathBuf::from(b.command(cfg.family)),
+            single: split_words(&single),
+            families: Vec::new(),
+        };
+        for f in families {
+            let spec = Self::rule(cfg, f);
+            spec.validate(f).map_err(Error::Usage)?;
+            apply::add(b, &spec, f, None)?;
+            let mut words = vec!["INPUT".to_string()];
+            words.extend(split_words(&plan(&spec, f).rule));
+            rules.families.push(words);
+        }
+        Ok(rules)
+    }
+
+    fn remove(b: &Backend, cfg: &Config, families: &[FamilySpec]) -> Result<()> {
+        for f in families {
+            apply::del_family(b, cfg.family, &f.name)?;
+        }
+        b.restore(
+            cfg.family,
+            &format!("*filter\n-D {}\nCOMMIT\n", Self::single_rule()),
+        )
+    }
+}
+
+/// The report of a run: what was asked, what was measured, and verdicts.
+fn report(
+    cfg: &Config,
+    methods: &[Method],
+    machine: Machine,
+    overhead: Overhead,
+    measurements: Vec<Measurement>,
+    scale: Option<ScaleReport>,
+    notes: Vec<String>,
+) -> Report {
     let smallest = measurements
         .iter()
         .filter(|m| m.method != Method::Packet.as_str())
@@ -262,8 +314,7 @@ pub fn run(cfg: &Config, progress: &mut dyn FnMut(&str)) -> Result<Report> {
     } else {
         0.0
     };
-    let verdicts = verdicts(&measurements, scale_report.as_ref());
-    Ok(Report {
+    Report {
         schema_version: SCHEMA_VERSION,
         command: cfg.command.clone(),
         machine,
@@ -285,11 +336,11 @@ pub fn run(cfg: &Config, progress: &mut dyn FnMut(&str)) -> Result<Report> {
         },
         overhead,
         overhead_fraction,
+        verdicts: verdicts(&measurements, scale.as_ref()),
         measurements,
-        scale: scale_report,
-        verdicts,
+        scale,
         notes,
-    })
+    }
 }
 
 /// The packet-path rows for one size and family.
