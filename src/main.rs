@@ -11,7 +11,6 @@ use std::io::{self, Write};
 
 use clap::{CommandFactory, FromArgMatches};
 use mipset::cli::Cli;
-use mipset::cli::Command;
 use mipset::cli::FastCli;
 use mipset::commands;
 use mipset::error::Error;
@@ -65,15 +64,7 @@ fn run() -> ExitCode {
         write_error: None,
     };
     let json = cli.global.json;
-    // Commands whose product is their output fail if it cannot be written.
-    let output_is_the_result = matches!(
-        cli.command,
-        Command::List(_)
-            | Command::Which(_)
-            | Command::Save(_)
-            | Command::Completions(_)
-            | Command::Man
-    );
+    let output_is_the_result = cli.command.output_is_the_result();
     let result = commands::run(cli, &mut stdin, &mut out);
     let write_error = out.write_error.take().or_else(|| stdout.flush().err());
     let code = match result {

@@ -164,7 +164,12 @@ fn bench_refuses_bad_input_in_one_line() {
     if !kernel_tests_enabled() {
         return;
     }
+    // An export file that is a directory is refused before the run.
+    let dir = std::env::temp_dir().join(format!("mipset-isdir-{}.json", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let dir_arg = dir.to_str().unwrap();
     for (args, needle) in [
+        (vec!["--export", dir_arg], "is a directory"),
         (vec!["--entries", "0"], "--entries"),
         (vec!["--entries", "2x"], "--entries"),
         (vec!["--shards", "3"], "power of two"),
@@ -194,6 +199,7 @@ fn bench_refuses_bad_input_in_one_line() {
             assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: {stderr}");
         }
     }
+    std::fs::remove_dir(&dir).unwrap();
 }
 
 #[test]
@@ -239,10 +245,11 @@ fn an_export_that_cannot_be_written_after_the_run_is_exit_4() {
         return;
     }
     let dir = std::env::temp_dir().join(format!("mipset-export-{}", std::process::id()));
-    // A directory where the report file should go: every check before the
-    // run passes, the write after it fails.
+    std::fs::create_dir_all(&dir).unwrap();
+    // A report file on a full disk: every check before the run passes, the
+    // write after it fails.
     let taken = dir.join("run.json");
-    std::fs::create_dir_all(&taken).unwrap();
+    std::os::unix::fs::symlink("/dev/full", &taken).unwrap();
     let (code, stdout, stderr) = bench(&[
         "--entries",
         "1k",

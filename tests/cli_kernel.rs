@@ -566,6 +566,51 @@ fn json_errors_and_summaries() {
     );
 }
 
+/// Commands whose product is what they print fail with exit 4 when it
+/// cannot be written (a full disk); a lost summary of a change does not
+/// undo the change and keeps its exit status.
+#[test]
+fn output_that_cannot_be_written_is_exit_4_where_it_is_the_product() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let ns = Netns::new();
+    ns.mipset(&["create", "web", "--shards", "4"]).expect(0);
+    let list = std::env::temp_dir().join(format!("mipset-full-{}.txt", std::process::id()));
+    std::fs::write(&list, "192.0.2.1\n").unwrap();
+    let list = list.to_str().unwrap();
+    let to_full = |args: &[&str]| {
+        let full = std::fs::File::create("/dev/full").unwrap();
+        let out = ns.mipset_command(args).stdout(full).output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    for args in [
+        &["list"][..],
+        &["--json", "list", "web"],
+        &["metrics"],
+        &["save", "web"],
+        &["which", "web", "192.0.2.1"],
+        &["rule", "list"],
+        &["sync", "web", list, "--dry-run"],
+    ] {
+        let (code, stderr) = to_full(args);
+        assert_eq!(code, Some(4), "{args:?}: {stderr}");
+        assert!(
+            stderr.starts_with("mipset: error: writing output: ") && stderr.lines().count() == 1,
+            "{args:?}: {stderr}"
+        );
+    }
+    // A change whose summary is lost still happened: exit 0, and said.
+    let (code, stderr) = to_full(&["sync", "web", list]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("writing output"), "{stderr}");
+    ns.mipset(&["test", "web", "192.0.2.1"]).expect(0);
+    std::fs::remove_file(list).unwrap();
+}
+
 #[test]
 fn an_interrupted_add_leaves_the_family_as_before_or_complete() {
     if !kernel_tests_enabled() {

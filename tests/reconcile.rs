@@ -201,8 +201,11 @@ fn reconcile_once_and_bad_configurations() {
         "[[family]]\nname = \"three\"\nsource = \"missing.txt\"\n",
     )
     .unwrap();
+    let before = ns.ipset_save();
     let r = ns.mipset(&["reconcile", "--once", bad.to_str().unwrap()]);
     r.expect(4);
     assert!(r.stdout.contains("missing.txt"), "{}", r.stdout);
+    // The list is read before the kernel is touched: no empty family left.
+    assert_eq!(ns.ipset_save(), before);
     let _ = std::fs::remove_dir_all(&dir);
 }

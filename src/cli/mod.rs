@@ -60,16 +60,16 @@ Environment:
 }
 
 /// `--wait[=SECONDS]`: for ever, or at most SECONDS.
+/// (A number too large for a `Duration`, negative or not finite is refused.)
 fn parse_wait(text: &str) -> Result<Wait, String> {
-    match text {
-        "forever" => Ok(Wait::Forever),
-        _ => match text.parse::<f64>() {
-            Ok(secs) if secs.is_finite() && secs >= 0.0 => {
-                Ok(Wait::For(std::time::Duration::from_secs_f64(secs)))
-            }
-            _ => Err("give a number of seconds, e.g. --wait=5".into()),
-        },
+    if text == "forever" {
+        return Ok(Wait::Forever);
     }
+    text.parse::<f64>()
+        .ok()
+        .and_then(|secs| std::time::Duration::try_from_secs_f64(secs).ok())
+        .map(Wait::For)
+        .ok_or_else(|| "give a number of seconds, e.g. --wait=5, or --wait=forever".into())
 }
 
 #[derive(Debug, Parser)]
@@ -348,6 +348,27 @@ Examples:
     Man,
 }
 
+impl Command {
+    /// Whether what the command prints is its product (a listing, a dump, a
+    /// report, a plan): if that cannot be written, the command failed
+    /// (exit 4) although its work was done. Other commands' product is a
+    /// change or an exit status; a lost summary is only reported.
+    pub fn output_is_the_result(&self) -> bool {
+        match self {
+            Command::List(_)
+            | Command::Which(_)
+            | Command::Save(_)
+            | Command::Metrics(_)
+            | Command::Bench(_)
+            | Command::Completions(_)
+            | Command::Man
+            | Command::Rule(RuleCommand::List(_)) => true,
+            Command::Load(args) | Command::Sync(args) => args.dry_run,
+            _ => false,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
     /// Shell to generate for.
@@ -385,6 +406,18 @@ mod tests {
         ] {
             let argv: Vec<&str> = line.split(' ').collect();
             assert!(FastCli::try_parse_from(&argv).is_err(), "{line}");
+        }
+    }
+
+    #[test]
+    fn wait_values() {
+        assert_eq!(parse_wait("forever"), Ok(Wait::Forever));
+        assert_eq!(
+            parse_wait("2.5"),
+            Ok(Wait::For(std::time::Duration::from_millis(2500)))
+        );
+        for bad in ["soon", "-1", "1e30", "inf", "NaN", ""] {
+            assert!(parse_wait(bad).is_err(), "{bad}");
         }
     }
 

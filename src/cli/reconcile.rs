@@ -21,8 +21,8 @@ CONFIG (TOML):
   [[family]]
   name = \"blocklist\"                              # as for mipset create:
   type = \"hash:net\"                               #   type, family, shards, route,
-  shards = 16                                       #   hashsize, maxelem, timeout,
-  maxelem = 1000000                                 #   counters, comment
+  shards = 16                                     #   hashsize, maxelem, timeout,
+  maxelem = 1000000                               #   counters, comment
   source = \"blocklist.txt\"                        # relative to CONFIG's directory
   [[family.rule]]
   table = \"raw\"                                   # as for mipset rule add: table,

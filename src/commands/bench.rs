@@ -40,15 +40,21 @@ pub fn run(args: &BenchArgs, out: &mut Out) -> Result<ExitCode> {
         out.text(&report::render(&report, args.format));
     }
     // The measurement is done: a file that cannot be written is an output
-    // failure (exit 4), not a usage error.
+    // failure (exit 4), not a usage error; each file is tried.
+    let mut failed = Vec::new();
     if let Some(path) = &args.export {
         let format = Format::of_path(path).unwrap_or(Format::Json);
-        std::fs::write(path, report::render(&report, format))
-            .map_err(|e| Error::Output(format!("--export {}: {e}", path.display())))?;
+        if let Err(e) = std::fs::write(path, report::render(&report, format)) {
+            failed.push(format!("--export {}: {e}", path.display()));
+        }
     }
     if let Some(path) = &args.plot {
-        plot::svg(&report, path)
-            .map_err(|e| Error::Output(format!("--plot {}: {e}", path.display())))?;
+        if let Err(e) = plot::svg(&report, path) {
+            failed.push(format!("--plot {}: {e}", path.display()));
+        }
+    }
+    if !failed.is_empty() {
+        return Err(Error::Output(failed.join("; ")));
     }
     if report.notes.iter().any(|n| n.contains("COUNTERS")) {
         out.warn(
@@ -74,7 +80,8 @@ fn config(args: &BenchArgs) -> Result<Config> {
     // installs no rule, so its (reported) layout is only what would be.
     let layout = match LayoutChoice::resolve(Some(args.layout), routing) {
         Err(_) if !needs_rules => Layout::Umbrella,
-        other => other.map_err(|e| Error::Usage(format!("--route {routing}: {e}")))?,
+        other => other
+            .map_err(|e| Error::Usage(format!("--route {routing}: {e}: add --layout umbrella")))?,
     };
     let duration = match args.duration.as_deref() {
         None => None,
@@ -157,16 +164,23 @@ fn check_output_paths(args: &BenchArgs) -> Result<()> {
             )));
         }
     }
-    for path in [&args.export, &args.plot].into_iter().flatten() {
+    for (flag, path) in [("--export", &args.export), ("--plot", &args.plot)] {
+        let Some(path) = path else { continue };
         let dir = match path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d,
             _ => Path::new("."),
         };
         if !dir.is_dir() {
             return Err(Error::Usage(format!(
-                "{}: directory {} does not exist",
+                "{flag} {}: directory {} does not exist",
                 path.display(),
                 dir.display()
+            )));
+        }
+        if path.is_dir() {
+            return Err(Error::Usage(format!(
+                "{flag} {}: is a directory",
+                path.display()
             )));
         }
     }

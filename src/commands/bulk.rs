@@ -20,6 +20,7 @@ use crate::output::sink::Out;
 use crate::route;
 use crate::rules::switch::RuleSwitch;
 use crate::source;
+use crate::text::plural;
 
 pub fn run(
     args: &BulkArgs,
@@ -97,8 +98,8 @@ pub fn run(
     };
     if args.dry_run {
         let mut text = format!(
-            "plan to {verb} family {} from {source}: {} entries, +{adds} -{dels} elements, {refreshes} refreshed, {rebuilds} shards rebuilt\n",
-            spec.name, plan.entries
+            "plan to {verb} family {} from {source}: {}, +{adds} -{dels} elements, {refreshes} refreshed, {rebuilds} shards rebuilt\n",
+            spec.name, plural(plan.entries as u64, "entry", "entries")
         );
         for s in plan.shards.iter().filter(|s| s.changes()) {
             text.push_str(&format!(
@@ -138,8 +139,8 @@ pub fn run(
         started.elapsed().as_millis() as u64,
     ));
     out.text(&format!(
-        "{verb}: family {} from {source}: {} entries, +{adds} -{dels} elements, {refreshes} refreshed, {} unchanged, {} shards swapped, {} changed in place, {elapsed}\n",
-        spec.name, plan.entries, plan.unchanged(), applied.swapped, applied.in_place
+        "{verb}: family {} from {source}: {}, +{adds} -{dels} elements, {refreshes} refreshed, {} unchanged, {} shards swapped, {} changed in place, {elapsed}\n",
+        spec.name, plural(plan.entries as u64, "entry", "entries"), plan.unchanged(), applied.swapped, applied.in_place
     ));
     out.value(&json!({
         "result": verb,

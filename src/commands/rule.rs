@@ -13,6 +13,7 @@ use crate::meta::FamilySpec;
 use crate::naming::check_family_name;
 use crate::output::sink::Out;
 use crate::output::tables;
+use crate::route::Routing;
 use crate::rules::apply;
 use crate::rules::iptables::Backend;
 use crate::rules::spec::{Change, Layout, LayoutChoice, RuleSpec};
@@ -21,7 +22,7 @@ use crate::text::plural;
 
 /// The per-packet cost of the umbrella layout, as measured (see
 /// docs/BENCHMARKS.md), for the warning `rule add --layout umbrella` prints.
-const UMBRELLA_WARNING: &str = "the umbrella layout makes the kernel probe the shards one by one, so a packet that misses costs one set lookup per shard: measured with 1M entries, 16 shards cost about 5 us per packet more than one set (64 shards: 20 us), against 0.1-0.3 us for the default dispatch layout (docs/BENCHMARKS.md). Use it only for hash-routed families";
+const UMBRELLA_WARNING: &str = "the umbrella layout makes the kernel probe the shards one by one, so a packet that misses costs one set lookup per shard: measured with 1M entries, 16 shards cost about 5 us per packet more than one set (64 shards: 20 us), against 0.1-0.3 us for the default dispatch layout (docs/BENCHMARKS.md)";
 
 /// The rule the arguments name, for family `spec`, and whether any layout
 /// will do: `del` and `check` without `--layout` (`for_install` false)
@@ -40,7 +41,9 @@ fn rule_spec(
     let layout = match LayoutChoice::resolve(args.layout, spec.routing) {
         // Only a placeholder: any layout matches.
         Err(_) if any_layout => Layout::Umbrella,
-        other => other.map_err(|e| Error::Usage(format!("family {}: {e}", spec.name)))?,
+        other => other.map_err(|e| {
+            Error::Usage(format!("family {}: {e}: add --layout umbrella", spec.name))
+        })?,
     };
     let rule = RuleSpec {
         family: spec.name.clone(),
@@ -79,8 +82,17 @@ pub fn run(cmd: &RuleCommand, out: &mut Out) -> Result<ExitCode> {
             let spec = family::open::open(&mut kernel, &a.family)?;
             let (rule, _) = rule_spec(a, &spec, args.comment.as_deref(), true)?;
             let backend = Backend::detect(a.backend)?;
+            // The cost is stated whenever the umbrella is asked for; the
+            // advice depends on whether the family had a choice.
             if rule.layout == Layout::Umbrella {
-                out.warn(UMBRELLA_WARNING);
+                out.warn(&format!(
+                    "{UMBRELLA_WARNING}. {}",
+                    if spec.routing == Routing::Hash {
+                        "It is the only layout a hash-routed family allows; a family with bits routing can use dispatch"
+                    } else {
+                        "This family has bits routing: the default dispatch layout matches it for less"
+                    }
+                ));
             }
             let change = apply::add(&backend, &rule, &spec, args.position)?;
             let verb = match change {

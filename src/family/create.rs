@@ -18,7 +18,9 @@ pub enum Created {
     AlreadyThere,
 }
 
-fn describe_difference(have: &FamilySpec, want: &FamilySpec) -> String {
+/// What differs between an existing family and the one asked for:
+/// "shards 8 (asked 16), ...".
+pub fn describe_difference(have: &FamilySpec, want: &FamilySpec) -> String {
     let fields = |s: &FamilySpec| {
         [
             ("type", s.set_type.to_string()),

@@ -8,6 +8,7 @@ use super::config::{Desired, Plan};
 use crate::bulk;
 use crate::error::{Error, Result};
 use crate::family;
+use crate::family::create::describe_difference;
 use crate::family::discover::Discovery;
 use crate::family::status::FamilyStatus;
 use crate::kernel::Kernel;
@@ -35,14 +36,30 @@ pub fn apply_family(
     d: &Desired,
     backend: &Option<Backend>,
 ) -> Result<Applied> {
+    // The list is read and checked before the kernel is touched (and before
+    // the node lock is taken, so a slow file system holds up no one else).
+    let input = source::open_file(&d.source)?;
+    let list = listfile::read(
+        &mut std::io::BufReader::new(input.reader),
+        &input.name,
+        &d.spec,
+    )?;
+    if list.is_empty() && !d.allow_empty {
+        return Err(Error::Usage(format!(
+            "{} holds no entries; set allow_empty = true to empty family {}",
+            d.source.display(),
+            d.spec.name
+        )));
+    }
     let _lock = NodeLock::acquire(Wait::For(Duration::from_secs(30)))?;
     let mut done = Applied::default();
     match family::open::open_any(kernel, &d.spec.name) {
         Ok(Discovery::Family(have)) if have == d.spec => {}
         Ok(Discovery::Family(have)) => {
             return Err(Error::Usage(format!(
-                "family {} exists with another definition ({} shards, {}); change the configuration or resize/recreate it by hand",
-                have.name, have.shards, have.routing
+                "family {} exists with another definition: {}; change the configuration or resize/recreate it by hand",
+                have.name,
+                describe_difference(&have, &d.spec)
             )))
         }
         Ok(Discovery::Damaged { problem, .. }) => {
@@ -60,19 +77,6 @@ pub fn apply_family(
             done.created = true;
         }
         Err(e) => return Err(e),
-    }
-    let input = source::open_file(&d.source)?;
-    let list = listfile::read(
-        &mut std::io::BufReader::new(input.reader),
-        &input.name,
-        &d.spec,
-    )?;
-    if list.is_empty() && !d.allow_empty {
-        return Err(Error::Usage(format!(
-            "{} holds no entries; set allow_empty = true to empty family {}",
-            d.source.display(),
-            d.spec.name
-        )));
     }
     let report = crate::check::check(kernel, &d.spec.name, true)?;
     done.repairs += report.findings.iter().filter(|f| f.repaired).count();

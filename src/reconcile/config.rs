@@ -160,14 +160,24 @@ pub fn parse(text: &str, path: &Path) -> Result<Plan> {
         })
         .map_err(|e| at(e.to_string()))?;
         let mut rules = Vec::new();
-        for r in &f.rules {
+        for (n, r) in f.rules.iter().enumerate() {
+            let at = |e: String| {
+                at(format!(
+                    "rule {} ({} {} -j {}): {e}",
+                    n + 1,
+                    r.chain,
+                    r.direction,
+                    r.jump
+                ))
+            };
             let choice = r
                 .layout
                 .as_deref()
                 .map(str::parse)
                 .transpose()
                 .map_err(at)?;
-            let layout = LayoutChoice::resolve(choice, spec.routing).map_err(at)?;
+            let layout = LayoutChoice::resolve(choice, spec.routing)
+                .map_err(|e| at(format!("{e}: set layout = \"umbrella\"")))?;
             let rule = RuleSpec {
                 family: spec.name.clone(),
                 table: r.table.clone(),
@@ -260,7 +270,7 @@ layout = "umbrella"
             ("backend = \"ebpf\"", "ebpf"),
             // A hash-routed family's rules need the umbrella layout by name,
             // as `rule add` and `bench` do.
-            ("[[family]]\nname = \"x\"\nsource = \"a\"\nroute = \"hash\"\n[[family.rule]]\nchain = \"FORWARD\"\nmatch = \"dst\"\njump = \"ACCEPT\"", "umbrella"),
+            ("[[family]]\nname = \"x\"\nsource = \"a\"\nroute = \"hash\"\n[[family.rule]]\nchain = \"FORWARD\"\nmatch = \"dst\"\njump = \"ACCEPT\"", "rule 1 (FORWARD dst -j ACCEPT): hash routing"),
             ("[[family]]\nname = \"x\"\nsource = \"a\"\n[[family.rule]]\nchain = \"FORWARD\"\nmatch = \"dst\"\njump = \"ACCEPT\"\nlayout = \"star\"", "star"),
             ("[[family]\nname = 1", "c.toml:1"),
         ] {

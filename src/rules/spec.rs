@@ -152,7 +152,7 @@ impl LayoutChoice {
             LayoutChoice::Umbrella => Layout::Umbrella,
         };
         if routing == Routing::Hash && layout != Layout::Umbrella {
-            return Err("hash routing, which no header match can follow, is matched only by the umbrella layout: ask for it with --layout umbrella (layout = \"umbrella\" in a reconcile configuration) and see its cost in `mipset rule --help`".into());
+            return Err("hash routing, which no header match can follow, is matched only by the umbrella layout, which costs one set lookup per shard on a miss (see `mipset rule --help`) and must be asked for by name".into());
         }
         Ok(layout)
     }
