@@ -159,13 +159,13 @@ fn main() {
                     .del(SINGLE, SetType::HashIp, &new)
                     .unwrap()));
             } else {
-                assert!(timed(&mut f_hit, &mut || family::remove::test(
+                assert!(timed(&mut f_hit, &mut || family::lookup::test(
                     &mut kernel,
                     &spec,
                     &hit
                 )
                 .unwrap()));
-                assert!(!timed(&mut f_miss, &mut || family::remove::test(
+                assert!(!timed(&mut f_miss, &mut || family::lookup::test(
                     &mut kernel,
                     &spec,
                     &new

@@ -38,16 +38,12 @@ impl fmt::Display for SetType {
     }
 }
 
+/// The same spellings as the command line (one table: the `ValueEnum`).
 impl FromStr for SetType {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "hash:ip" => Ok(SetType::HashIp),
-            "hash:net" => Ok(SetType::HashNet),
-            _ => Err(format!(
-                "unknown set type '{s}': mipset families are hash:ip or hash:net"
-            )),
-        }
+        <SetType as clap::ValueEnum>::from_str(s, false)
+            .map_err(|_| format!("unknown set type '{s}': mipset families are hash:ip or hash:net"))
     }
 }
 
@@ -55,7 +51,9 @@ impl FromStr for SetType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum AddrFamily {
+    #[value(alias = "ipv4", alias = "4")]
     Inet,
+    #[value(alias = "ipv6", alias = "6")]
     Inet6,
 }
 
@@ -96,14 +94,12 @@ impl fmt::Display for AddrFamily {
     }
 }
 
+/// The same spellings as the command line (one table: the `ValueEnum`).
 impl FromStr for AddrFamily {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "inet" | "ipv4" | "4" => Ok(AddrFamily::Inet),
-            "inet6" | "ipv6" | "6" => Ok(AddrFamily::Inet6),
-            _ => Err(format!("unknown address family '{s}': use inet or inet6")),
-        }
+        <AddrFamily as clap::ValueEnum>::from_str(s, false)
+            .map_err(|_| format!("unknown address family '{s}': use inet or inet6"))
     }
 }
 

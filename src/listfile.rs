@@ -19,8 +19,8 @@ use crate::addr::{parse_entry, Entry};
 use crate::error::Result;
 use crate::input::for_each_line;
 use crate::meta::FamilySpec;
+use crate::options::check_comment;
 use crate::options::parse_timeout;
-use crate::options::MAX_COMMENT_LEN;
 
 /// One line of a list: the entry and its own options.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -168,17 +168,7 @@ pub fn read(
                             spec.name
                         ));
                     }
-                    if v.is_empty() || v.chars().any(char::is_control) {
-                        return Err(
-                            "comment must be non-empty text without control characters".into()
-                        );
-                    }
-                    if v.len() > MAX_COMMENT_LEN {
-                        return Err(format!(
-                            "comment is {} bytes; the kernel keeps at most {MAX_COMMENT_LEN}",
-                            v.len()
-                        ));
-                    }
+                    check_comment(v)?;
                     item.comment = Some((*v).into());
                 }
                 // Counters in a dump are runtime state, not part of a list.

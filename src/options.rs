@@ -18,6 +18,23 @@ pub const MIN_HASHSIZE: u32 = 64;
 /// Longest per-entry comment the kernel stores (IPSET_MAX_COMMENT_SIZE).
 pub const MAX_COMMENT_LEN: usize = 255;
 
+/// A per-entry comment as the kernel stores it: 1 to [`MAX_COMMENT_LEN`]
+/// bytes of text without control characters (newlines, NUL) or `"`, which
+/// libipset's own quoting cannot carry. One rule for `add --comment` and for
+/// `comment "..."` in lists.
+pub fn check_comment(text: &str) -> std::result::Result<(), String> {
+    if text.is_empty() || text.chars().any(|c| c.is_control() || c == '"') {
+        return Err("comment must be non-empty text without control characters or '\"'".into());
+    }
+    if text.len() > MAX_COMMENT_LEN {
+        return Err(format!(
+            "comment is {} bytes; the kernel keeps at most {MAX_COMMENT_LEN}",
+            text.len()
+        ));
+    }
+    Ok(())
+}
+
 /// A family as asked for: sizes are for the whole family (as for one set),
 /// durations and routing still text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,6 +130,17 @@ pub fn family_spec(args: &FamilyOptions) -> Result<FamilySpec> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn comments() {
+        assert!(check_comment("allow: web tier (ticket 42)").is_ok());
+        assert!(check_comment(&"x".repeat(MAX_COMMENT_LEN)).is_ok());
+        for bad in ["", "a\"b", "line\nbreak", "nul\0", "tab\there"] {
+            assert!(check_comment(bad).is_err(), "{bad:?}");
+        }
+        let long = check_comment(&"x".repeat(MAX_COMMENT_LEN + 1)).unwrap_err();
+        assert!(long.contains("at most 255"), "{long}");
+    }
 
     #[test]
     fn timeouts() {

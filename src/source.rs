@@ -2,7 +2,7 @@
 //! configuration, or `-` for stdin. The one place that opens input files,
 //! so every command names its source alike in errors (`FILE:LINE`, or
 //! `<stdin>:LINE`) and refuses an unreadable file the same way (exit 2,
-//! before the kernel is touched).
+//! before anything is changed).
 
 use std::io::{self, Read};
 use std::path::Path;
@@ -23,7 +23,7 @@ impl Source<'_> {
         let mut text = String::new();
         self.reader
             .read_to_string(&mut text)
-            .map_err(|e| Error::Usage(format!("reading {}: {e}", self.name)))?;
+            .map_err(|e| Error::Usage(format!("cannot read {}: {e}", self.name)))?;
         Ok(text)
     }
 }

@@ -185,6 +185,12 @@ fn bench_refuses_bad_input_in_one_line() {
             "--in-place runs only",
         ),
         (vec!["--route", "hash", "--layout", "tree"], "umbrella"),
+        // Rules would be installed (exec, packet): the umbrella by name.
+        (vec!["--route", "hash"], "add --layout umbrella"),
+        (
+            vec!["--route", "hash", "--method", "netlink", "--layout", "tree"],
+            "umbrella",
+        ),
         (vec!["--plot", "/nonexistent/x.svg"], "does not exist"),
         (vec!["--family", "inet6", "--method", "packet"], "inet6"),
         (vec!["--route", "hash", "--type", "hash:net"], "hash"),
@@ -271,4 +277,39 @@ fn an_export_that_cannot_be_written_after_the_run_is_exit_4() {
         stderr.starts_with("mipset: error: --export") && stderr.trim().lines().count() == 1,
         "{stderr}"
     );
+}
+
+/// A hash-routed family is matched only by the umbrella layout, asked for
+/// by name; a netlink-only run installs no rule and needs none.
+#[test]
+fn bench_of_a_hash_routed_family_needs_the_umbrella_only_for_rules() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let quick = [
+        "--entries",
+        "1k",
+        "--ops",
+        "100",
+        "--no-scale",
+        "--format",
+        "json",
+    ];
+    let (code, stdout, stderr) =
+        bench(&[&["--route", "hash", "--method", "netlink"][..], &quick].concat());
+    assert_eq!(code, 0, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["settings"]["route"], "hash");
+    assert_eq!(report["settings"]["layout"], "umbrella");
+    let with_rules = [
+        &["--route", "hash", "--method", "exec", "--exec-ops", "20"][..],
+        &quick,
+    ]
+    .concat();
+    let (code, _, stderr) = bench(&with_rules);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("add --layout umbrella"), "{stderr}");
+    let (code, stdout, stderr) = bench(&[&with_rules[..], &["--layout", "umbrella"]].concat());
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("\"exec\""), "{stdout}");
 }

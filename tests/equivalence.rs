@@ -173,7 +173,7 @@ fn check(
             let want = kernel
                 .test(REFERENCE, spec.set_type, q)
                 .expect("reference test");
-            let got = family::remove::test(kernel, spec, q).expect("family test");
+            let got = family::lookup::test(kernel, spec, q).expect("family test");
             if want != got {
                 mismatches.push(format!("{q}: reference {want}, family {got}"));
             }

@@ -10,7 +10,7 @@
 //!   [`scale_report`] (pure);
 //! * [`report`] (pure): the result, its renderings and verdicts;
 //!   [`stats`] (pure): summaries and ratios; [`plot`]: the SVG plot;
-//!   [`machine`]: where it ran;
+//!   [`machine`]: where it ran; [`workload`] (pure): the addresses measured;
 //! * [`run`]: the whole measurement, from sets to report; [`fill`]: loading
 //!   its sets; [`setup`]: its private namespace, or the cleanup of its
 //!   sets with `--in-place`.
@@ -26,3 +26,4 @@ pub mod scale;
 pub mod scale_report;
 pub mod setup;
 pub mod stats;
+pub mod workload;

@@ -105,8 +105,8 @@ pub fn netlink(kernel: &mut Kernel, s: &Subjects, budget: Budget) -> Result<Vec<
                 timed(2, &mut |k| k.add(s.single, t, new, &opts), true)?;
                 timed(3, &mut |k| k.del(s.single, t, new), true)?;
             } else {
-                timed(0, &mut |k| family::remove::test(k, s.family, hit), true)?;
-                timed(1, &mut |k| family::remove::test(k, s.family, new), false)?;
+                timed(0, &mut |k| family::lookup::test(k, s.family, hit), true)?;
+                timed(1, &mut |k| family::lookup::test(k, s.family, new), false)?;
                 timed(
                     2,
                     &mut |k| family::add::add_one(k, s.family, new, &opts),

@@ -36,9 +36,9 @@ use crate::meta::FamilySpec;
 use crate::packet;
 use crate::route::Routing;
 use crate::rules::apply;
+use crate::rules::installed::BackendKind;
 use crate::rules::iptables::Backend;
 use crate::rules::save::parse_save;
-use crate::rules::spec::BackendKind;
 use crate::rules::spec::Direction;
 use crate::rules::spec::Layout;
 use crate::rules::spec::RuleSpec;
@@ -124,7 +124,7 @@ pub fn run(kernel: &mut Kernel, cfg: &Config, progress: &mut dyn FnMut(&str)) ->
     progress(&format!("generating {} entries", cfg.entries));
     // Members, and as many non-members as the miss pool needs.
     let (members, strangers) =
-        super::scale::addresses(AddrFamily::Inet, cfg.seed, cfg.entries, POOL);
+        super::workload::addresses(AddrFamily::Inet, cfg.seed, cfg.entries, POOL);
     let v4 = |e: &Entry| match e.addr {
         IpAddr::V4(a) => Some(a),
         IpAddr::V6(_) => None,

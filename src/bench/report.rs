@@ -1,5 +1,6 @@
-//! A benchmark's result and its renderings: terminal table, Markdown, CSV,
-//! JSON (schema: docs/bench-schema.json) and an SVG plot.
+//! A benchmark's result and its renderings: terminal table, Markdown, CSV
+//! and JSON (schema: docs/bench-schema.json); plain-word verdicts. Pure
+//! (the SVG plot is [`super::plot`]).
 
 use std::fmt::Write as _;
 
@@ -34,7 +35,8 @@ impl Method {
         }
     }
 
-    /// The methods asked for, `all` spelled out, in report order, each once.
+    /// The methods asked for, `all` spelled out, each once, in the order
+    /// asked.
     pub fn expand(asked: &[Method]) -> Vec<Method> {
         let mut methods: Vec<Method> = Vec::new();
         for &m in asked {

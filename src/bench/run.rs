@@ -15,6 +15,7 @@ use super::scale;
 use super::scale_report::ScaleReport;
 use super::setup::{InPlaceCleanup, SINGLE};
 use super::stats::{measure_overhead, ratio, summarize, Overhead};
+use super::workload;
 use crate::addr::{AddrFamily, SetType};
 use crate::error::{Error, KernelErrorKind, Result};
 use crate::family;
@@ -80,7 +81,7 @@ pub fn run(cfg: &Config, progress: &mut dyn FnMut(&str)) -> Result<Report> {
     let overhead = measure_overhead();
     let mut notes = Vec::new();
     let largest = *cfg.sizes.last().unwrap_or(&1000);
-    let (members, strangers) = scale::addresses(cfg.family, cfg.seed, largest, STRANGERS);
+    let (members, strangers) = workload::addresses(cfg.family, cfg.seed, largest, STRANGERS);
     let base = FamilySpec {
         name: String::new(),
         set_type: cfg.set_type,

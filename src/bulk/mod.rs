@@ -1,11 +1,11 @@
-//! `load` and `sync`: whole lists applied per shard, in batched libipset
-//! restore sessions, either in place or by atomic replacement.
+//! `load` and `sync`: whole lists applied per shard, in batched netlink
+//! messages (`kernel::batch`), either in place or by atomic replacement.
 //!
 //! For every shard a list touches, a [`plan::ShardPlan`] (pure) says what to add,
 //! refresh and delete, and how:
 //!
-//! * **in place** (small changes): one restore session of `add -exist` then
-//!   `del -exist` lines. Cheap, but not atomic: an interruption by SIGKILL
+//! * **in place** (small changes): batched adds (`-exist`), then batched
+//!   deletes. Cheap, but not atomic: an interruption by SIGKILL
 //!   can leave the shard between old and new (adds come first, so it is then
 //!   a superset of what stays). Ctrl-C is caught between shards.
 //! * **rebuild** (large changes, an empty shard, a shard that would pass its

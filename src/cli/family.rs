@@ -5,7 +5,7 @@ use clap::Args;
 
 use crate::addr::{AddrFamily, SetType};
 use crate::options::FamilyOptions;
-use crate::rules::spec::BackendKind;
+use crate::rules::installed::BackendKind;
 
 #[derive(Debug, Args)]
 pub struct FamilyArg {

@@ -2,7 +2,8 @@
 
 use clap::{Args, Subcommand};
 
-use crate::rules::spec::{BackendKind, Direction, LayoutChoice, TABLES};
+use crate::rules::installed::BackendKind;
+use crate::rules::spec::{Direction, LayoutChoice, TABLES};
 
 const RULE_HELP: &str = "\
 Layouts (--layout), by measured cost per packet (docs/BENCHMARKS.md):
@@ -94,8 +95,9 @@ pub struct RuleArgs {
           value_parser = clap::builder::PossibleValuesParser::new(TABLES))]
     pub table: String,
 
-    /// Rule layout (see `mipset rule --help`); default: dispatch. A
-    /// hash-routed family needs --layout umbrella, asked for by name.
+    /// Rule layout (see `mipset rule --help`); default: dispatch, which a
+    /// hash-routed family cannot use (give --layout umbrella). Without it,
+    /// del and check match a rule of any layout.
     #[arg(long)]
     pub layout: Option<LayoutChoice>,
 

@@ -10,8 +10,8 @@ use crate::bench::ops::Budget;
 use crate::bench::plot;
 use crate::bench::report::{self, Format, Method};
 use crate::bench::run::{self, Config};
-use crate::bench::scale::bench_routing;
 use crate::bench::setup::private_namespace;
+use crate::bench::workload::bench_routing;
 use crate::cli::bench::BenchArgs;
 use crate::error::{Error, Result};
 use crate::exit::ExitCode;
@@ -79,7 +79,9 @@ fn config(args: &BenchArgs) -> Result<Config> {
     // The one rule of which layout a routing allows; a netlink-only run
     // installs no rule, so its (reported) layout is only what would be.
     let layout = match LayoutChoice::resolve(Some(args.layout), routing) {
-        Err(_) if !needs_rules => Layout::Umbrella,
+        // A netlink-only run installs no rule: the default stands for the
+        // umbrella, the one layout hash routing allows.
+        Err(_) if !needs_rules && args.layout == LayoutChoice::Dispatch => Layout::Umbrella,
         other => other
             .map_err(|e| Error::Usage(format!("--route {routing}: {e}: add --layout umbrella")))?,
     };

@@ -110,7 +110,7 @@ pub fn test(args: &TestArgs, out: &mut Out) -> Result<ExitCode> {
     let mut kernel = Kernel::open()?;
     let spec = family::open::open(&mut kernel, &args.family)?;
     let entry = parse_entry(&args.addr, spec.set_type, spec.family).map_err(Error::Usage)?;
-    let member = family::remove::test(&mut kernel, &spec, &entry)?;
+    let member = family::lookup::test(&mut kernel, &spec, &entry)?;
     let shard = spec.shard_name(route::lookup_shard(&entry, spec.shards, spec.routing));
     out.text(&format!(
         "{entry} is {}in family {} (shard {shard})\n",

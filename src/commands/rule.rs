@@ -15,8 +15,9 @@ use crate::output::sink::Out;
 use crate::output::tables;
 use crate::route::Routing;
 use crate::rules::apply;
+use crate::rules::installed::Change;
 use crate::rules::iptables::Backend;
-use crate::rules::spec::{Change, Layout, LayoutChoice, RuleSpec};
+use crate::rules::spec::{Layout, LayoutChoice, RuleSpec};
 use crate::rules::switch::searched;
 use crate::text::plural;
 
@@ -180,13 +181,10 @@ pub fn run(cmd: &RuleCommand, out: &mut Out) -> Result<ExitCode> {
         }
         RuleCommand::List(a) => {
             let mut kernel = Kernel::open()?;
-            let (families, _) = family::open::discover_all(&mut kernel)?;
-            let address_families: Vec<AddrFamily> = match &a.family {
-                Some(name) => {
-                    check_family_name(name)?;
-                    vec![family::open::open(&mut kernel, name)?.family]
-                }
-                None => vec![AddrFamily::Inet, AddrFamily::Inet6],
+            let (families, _) = family::open::select(&mut kernel, a.family.as_deref())?;
+            let address_families: Vec<AddrFamily> = match (&a.family, families.first()) {
+                (Some(_), Some(spec)) => vec![spec.family],
+                _ => vec![AddrFamily::Inet, AddrFamily::Inet6],
             };
             let backend = Backend::detect(a.backend)?;
             let mut rules = Vec::new();

@@ -12,7 +12,7 @@ use crate::error::{Error, KernelErrorKind, Result};
 use crate::kernel::{AddOptions, Kernel};
 use crate::listing::SetInfo;
 use crate::meta::FamilySpec;
-use crate::options::MAX_COMMENT_LEN;
+use crate::options::check_comment;
 use crate::route;
 use crate::text::plural;
 
@@ -31,17 +31,7 @@ pub fn validate_add_options(spec: &FamilySpec, opts: &AddOptions) -> Result<()> 
                 spec.name
             )));
         }
-        if c.contains('"') || c.contains('\n') || c.contains('\0') {
-            return Err(Error::Usage(
-                "--comment: the kernel does not accept '\"', newlines or NUL in comments".into(),
-            ));
-        }
-        if c.len() > MAX_COMMENT_LEN {
-            return Err(Error::Usage(format!(
-                "--comment is {} bytes; the kernel keeps at most {MAX_COMMENT_LEN}",
-                c.len()
-            )));
-        }
+        check_comment(c).map_err(|e| Error::Usage(format!("--{e}")))?;
     }
     Ok(())
 }

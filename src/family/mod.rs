@@ -3,8 +3,8 @@
 //! * [`discover`] (pure) reads a definition from an umbrella listing, and
 //!   [`status`] (pure) a family's state from a header listing;
 //! * [`open`] finds families in the kernel;
-//! * [`create`], [`add`], [`remove`] and [`destroy`] change them, through
-//!   [`crate::kernel::Kernel`].
+//! * [`lookup`] answers membership; [`create`], [`add`], [`remove`] and
+//!   [`destroy`] change families, through [`crate::kernel::Kernel`].
 //!
 //! Invariants kept here:
 //! * input is validated before the kernel is touched;
@@ -18,6 +18,7 @@ pub mod add;
 pub mod create;
 pub mod destroy;
 pub mod discover;
+pub mod lookup;
 pub mod open;
 pub mod remove;
 pub mod status;

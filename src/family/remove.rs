@@ -1,5 +1,4 @@
-//! Deleting entries (all or nothing, like adding), testing membership
-//! (exactly one shard asked) and flushing a family.
+//! Deleting entries (all or nothing, like adding) and flushing a family.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -134,12 +133,6 @@ fn undo_dels(kernel: &mut Kernel, spec: &FamilySpec, done: &[(u32, Entry)], caus
     } else {
         cause
     }
-}
-
-/// Membership, asking exactly one shard.
-pub fn test(kernel: &mut Kernel, spec: &FamilySpec, entry: &Entry) -> Result<bool> {
-    let shard = route::lookup_shard(entry, spec.shards, spec.routing);
-    kernel.test(&spec.shard_name(shard), spec.set_type, entry)
 }
 
 /// Remove every entry from every shard (shard by shard, not atomic).

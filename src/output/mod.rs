@@ -2,6 +2,7 @@
 //! (metrics), the sink that takes them to stdout, and progress bars on
 //! stderr. Renderers are pure; nothing here touches the kernel.
 
+pub mod file;
 pub mod metrics;
 pub mod progress;
 pub mod sink;

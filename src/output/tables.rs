@@ -1,10 +1,10 @@
-//! Rendering results for people (comfy-table) and scripts (JSON). Writes go
-//! to stdout only; nothing here touches the kernel.
+//! Tables for people (comfy-table): families, a family's shards, rules.
+//! Pure: renders to strings; [`super::sink`] writes them.
 
 use comfy_table::{presets::NOTHING, Cell, CellAlignment, Table};
 
 use crate::family::status::FamilyStatus;
-use crate::rules::spec::Installed;
+use crate::rules::installed::Installed;
 use crate::text::human_bytes;
 
 /// A table's text without the padding comfy-table leaves at line ends.

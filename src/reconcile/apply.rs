@@ -4,20 +4,18 @@
 
 use std::time::Duration;
 
-use super::config::{Desired, Plan};
+use super::config::Desired;
 use crate::bulk;
 use crate::error::{Error, Result};
 use crate::family;
 use crate::family::create::describe_difference;
 use crate::family::discover::Discovery;
-use crate::family::status::FamilyStatus;
 use crate::kernel::Kernel;
 use crate::listfile;
 use crate::lock::{NodeLock, Wait};
-use crate::meta::FamilySpec;
 use crate::rules::apply;
+use crate::rules::installed::Change;
 use crate::rules::iptables::Backend;
-use crate::rules::spec::Change;
 use crate::source;
 
 /// What one apply did.
@@ -94,19 +92,4 @@ pub fn apply_family(
         }
     }
     Ok(done)
-}
-
-/// Read and check the configuration file at `path`.
-pub fn load(path: &std::path::Path) -> Result<Plan> {
-    super::config::parse(&source::open_file(path)?.read_to_string()?, path)
-}
-
-/// The state of the configured families that exist, for the metrics file.
-pub fn family_statuses(kernel: &mut Kernel, plan: &Plan) -> Result<Vec<FamilyStatus>> {
-    let specs: Vec<FamilySpec> = plan
-        .families
-        .iter()
-        .filter_map(|d| family::open::open(kernel, &d.spec.name).ok())
-        .collect();
-    family::open::statuses(kernel, &specs)
 }

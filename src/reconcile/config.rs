@@ -1,4 +1,4 @@
-//! The reconciler's configuration file (TOML): read, checked and resolved
+//! The reconciler's configuration file (TOML): parsed, checked and resolved
 //! into a [`Plan`] before anything is applied (pure; errors name the file,
 //! and the line for TOML syntax). See `mipset reconcile --help`.
 
@@ -10,7 +10,8 @@ use serde::Deserialize;
 use crate::error::{Error, Result};
 use crate::meta::FamilySpec;
 use crate::options::{family_spec, parse_timeout, FamilyOptions};
-use crate::rules::spec::{BackendKind, LayoutChoice, RuleSpec};
+use crate::rules::installed::BackendKind;
+use crate::rules::spec::{LayoutChoice, RuleSpec};
 
 /// The configuration file (TOML). See `mipset reconcile --help`.
 #[derive(Debug, Deserialize)]

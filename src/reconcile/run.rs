@@ -10,15 +10,20 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::json;
 
-use super::apply::{apply_family, family_statuses, load, Applied};
-use super::config::{Desired, Plan};
+use super::apply::{apply_family, Applied};
+use super::config::{parse, Desired, Plan};
 use crate::error::{Error, KernelErrorKind, Result};
 use crate::exit::ExitCode;
+use crate::family;
+use crate::family::status::FamilyStatus;
 use crate::interrupt;
 use crate::kernel::Kernel;
+use crate::meta::FamilySpec;
+use crate::output::file::write_atomically;
 use crate::output::metrics::{self, ApplyStats};
 use crate::output::sink::Out;
 use crate::rules::iptables::Backend;
+use crate::source;
 
 fn now_rfc3339() -> String {
     humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
@@ -28,14 +33,6 @@ fn unix_now() -> f64 {
     SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64())
-}
-
-/// Write `text` to `path` atomically (a temporary file renamed over it), as
-/// the node-exporter textfile collector wants.
-fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    let temp = path.with_extension("prom.tmp");
-    std::fs::write(&temp, text)?;
-    std::fs::rename(&temp, path)
 }
 
 /// Directories to watch: those of the configuration and of every list.
@@ -283,4 +280,19 @@ fn wait_for_change(
         }
     }
     config_changed
+}
+
+/// Read and check the configuration file at `path`.
+pub fn load(path: &std::path::Path) -> Result<Plan> {
+    parse(&source::open_file(path)?.read_to_string()?, path)
+}
+
+/// The state of the configured families that exist, for the metrics file.
+pub fn family_statuses(kernel: &mut Kernel, plan: &Plan) -> Result<Vec<FamilyStatus>> {
+    let specs: Vec<FamilySpec> = plan
+        .families
+        .iter()
+        .filter_map(|d| family::open::open(kernel, &d.spec.name).ok())
+        .collect();
+    family::open::statuses(kernel, &specs)
 }

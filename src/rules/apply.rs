@@ -1,10 +1,11 @@
 //! Installing, finding, checking and removing mipset's rules, each change
 //! one atomic `iptables-restore --noflush` transaction.
 
+use super::installed::{BackendKind, Change, Installed};
 use super::iptables::Backend;
 use super::plan::{plan, Plan};
 use super::save::{comment_of, parse_save, SavedTable};
-use super::spec::{parse_comment, BackendKind, Change, Installed, Layout, RuleSpec, CHAIN_PREFIX};
+use super::spec::{parse_comment, Layout, RuleSpec, CHAIN_PREFIX};
 use crate::addr::AddrFamily;
 use crate::error::{Error, Result};
 use crate::meta::FamilySpec;

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::spec::BackendKind;
+use super::installed::BackendKind;
 use crate::addr::AddrFamily;
 use crate::error::{Error, KernelErrorKind, Result};
 

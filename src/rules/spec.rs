@@ -53,16 +53,13 @@ impl Direction {
     }
 }
 
+/// The same spellings as the command line (one table: the `ValueEnum`).
 impl FromStr for Direction {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "src" => Ok(Direction::Src),
-            "dst" => Ok(Direction::Dst),
-            _ => Err(format!(
-                "match '{s}': must be src or dst (a family has one address dimension)"
-            )),
-        }
+        <Direction as clap::ValueEnum>::from_str(s, false).map_err(|_| {
+            format!("match '{s}': must be src or dst (a family has one address dimension)")
+        })
     }
 }
 
@@ -84,6 +81,15 @@ impl Layout {
             Layout::TwoLevel => "twolevel",
             Layout::Umbrella => "umbrella",
         }
+    }
+
+    /// The one rule of which layouts a routing allows: hash routing, which
+    /// no header match can follow, only the umbrella layout.
+    pub fn allowed_for(self, routing: Routing) -> Result<(), String> {
+        if routing == Routing::Hash && self != Layout::Umbrella {
+            return Err("hash routing, which no header match can follow, is matched only by the umbrella layout, which costs one set lookup per shard on a miss (see `mipset rule --help`) and must be asked for by name".into());
+        }
+        Ok(())
     }
 
     /// What `--layout dispatch` (the default) means; chosen from the
@@ -138,11 +144,11 @@ impl FromStr for LayoutChoice {
 }
 
 impl LayoutChoice {
-    /// The one rule for which layout a family's routing allows, used by
-    /// `rule add`, `reconcile` and `bench` alike: bits routing takes any
-    /// layout (none asked = dispatch); hash routing, which no header match
-    /// can follow, takes only the umbrella layout, and only when asked for
-    /// by name, since it costs one set lookup per shard on a miss.
+    /// The layout asked for (none asked: dispatch) if the family's routing
+    /// allows it ([`Layout::allowed_for`]), for `rule add`, `reconcile` and
+    /// `bench` alike: hash routing takes only the umbrella layout, and only
+    /// when asked for by name, since it costs one set lookup per shard on a
+    /// miss.
     pub fn resolve(choice: Option<LayoutChoice>, routing: Routing) -> Result<Layout, String> {
         let layout = match choice.unwrap_or(LayoutChoice::Dispatch) {
             LayoutChoice::Dispatch => Layout::dispatch(),
@@ -151,9 +157,7 @@ impl LayoutChoice {
             LayoutChoice::Linear => Layout::Linear,
             LayoutChoice::Umbrella => Layout::Umbrella,
         };
-        if routing == Routing::Hash && layout != Layout::Umbrella {
-            return Err("hash routing, which no header match can follow, is matched only by the umbrella layout, which costs one set lookup per shard on a miss (see `mipset rule --help`) and must be asked for by name".into());
-        }
+        layout.allowed_for(routing)?;
         Ok(layout)
     }
 }
@@ -238,12 +242,9 @@ impl RuleSpec {
         if let Some(note) = &self.note {
             check_note(note)?;
         }
-        if self.layout != Layout::Umbrella && family.routing == Routing::Hash {
-            return Err(format!(
-                "family {} uses hash routing, which no header match can follow: only --layout umbrella can match it",
-                family.name
-            ));
-        }
+        self.layout
+            .allowed_for(family.routing)
+            .map_err(|e| format!("family {}: {e}", family.name))?;
         Ok(())
     }
 
@@ -330,86 +331,6 @@ pub fn parse_comment(comment: &str, table: &str, chain: &str) -> Option<RuleSpec
     })
 }
 
-/// The two iptables backends a host can have.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum BackendKind {
-    // iptables-nft: rules live in nf_tables.
-    Nft,
-    // iptables-legacy: rules live in the x_tables tables.
-    Legacy,
-}
-
-impl BackendKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BackendKind::Nft => "nft",
-            BackendKind::Legacy => "legacy",
-        }
-    }
-
-    /// The name iptables itself uses (`iptables -V`).
-    pub fn kernel_name(self) -> &'static str {
-        match self {
-            BackendKind::Nft => "nf_tables",
-            BackendKind::Legacy => "legacy",
-        }
-    }
-}
-
-impl std::str::FromStr for BackendKind {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        match s {
-            "nft" | "nf_tables" => Ok(BackendKind::Nft),
-            "legacy" => Ok(BackendKind::Legacy),
-            _ => Err(format!("iptables backend '{s}': must be nft or legacy")),
-        }
-    }
-}
-
-/// A mipset rule found in the kernel.
-#[derive(Debug, Clone, Serialize)]
-pub struct Installed {
-    #[serde(flatten)]
-    pub spec: RuleSpec,
-    /// 1-based position in its chain (as `iptables -L --line-numbers`).
-    pub position: usize,
-    /// Packets that reached the rule.
-    pub packets: u64,
-    /// Packets (and bytes) that matched the family: the rule's own
-    /// counters for `umbrella`, the sum over the shard rules otherwise.
-    pub matched_packets: u64,
-    pub matched_bytes: u64,
-    /// Dispatch chains found for it.
-    pub chains: Vec<String>,
-    /// `ok`, or what is wrong (stale after a resize, damaged by hand,
-    /// family gone, orphaned chains).
-    pub state: String,
-    /// The iptables backend it lives in.
-    pub backend: BackendKind,
-    /// Dispatch chains no rule jumps to any more (the user's rule was
-    /// removed by hand); `spec.chain` is empty.
-    pub orphan: bool,
-    #[serde(skip)]
-    pub(crate) args: String,
-}
-
-impl Installed {
-    pub fn is_ok(&self) -> bool {
-        self.state == "ok"
-    }
-}
-
-/// What `add` did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Change {
-    Added,
-    Repaired,
-    Unchanged,
-}
-
 /// Test fixtures shared by the rule planners' tests.
 #[cfg(test)]
 pub(crate) mod fixtures {
@@ -444,6 +365,53 @@ mod tests {
     use super::fixtures::{family, spec};
     use super::*;
     use crate::addr::AddrFamily;
+
+    #[test]
+    fn a_layout_is_resolved_by_one_rule() {
+        let bits = Routing::Bits { shift: 0 };
+        assert_eq!(LayoutChoice::resolve(None, bits), Ok(Layout::dispatch()));
+        assert_eq!(
+            LayoutChoice::resolve(Some(LayoutChoice::Dispatch), bits),
+            Ok(Layout::dispatch())
+        );
+        assert_eq!(
+            LayoutChoice::resolve(Some(LayoutChoice::Tree), bits),
+            Ok(Layout::Tree)
+        );
+        assert_eq!(
+            LayoutChoice::resolve(Some(LayoutChoice::Umbrella), bits),
+            Ok(Layout::Umbrella)
+        );
+        // Hash routing: the umbrella, and only by name.
+        for choice in [
+            None,
+            Some(LayoutChoice::Dispatch),
+            Some(LayoutChoice::TwoLevel),
+            Some(LayoutChoice::Tree),
+            Some(LayoutChoice::Linear),
+        ] {
+            let e = LayoutChoice::resolve(choice, Routing::Hash).unwrap_err();
+            assert!(
+                e.contains("umbrella") && e.contains("by name"),
+                "{choice:?}: {e}"
+            );
+        }
+        assert_eq!(
+            LayoutChoice::resolve(Some(LayoutChoice::Umbrella), Routing::Hash),
+            Ok(Layout::Umbrella)
+        );
+        assert_eq!("twolevel".parse(), Ok(LayoutChoice::TwoLevel));
+        assert!("star".parse::<LayoutChoice>().unwrap_err().contains("star"));
+    }
+
+    #[test]
+    fn directions_parse_as_on_the_command_line() {
+        assert_eq!("dst".parse(), Ok(Direction::Dst));
+        assert!("both"
+            .parse::<Direction>()
+            .unwrap_err()
+            .contains("src or dst"));
+    }
 
     #[test]
     fn names_and_notes_are_checked() {

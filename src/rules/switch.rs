@@ -3,8 +3,9 @@
 //! chains to a new shard count (`resize`) or checking them (`check`).
 
 use super::apply;
+use super::installed::{BackendKind, Installed};
 use super::iptables::Backend;
-use super::spec::{BackendKind, Installed, Layout};
+use super::spec::Layout;
 use crate::error::{Error, Result};
 use crate::family::discover::Discovery;
 use crate::family::open::open_any;
