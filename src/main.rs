@@ -10,8 +10,7 @@
 use std::io::{self, Write};
 
 use clap::{CommandFactory, FromArgMatches};
-use mipset::cli::Cli;
-use mipset::cli::FastCli;
+use mipset::cli::{Cli, FastCli};
 use mipset::commands;
 use mipset::error::Error;
 use mipset::exit::ExitCode;
