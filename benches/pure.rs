@@ -103,7 +103,13 @@ fn plan_a_shard_sync_of_10k_with_1pct_churn(bencher: divan::Bencher) {
             map
         })
         .bench_values(|map| {
-            bulk::plan::plan_shard("s0", map, &refs, Mode::Sync, 1 << 20, false, false).1
+            let limits = bulk::plan::Limits {
+                maxelem: 1 << 20,
+                max_in_place: usize::MAX,
+                force_rebuild: false,
+                timeouts: false,
+            };
+            bulk::plan::plan_shard("s0", map, &refs, Mode::Sync, limits).1
         });
 }
 

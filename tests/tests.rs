@@ -7,6 +7,7 @@ mod bench;
 mod bulk;
 mod cli_kernel;
 mod compat;
+mod crash;
 mod deploy;
 mod equivalence;
 mod generated;

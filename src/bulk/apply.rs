@@ -43,24 +43,18 @@ fn kept_element<'a>(entry: &Entry, kept: &'a Kept) -> batch::Element<'a> {
     }
 }
 
-/// Change a shard in place: adds (and refreshes) first, then deletes.
+/// Change a live shard in place: adds (and refreshes), then deletes, all
+/// in one netlink send, so that even SIGKILL leaves it old or new (the
+/// plan keeps in-place deltas within one send).
 fn update_in_place(spec: &FamilySpec, name: &str, plan: &ShardPlan) -> Result<()> {
-    batch::apply(
-        batch::Op::Add,
+    batch::apply_in_one_send(
         name,
         spec.family,
-        true,
         plan.add_items.iter().map(|i| list_element(i)).chain(
             plan.refresh_items
                 .iter()
                 .map(|(i, k)| refresh_element(i, k)),
         ),
-    )?;
-    batch::apply(
-        batch::Op::Del,
-        name,
-        spec.family,
-        true,
         plan.del_entries.iter().map(|e| batch::Element::plain(*e)),
     )?;
     Ok(())
@@ -272,7 +266,7 @@ fn partial(e: Error, applied: &Applied) -> Error {
 
 #[cfg(test)]
 mod tests {
-    use super::super::plan::fixtures::{current, e, item};
+    use super::super::plan::fixtures::{current, e, item, limits};
     use super::super::plan::{plan_shard, Mode};
     use super::*;
     use crate::listing::Element;
@@ -292,7 +286,7 @@ mod tests {
         let list = [item("10.0.0.0/24")];
         let refs: Vec<&ListEntry> = list.iter().collect();
         // Listed again, a nomatch exception is re-added as a plain entry.
-        let (p, _) = plan_shard("w-s0", cur, &refs, Mode::Sync, 100, false, false);
+        let (p, _) = plan_shard("w-s0", cur, &refs, Mode::Sync, limits(100, false, false));
         assert_eq!(p.refreshes, 1);
         let (i, k) = &p.refresh_items[0];
         let el = refresh_element(i, k);
@@ -320,7 +314,7 @@ mod tests {
         refreshed.comment = Some("new".into());
         let list = [refreshed, item("10.0.0.2"), new];
         let refs: Vec<&ListEntry> = list.iter().collect();
-        let (p, _) = plan_shard("w-s0", cur, &refs, Mode::Sync, 100, true, false);
+        let (p, _) = plan_shard("w-s0", cur, &refs, Mode::Sync, limits(100, true, false));
         assert_eq!((p.adds, p.refreshes, p.dels), (1, 1, 0));
         assert_eq!(p.keep.len(), 1);
         let kept = kept_element(&p.keep[0].0, &p.keep[0].1);

@@ -4,10 +4,11 @@
 //! For every shard a list touches, a [`plan::ShardPlan`] (pure) says what to add,
 //! refresh and delete, and how:
 //!
-//! * **in place** (small changes): batched adds (`-exist`), then batched
-//!   deletes. Cheap, but not atomic: an interruption by SIGKILL
-//!   can leave the shard between old and new (adds come first, so it is then
-//!   a superset of what stays). Ctrl-C is caught between shards.
+//! * **in place** (small changes): adds (`-exist`), then deletes, all in one
+//!   netlink send (`kernel::batch::apply_in_one_send`), which the kernel
+//!   applies inside one system call: even SIGKILL leaves the shard old or
+//!   new. A delta too big for one send is rebuilt instead. Ctrl-C is caught
+//!   between shards.
 //! * **rebuild** (large changes, an empty shard, a shard that would pass its
 //!   maxelem mid-way, or `--atomic`): the new contents go into a temporary
 //!   set `FAMILY-tI` sized for them, which is then `swap`ped with the shard
@@ -18,9 +19,8 @@
 //! Rebuild is chosen when `adds + deletes ≥ elements after the change`
 //! ([`plan::DEFAULT_REBUILD_RATIO`]). Measured on 1M elements
 //! (`scripts/bench-threshold`, docs/BENCHMARKS.md): in place stays cheaper
-//! up to a delta of about 1.3× the new size. At 1.0× a rebuild costs up to
-//! ~25% more than in place would, which buys an atomic swap exactly for the
-//! shards that change the most.
+//! up to a delta of about 1.3× the new size; at 1.0× a rebuild costs up to
+//! ~25% more than in place would.
 //!
 //! `--atomic` rebuilds every changed shard first and then swaps them in one
 //! right after the other: the family holds the old list until the first swap

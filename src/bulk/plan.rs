@@ -123,6 +123,20 @@ fn refreshes(item: &ListEntry, timeouts: bool) -> bool {
     timeouts || has_options(item)
 }
 
+/// What bounds one shard's plan.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// The shard's kernel maxelem: in place, adds come before deletes.
+    pub maxelem: usize,
+    /// The most elements (adds, refreshes and deletes) an in-place change
+    /// may carry: what fits in one netlink send.
+    pub max_in_place: usize,
+    /// `--atomic`: rebuild every changed shard.
+    pub force_rebuild: bool,
+    /// The family has timeouts: every listed element is refreshed.
+    pub timeouts: bool,
+}
+
 /// Plan one shard (pure). `current` maps each element in the shard to the
 /// rest of its listing line (remaining timeout, counters, comment);
 /// `incoming` are the list entries routed to it, in list order. Returns the
@@ -132,10 +146,14 @@ pub fn plan_shard<'a>(
     mut current: HashMap<Entry, Kept>,
     incoming: &[&'a ListEntry],
     mode: Mode,
-    maxelem: usize,
-    force_rebuild: bool,
-    timeouts: bool,
+    limits: Limits,
 ) -> (ShardPlan<'a>, usize) {
+    let Limits {
+        maxelem,
+        max_in_place,
+        force_rebuild,
+        timeouts,
+    } = limits;
     let mut plan = ShardPlan {
         shard: shard.to_string(),
         before: current.len(),
@@ -178,10 +196,14 @@ pub fn plan_shard<'a>(
     plan.unchanged = plan.before - plan.dels - plan.refreshes;
     // In place, adds come before deletes: the shard peaks at before + adds.
     let would_overflow = plan.before + plan.adds > maxelem;
+    // In place, the whole delta goes to the kernel in one send (so SIGKILL
+    // leaves the shard old or new); a larger one is rebuilt and swapped.
+    let too_big = plan.adds + plan.refreshes + plan.dels > max_in_place;
     plan.rebuild = plan.changes()
         && (force_rebuild
             || plan.before == 0
             || would_overflow
+            || too_big
             || (plan.adds + plan.dels) as f64 >= rebuild_ratio() * plan.after as f64);
     if plan.rebuild {
         // Only a rebuild copies the elements that stay.
@@ -204,9 +226,19 @@ pub fn fullest_shard(list: &[ListEntry], shards: u32, routing: route::Routing) -
 /// Test fixtures shared by the planner's and the applier's tests.
 #[cfg(test)]
 pub(crate) mod fixtures {
-    use super::{HashMap, Kept};
+    use super::{HashMap, Kept, Limits};
     use crate::addr::{parse_entry, AddrFamily, Entry, SetType};
     use crate::listfile::ListEntry;
+
+    /// Limits with no bound on in-place changes.
+    pub(crate) fn limits(maxelem: usize, force_rebuild: bool, timeouts: bool) -> Limits {
+        Limits {
+            maxelem,
+            max_in_place: usize::MAX,
+            force_rebuild,
+            timeouts,
+        }
+    }
 
     pub(crate) fn e(text: &str) -> Entry {
         parse_entry(text, SetType::HashNet, AddrFamily::Inet).unwrap()
@@ -227,7 +259,7 @@ pub(crate) mod fixtures {
 
 #[cfg(test)]
 mod tests {
-    use super::fixtures::{current, e, item};
+    use super::fixtures::{current, e, item, limits};
     use super::*;
 
     #[test]
@@ -240,7 +272,13 @@ mod tests {
         .map(|t| item(t))
         .collect();
         let refs: Vec<&ListEntry> = list.iter().collect();
-        let (p, dups) = plan_shard("w-s0", cur.clone(), &refs, Mode::Sync, 100, false, false);
+        let (p, dups) = plan_shard(
+            "w-s0",
+            cur.clone(),
+            &refs,
+            Mode::Sync,
+            limits(100, false, false),
+        );
         assert_eq!(
             (p.before, p.after, p.adds, p.dels, p.rebuild, dups),
             (5, 5, 1, 1, false, 1)
@@ -249,14 +287,26 @@ mod tests {
         assert_eq!(p.del_entries, vec![e("10.0.0.5")]);
         assert!(p.keep.is_empty(), "in place copies nothing");
         // Load keeps what the list does not name.
-        let (p, _) = plan_shard("w-s0", cur.clone(), &refs, Mode::Load, 100, false, false);
+        let (p, _) = plan_shard(
+            "w-s0",
+            cur.clone(),
+            &refs,
+            Mode::Load,
+            limits(100, false, false),
+        );
         assert_eq!((p.after, p.adds, p.dels), (6, 1, 0));
         // Half the shard changing: rebuild; an empty shard: rebuild; forced.
         let few: Vec<&ListEntry> = refs[..2].to_vec();
         assert!(
-            plan_shard("w-s0", cur.clone(), &few, Mode::Sync, 100, false, false)
-                .0
-                .rebuild
+            plan_shard(
+                "w-s0",
+                cur.clone(),
+                &few,
+                Mode::Sync,
+                limits(100, false, false)
+            )
+            .0
+            .rebuild
         );
         assert!(
             plan_shard(
@@ -264,20 +314,30 @@ mod tests {
                 HashMap::default(),
                 &refs,
                 Mode::Sync,
-                100,
-                false,
-                false
+                limits(100, false, false)
             )
             .0
             .rebuild
         );
         assert!(
-            plan_shard("w-s0", cur.clone(), &refs, Mode::Sync, 100, true, false)
-                .0
-                .rebuild
+            plan_shard(
+                "w-s0",
+                cur.clone(),
+                &refs,
+                Mode::Sync,
+                limits(100, true, false)
+            )
+            .0
+            .rebuild
         );
         // Passing maxelem mid-way (5 + 1 > 5): rebuild holds only the target.
-        let (p, _) = plan_shard("w-s0", cur.clone(), &refs, Mode::Sync, 5, false, false);
+        let (p, _) = plan_shard(
+            "w-s0",
+            cur.clone(),
+            &refs,
+            Mode::Sync,
+            limits(5, false, false),
+        );
         assert!(p.rebuild);
         assert_eq!(
             p.keep.len() + p.add_items.len() + p.refresh_items.len(),
@@ -289,8 +349,35 @@ mod tests {
             .map(|t| item(t))
             .collect();
         let same_refs: Vec<&ListEntry> = same.iter().collect();
-        let (p, _) = plan_shard("w-s0", cur, &same_refs, Mode::Sync, 100, true, false);
+        let (p, _) = plan_shard(
+            "w-s0",
+            cur,
+            &same_refs,
+            Mode::Sync,
+            limits(100, true, false),
+        );
         assert!(!p.changes() && !p.rebuild);
+    }
+
+    #[test]
+    fn a_delta_too_big_for_one_send_is_rebuilt() {
+        let cur = current(&["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"]);
+        let list = [
+            item("10.0.0.1"),
+            item("10.0.0.2"),
+            item("10.0.0.3"),
+            item("10.0.0.9"),
+        ];
+        let refs: Vec<&ListEntry> = list.iter().collect();
+        // One add and one delete: in place while two fit in one send.
+        let bounded = |max_in_place| Limits {
+            max_in_place,
+            ..limits(100, false, false)
+        };
+        let (p, _) = plan_shard("w-s0", cur.clone(), &refs, Mode::Sync, bounded(2));
+        assert!(!p.rebuild);
+        let (p, _) = plan_shard("w-s0", cur, &refs, Mode::Sync, bounded(1));
+        assert!(p.rebuild && p.keep.len() == 3, "{p:?}");
     }
 
     #[test]
@@ -298,9 +385,15 @@ mod tests {
         let cur = current(&["10.0.0.1", "10.0.0.2"]);
         let list = [item("10.0.0.1"), item("10.0.0.2")];
         let refs: Vec<&ListEntry> = list.iter().collect();
-        let (p, _) = plan_shard("w-s0", cur.clone(), &refs, Mode::Sync, 100, false, true);
+        let (p, _) = plan_shard(
+            "w-s0",
+            cur.clone(),
+            &refs,
+            Mode::Sync,
+            limits(100, false, true),
+        );
         assert_eq!((p.adds, p.refreshes, p.dels, p.rebuild), (0, 2, 0, false));
-        let (p, _) = plan_shard("w-s0", cur, &refs, Mode::Sync, 100, false, false);
+        let (p, _) = plan_shard("w-s0", cur, &refs, Mode::Sync, limits(100, false, false));
         assert!(!p.changes());
     }
 }

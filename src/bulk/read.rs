@@ -1,10 +1,10 @@
 //! Reading the shards a list touches (one netlink dump each) and planning
 //! the load or sync with [`super::plan`].
 
-use super::plan::{plan_shard, HashMap, Kept, Mode, Plan};
+use super::plan::{plan_shard, HashMap, Kept, Limits, Mode, Plan};
 use crate::addr::Entry;
 use crate::error::{Error, KernelErrorKind, Result};
-use crate::kernel::{dump, Kernel};
+use crate::kernel::{batch, dump, Kernel};
 use crate::listfile::ListEntry;
 use crate::listing::SetInfo;
 use crate::meta::FamilySpec;
@@ -75,15 +75,13 @@ pub fn plan_with<'a>(
         let maxelem = header
             .header_num("maxelem")
             .unwrap_or(u64::from(spec.maxelem)) as usize;
-        let (shard_plan, duplicates) = plan_shard(
-            &name,
-            current,
-            incoming,
-            mode,
+        let limits = Limits {
             maxelem,
-            atomic,
-            spec.timeout.is_some(),
-        );
+            max_in_place: batch::ONE_SEND_BYTES / batch::element_bytes_max(spec.comment),
+            force_rebuild: atomic,
+            timeouts: spec.timeout.is_some(),
+        };
+        let (shard_plan, duplicates) = plan_shard(&name, current, incoming, mode, limits);
         plan.duplicates += duplicates;
         tick(i);
         if shard_plan.after > maxelem {

@@ -230,11 +230,10 @@ Examples:
     /// Make a family hold exactly the entries of a list (adds and deletes).
     #[command(after_help = "\
 Reads each shard once, then per shard either changes it in place (small changes:
-batched adds, then deletes) or, when adds + deletes reach the new size,
-rebuilds it in a temporary set FAMILY-tN and swaps it in. A swap is atomic for its
-shard: a packet or a test sees the old or the new contents. In-place changes are
-not atomic against SIGKILL (the shard can be left between old and new, a superset
-of what stays); Ctrl-C is caught between shards. --atomic rebuilds every changed
+adds, then deletes, all in one netlink send) or, when adds + deletes reach the new
+size, rebuilds it in a temporary set FAMILY-tN and swaps it in. Either way a packet
+or a test sees the old or the new contents of a shard, even if mipset is killed
+(SIGKILL); Ctrl-C is caught between shards. --atomic rebuilds every changed
 shard first and swaps them all at the end: the family is mixed only during the
 swap sequence and never empty. Leftover temporary sets are removed by the next
 load or sync. In a family with timeouts every listed entry's timeout restarts.

@@ -6,8 +6,17 @@
 //! does in 8 KiB messages, and is acknowledged before the next is sent.
 //!
 //! The kernel applies the elements of a message in order and stops at the
-//! first failure; earlier ones stay applied, so callers use this on
+//! first failure; earlier ones stay applied, so callers use [`apply`] on
 //! temporary sets (rebuilds) or report partial changes.
+//!
+//! [`apply_in_one_send`] changes a live shard: its whole delta (adds, then
+//! deletes) goes to the kernel in one `sendmsg`. The kernel handles every
+//! netlink message of that datagram inside the system call (nfnetlink
+//! passes the skb to ipset synchronously, message by message), and a fatal
+//! signal such as SIGKILL only takes effect on the return to user space, so
+//! a killed mipset leaves the shard wholly before or wholly after the delta.
+//! (An element the kernel refuses still leaves the messages before it
+//! applied; that is an error the caller reports, not a kill.)
 
 use crate::addr::{AddrFamily, Entry};
 use crate::error::{Error, KernelErrorKind, Result};
@@ -34,6 +43,18 @@ const IPSET_ERR_EXIST: i32 = 4103;
 const IPSET_ERR_HASH_FULL: i32 = 4352;
 /// Payload bytes per message before it is sent.
 const MESSAGE_BYTES: usize = 32 * 1024;
+/// The largest delta written in one `sendmsg` (see [`apply_in_one_send`]);
+/// a shard whose delta is larger is rebuilt and swapped instead.
+pub const ONE_SEND_BYTES: usize = 16 << 20;
+
+/// An upper bound on the bytes one element takes in a message: an IPv6
+/// address and prefix, timeout, counters, nomatch flag and, if the family
+/// has them, a 255-byte comment.
+pub fn element_bytes_max(comment: bool) -> usize {
+    let nests = 4 + 4; // IPSET_ATTR_DATA, IPSET_ATTR_IP
+    let fixed = (4 + 16) + (4 + 4) + (4 + 4) + (4 + 8) + (4 + 8) + (4 + 4);
+    nests + fixed + if comment { 4 + 256 } else { 0 }
+}
 
 /// Add or delete.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,50 +154,74 @@ impl Acked {
         let mut buf = [0u8; 8192];
         loop {
             let data = self.0.recv(&mut buf)?;
-            if data.len() < 20 {
+            for (reply_seq, code) in acks(data)? {
+                if reply_seq == seq {
+                    return ack_result(set, code);
+                }
+            }
+        }
+    }
+}
+
+/// The acknowledgements in a datagram of replies: (sequence, error code).
+fn acks(mut data: &[u8]) -> Result<Vec<(u32, i32)>> {
+    let mut out = Vec::new();
+    while data.len() >= 16 {
+        let len = u32::from_ne_bytes(data[0..4].try_into().unwrap_or_default()) as usize;
+        if len < 16 || len > data.len() {
+            break;
+        }
+        let kind = u16::from_ne_bytes([data[4], data[5]]);
+        let seq = u32::from_ne_bytes(data[8..12].try_into().unwrap_or_default());
+        if kind == NLMSG_ERROR {
+            if len < 20 {
                 return Err(Error::kernel(KernelErrorKind::Other, "short netlink reply"));
             }
-            let kind = u16::from_ne_bytes([data[4], data[5]]);
-            let reply_seq = u32::from_ne_bytes(data[8..12].try_into().unwrap_or_default());
-            if kind != NLMSG_ERROR || reply_seq != seq {
-                continue;
-            }
-            let code = -i32::from_ne_bytes(data[16..20].try_into().unwrap_or_default());
-            return match code {
-                0 => Ok(()),
-                libc::ENOENT => Err(Error::kernel(
-                    KernelErrorKind::NoSuchSet,
-                    format!("set {set} does not exist"),
-                )),
-                IPSET_ERR_HASH_FULL => Err(Error::kernel(
-                    KernelErrorKind::Full,
-                    format!("set {set} is full: the kernel refused more elements (maxelem)"),
-                )),
-                IPSET_ERR_EXIST => Err(Error::kernel(
-                    KernelErrorKind::ElementExists,
-                    format!("set {set}: an element is already there"),
-                )),
-                c if c < 4096 => Err(os_error(
-                    &format!("set {set}"),
-                    std::io::Error::from_raw_os_error(c),
-                )),
-                c @ (4107 | 4111 | 4112) => Err(Error::kernel(
-                    KernelErrorKind::Other,
-                    format!(
-                        "set {set} was created without {} support",
-                        match c {
-                            4107 => "timeout",
-                            4111 => "counter",
-                            _ => "comment",
-                        }
-                    ),
-                )),
-                c => Err(Error::kernel(
-                    KernelErrorKind::Other,
-                    format!("set {set}: ipset kernel error {c}"),
-                )),
-            };
+            out.push((
+                seq,
+                -i32::from_ne_bytes(data[16..20].try_into().unwrap_or_default()),
+            ));
         }
+        data = &data[align(len).min(data.len())..];
+    }
+    Ok(out)
+}
+
+/// What an acknowledgement's error code means for `set`.
+fn ack_result(set: &str, code: i32) -> Result<()> {
+    match code {
+        0 => Ok(()),
+        libc::ENOENT => Err(Error::kernel(
+            KernelErrorKind::NoSuchSet,
+            format!("set {set} does not exist"),
+        )),
+        IPSET_ERR_HASH_FULL => Err(Error::kernel(
+            KernelErrorKind::Full,
+            format!("set {set} is full: the kernel refused more elements (maxelem)"),
+        )),
+        IPSET_ERR_EXIST => Err(Error::kernel(
+            KernelErrorKind::ElementExists,
+            format!("set {set}: an element is already there"),
+        )),
+        c if c < 4096 => Err(os_error(
+            &format!("set {set}"),
+            std::io::Error::from_raw_os_error(c),
+        )),
+        c @ (4107 | 4111 | 4112) => Err(Error::kernel(
+            KernelErrorKind::Other,
+            format!(
+                "set {set} was created without {} support",
+                match c {
+                    4107 => "timeout",
+                    4111 => "counter",
+                    _ => "comment",
+                }
+            ),
+        )),
+        c => Err(Error::kernel(
+            KernelErrorKind::Other,
+            format!("set {set}: ipset kernel error {c}"),
+        )),
     }
 }
 
@@ -237,4 +282,107 @@ pub fn apply<'a>(
         socket.request(set, &mut msg)?;
     }
     Ok(count)
+}
+
+/// Change the live shard `set` by its whole delta, every add (`-exist`)
+/// then every delete (`-exist`), in ONE `sendmsg`, so that SIGKILL leaves
+/// it wholly old or wholly new (see the module doc). Returns (added,
+/// deleted). Nothing is sent, and an error says so, if the delta does not
+/// fit in one datagram here; callers keep deltas within [`ONE_SEND_BYTES`].
+pub fn apply_in_one_send<'a>(
+    set: &str,
+    family: AddrFamily,
+    adds: impl IntoIterator<Item = Element<'a>>,
+    dels: impl IntoIterator<Item = Element<'a>>,
+) -> Result<(usize, usize)> {
+    let mut socket = Socket::open()?;
+    let mut datagram = Vec::new();
+    let mut seqs = Vec::new();
+    let added = append(
+        &mut socket,
+        &mut datagram,
+        &mut seqs,
+        Op::Add,
+        set,
+        family,
+        adds,
+    );
+    let deleted = append(
+        &mut socket,
+        &mut datagram,
+        &mut seqs,
+        Op::Del,
+        set,
+        family,
+        dels,
+    );
+    let counts = [added, deleted];
+    if seqs.is_empty() {
+        return Ok((0, 0));
+    }
+    // Replies: an ack of ~36 bytes per message (payload not echoed).
+    let replies = 64 * 1024 + seqs.len() * 256;
+    if datagram.len() > ONE_SEND_BYTES || !socket.make_room(datagram.len(), replies) {
+        return Err(Error::kernel(
+            KernelErrorKind::Other,
+            format!(
+                "set {set}: a change of {} bytes does not fit in one netlink send here; nothing was changed",
+                datagram.len()
+            ),
+        ));
+    }
+    socket.send_all(&datagram)?;
+    // Every message is acknowledged; the first refusal (by order) is the
+    // error, after all replies are read.
+    let mut pending: std::collections::BTreeMap<u32, usize> =
+        seqs.iter().enumerate().map(|(i, &s)| (s, i)).collect();
+    let mut first_error: Option<(usize, i32)> = None;
+    let mut buf = vec![0u8; 64 * 1024];
+    while !pending.is_empty() {
+        let data = socket.recv(&mut buf)?;
+        for (seq, code) in acks(data)? {
+            if let Some(index) = pending.remove(&seq) {
+                if code != 0 && first_error.is_none_or(|(i, _)| index < i) {
+                    first_error = Some((index, code));
+                }
+            }
+        }
+    }
+    match first_error {
+        Some((_, code)) => ack_result(set, code).map(|_| (counts[0], counts[1])),
+        None => Ok((counts[0], counts[1])),
+    }
+}
+
+/// Append `elements` to `datagram` as numbered `op` messages (`-exist`);
+/// how many elements.
+fn append<'a>(
+    socket: &mut Socket,
+    datagram: &mut Vec<u8>,
+    seqs: &mut Vec<u32>,
+    op: Op,
+    set: &str,
+    family: AddrFamily,
+    elements: impl IntoIterator<Item = Element<'a>>,
+) -> usize {
+    let (mut msg, mut adt) = header(op, set, family, true);
+    let base = msg.len();
+    let mut count = 0;
+    for e in elements {
+        let Some(entry) = e.entry else { continue };
+        push_element(&mut msg, &e, &entry);
+        count += 1;
+        if msg.len() >= MESSAGE_BYTES {
+            close(&mut msg, adt);
+            seqs.push(socket.number(&mut msg));
+            datagram.extend_from_slice(&msg);
+            (msg, adt) = header(op, set, family, true);
+        }
+    }
+    if msg.len() > base {
+        close(&mut msg, adt);
+        seqs.push(socket.number(&mut msg));
+        datagram.extend_from_slice(&msg);
+    }
+    count
 }

@@ -99,10 +99,69 @@ impl Socket {
 
     /// Send a request; returns its sequence number.
     pub(crate) fn send(&mut self, msg: &mut [u8]) -> Result<u32> {
+        let seq = self.number(msg);
+        self.send_all(msg)?;
+        Ok(seq)
+    }
+
+    /// Give the message at the start of `msg` its length and the next
+    /// sequence number; returns the number.
+    pub(crate) fn number(&mut self, msg: &mut [u8]) -> u32 {
         self.seq = self.seq.wrapping_add(1);
         let len = msg.len() as u32;
         msg[0..4].copy_from_slice(&len.to_ne_bytes());
         msg[8..12].copy_from_slice(&self.seq.to_ne_bytes());
+        self.seq
+    }
+
+    /// Room for `send` bytes in one datagram and `recv` bytes of replies,
+    /// beyond the system's defaults where the process may (as root:
+    /// SO_SNDBUFFORCE), and acknowledgements without the request's payload
+    /// echoed back (NETLINK_CAP_ACK). Whether one datagram of `send` bytes
+    /// now fits.
+    pub(crate) fn make_room(&mut self, send: usize, recv: usize) -> bool {
+        let set = |level: i32, option: i32, value: usize| {
+            let value = i32::try_from(value).unwrap_or(i32::MAX);
+            // SAFETY: setsockopt with a valid int option value.
+            unsafe {
+                libc::setsockopt(
+                    self.fd.as_raw_fd(),
+                    level,
+                    option,
+                    &value as *const i32 as *const libc::c_void,
+                    std::mem::size_of::<i32>() as u32,
+                ) == 0
+            }
+        };
+        const SOL_NETLINK: i32 = 270;
+        const NETLINK_CAP_ACK: i32 = 10;
+        set(SOL_NETLINK, NETLINK_CAP_ACK, 1);
+        if !set(libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, recv) {
+            set(libc::SOL_SOCKET, libc::SO_RCVBUF, recv);
+        }
+        if !set(libc::SOL_SOCKET, libc::SO_SNDBUFFORCE, send) {
+            set(libc::SOL_SOCKET, libc::SO_SNDBUF, send);
+        }
+        // The kernel refuses a datagram longer than its send buffer less a
+        // little (netlink_sendmsg: len > sk_sndbuf - 32): read it back.
+        let mut value: i32 = 0;
+        let mut len = std::mem::size_of::<i32>() as u32;
+        // SAFETY: getsockopt into a valid int.
+        let ok = unsafe {
+            libc::getsockopt(
+                self.fd.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_SNDBUF,
+                &mut value as *mut i32 as *mut libc::c_void,
+                &mut len,
+            ) == 0
+        };
+        ok && usize::try_from(value).unwrap_or(0) >= send + 32
+    }
+
+    /// Send `msg` (one message, or many already numbered) to the kernel
+    /// in one datagram: one sendmsg system call.
+    pub(crate) fn send_all(&mut self, msg: &[u8]) -> Result<()> {
         // SAFETY: a zeroed sockaddr_nl addressed to the kernel (pid 0).
         let mut kernel: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
         kernel.nl_family = libc::AF_NETLINK as u16;
@@ -120,7 +179,7 @@ impl Socket {
         if sent < 0 {
             return Err(os_error("netlink send", std::io::Error::last_os_error()));
         }
-        Ok(self.seq)
+        Ok(())
     }
 
     /// Receive one datagram (one or more netlink messages) into `buf`.

@@ -1,0 +1,288 @@
+//! SIGKILL at a random moment of `load` or `sync`: every shard holds its old
+//! or its new contents, never a mix; the next run finishes the job, leaves
+//! no temporary set, and `check` calls the family healthy.
+//!
+//! Each scenario first times one unkilled run from the old list to the new
+//! one, then kills runs at moments spread over that time (and a little
+//! beyond), so kills land while lists are parsed, shards read, deltas sent
+//! and temporaries swapped. Sizes are chosen so that in-place deltas span
+//! several netlink messages: a writer that sent them in several system
+//! calls could be killed between two.
+
+use std::collections::BTreeSet;
+use std::time::Instant;
+
+use mipset::addr::{parse_entry, AddrFamily, Entry, SetType};
+use mipset::route::{shards_for, Routing};
+
+use crate::util::{kernel_tests_enabled, Netns, Rng};
+
+const SHARDS: u32 = 16;
+
+struct Scenario {
+    what: &'static str,
+    set_type: SetType,
+    family: AddrFamily,
+    /// `sync` (old list replaced) or `load` (new list added).
+    command: &'static str,
+    entries: usize,
+    /// Percent of entries replaced between the old and the new list.
+    churn: usize,
+    kills: usize,
+}
+
+fn entry(rng: &mut Rng, t: SetType, af: AddrFamily) -> Entry {
+    let text = match (t, af) {
+        (SetType::HashIp, AddrFamily::Inet) => {
+            std::net::Ipv4Addr::from(0x0a00_0000 | (rng.next() as u32 & 0x00ff_ffff)).to_string()
+        }
+        (SetType::HashNet, AddrFamily::Inet) => {
+            let prefix = [32, 30, 28, 24, 22, 20, 16][rng.below(7) as usize];
+            let a = std::net::Ipv4Addr::from(0x0a00_0000 | (rng.next() as u32 & 0x00ff_ffff));
+            format!("{a}/{prefix}")
+        }
+        (_, AddrFamily::Inet6) => {
+            let low = rng.u128() & ((1u128 << 96) - 1);
+            std::net::Ipv6Addr::from((0x2001_0db8u128 << 96) | low).to_string()
+        }
+    };
+    parse_entry(&text, t, af).unwrap()
+}
+
+/// The lists: `old`, and `new` with `churn` percent of it replaced.
+fn lists(s: &Scenario, rng: &mut Rng) -> (Vec<Entry>, Vec<Entry>) {
+    let mut seen = BTreeSet::new();
+    let mut fresh = |rng: &mut Rng| loop {
+        let e = entry(rng, s.set_type, s.family);
+        if seen.insert(e) {
+            return e;
+        }
+    };
+    let old: Vec<Entry> = (0..s.entries).map(|_| fresh(rng)).collect();
+    let replaced = s.entries * s.churn / 100;
+    let mut new: Vec<Entry> = old[replaced..].to_vec();
+    new.extend((0..replaced).map(|_| fresh(rng)));
+    (old, new)
+}
+
+/// What each shard holds when the family holds `entries`.
+fn per_shard(entries: &[Entry], routing: Routing) -> Vec<BTreeSet<Entry>> {
+    let mut shards = vec![BTreeSet::new(); SHARDS as usize];
+    for e in entries {
+        for i in shards_for(e, SHARDS, routing) {
+            shards[i as usize].insert(*e);
+        }
+    }
+    shards
+}
+
+/// The family's shards as the kernel holds them, and any other set.
+fn kernel_shards(ns: &Netns, s: &Scenario) -> (Vec<BTreeSet<Entry>>, Vec<String>) {
+    let mut shards = vec![BTreeSet::new(); SHARDS as usize];
+    let mut sets = Vec::new();
+    for line in ns.ipset_save().lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            ["create", name, ..] => sets.push(name.to_string()),
+            ["add", set, elem, ..] => {
+                if let Some(i) = set
+                    .strip_prefix("crash-s")
+                    .and_then(|i| i.parse::<usize>().ok())
+                {
+                    shards[i].insert(parse_entry(elem, s.set_type, s.family).unwrap());
+                }
+            }
+            _ => {}
+        }
+    }
+    (shards, sets)
+}
+
+fn write_list(path: &std::path::Path, entries: &[Entry]) {
+    let text: String = entries.iter().map(|e| format!("{e}\n")).collect();
+    std::fs::write(path, text).unwrap();
+}
+
+fn run_scenario(ns: &Netns, s: &Scenario, rng: &mut Rng, dir: &std::path::Path) -> usize {
+    let type_arg = s.set_type.as_str();
+    let family_arg = s.family.as_str();
+    ns.mipset(&[
+        "create",
+        "crash",
+        "--type",
+        type_arg,
+        "--family",
+        family_arg,
+        "--shards",
+        "16",
+        "--maxelem",
+        "4000000",
+        "--hashsize",
+        "65536",
+    ])
+    .expect(0);
+    let routing = match (s.set_type, s.family) {
+        (SetType::HashIp, _) => Routing::Bits { shift: 0 },
+        (SetType::HashNet, AddrFamily::Inet) => Routing::Bits { shift: 8 },
+        (SetType::HashNet, AddrFamily::Inet6) => Routing::Bits { shift: 64 },
+    };
+    let (old, new) = lists(s, rng);
+    let (old_file, new_file) = (dir.join("old.txt"), dir.join("new.txt"));
+    write_list(&old_file, &old);
+    write_list(&new_file, &new);
+    let after: Vec<Entry> = if s.command == "load" {
+        old.iter().chain(&new).copied().collect()
+    } else {
+        new.clone()
+    };
+    let (want_old, want_new) = (per_shard(&old, routing), per_shard(&after, routing));
+    let reset = || {
+        ns.mipset(&["sync", "crash", old_file.to_str().unwrap()])
+            .expect(0);
+    };
+    // Time one unkilled run.
+    reset();
+    let started = Instant::now();
+    ns.mipset(&[s.command, "crash", new_file.to_str().unwrap()])
+        .expect(0);
+    let span = started.elapsed();
+    let mut mixed = Vec::new();
+    let mut landed = 0;
+    for k in 0..s.kills {
+        reset();
+        let delay = span.mul_f64(1.2 * rng.below(1000) as f64 / 1000.0);
+        let mut child = ns
+            .mipset_command(&[s.command, "crash", new_file.to_str().unwrap()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(delay);
+        // SAFETY: kill(2) on our own child's pid.
+        unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+        let status = child.wait().unwrap();
+        if status.code().is_none() {
+            landed += 1;
+        }
+        let (shards, _) = kernel_shards(ns, s);
+        for (i, shard) in shards.iter().enumerate() {
+            if *shard != want_old[i] && *shard != want_new[i] {
+                mixed.push(format!(
+                    "{} kill {k} after {delay:?}: shard {i} holds {} elements, old {} new {}",
+                    s.what,
+                    shard.len(),
+                    want_old[i].len(),
+                    want_new[i].len()
+                ));
+            }
+        }
+        // The next run finishes the job and cleans up after the killed one.
+        ns.mipset(&[s.command, "crash", new_file.to_str().unwrap()])
+            .expect(0);
+        let (shards, sets) = kernel_shards(ns, s);
+        assert_eq!(
+            shards, want_new,
+            "{}: the next run did not finish the job",
+            s.what
+        );
+        let temps: Vec<&String> = sets.iter().filter(|n| n.starts_with("crash-t")).collect();
+        assert!(temps.is_empty(), "{}: temporaries left: {temps:?}", s.what);
+        ns.mipset(&["check", "crash"]).expect(0);
+    }
+    ns.mipset(&["destroy", "crash"]).expect(0);
+    assert!(
+        mixed.is_empty(),
+        "shards neither old nor new:\n{}",
+        mixed.join("\n")
+    );
+    landed
+}
+
+#[test]
+fn sigkill_during_load_or_sync_leaves_every_shard_old_or_new() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let ns = Netns::new();
+    let dir = std::env::temp_dir().join(format!("mipset-crash-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut rng = Rng(0x6b69_6c6c);
+    let scenarios = [
+        Scenario {
+            what: "sync hash:ip 1%",
+            set_type: SetType::HashIp,
+            family: AddrFamily::Inet,
+            command: "sync",
+            entries: 40_000,
+            churn: 1,
+            kills: 8,
+        },
+        Scenario {
+            what: "sync hash:ip 10%",
+            set_type: SetType::HashIp,
+            family: AddrFamily::Inet,
+            command: "sync",
+            entries: 40_000,
+            churn: 10,
+            kills: 10,
+        },
+        Scenario {
+            what: "sync hash:ip 40%",
+            set_type: SetType::HashIp,
+            family: AddrFamily::Inet,
+            command: "sync",
+            entries: 40_000,
+            churn: 40,
+            kills: 10,
+        },
+        Scenario {
+            what: "sync hash:ip 50% (rebuilt)",
+            set_type: SetType::HashIp,
+            family: AddrFamily::Inet,
+            command: "sync",
+            entries: 40_000,
+            churn: 50,
+            kills: 6,
+        },
+        Scenario {
+            what: "sync hash:net 10%",
+            set_type: SetType::HashNet,
+            family: AddrFamily::Inet,
+            command: "sync",
+            entries: 20_000,
+            churn: 10,
+            kills: 8,
+        },
+        Scenario {
+            what: "sync hash:ip inet6 40%",
+            set_type: SetType::HashIp,
+            family: AddrFamily::Inet6,
+            command: "sync",
+            entries: 20_000,
+            churn: 40,
+            kills: 6,
+        },
+        Scenario {
+            what: "load hash:ip 10%",
+            set_type: SetType::HashIp,
+            family: AddrFamily::Inet,
+            command: "load",
+            entries: 40_000,
+            churn: 10,
+            kills: 6,
+        },
+    ];
+    let mut kills = 0;
+    let mut landed = 0;
+    for s in &scenarios {
+        kills += s.kills;
+        landed += run_scenario(&ns, s, &mut rng, &dir);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(kills >= 50);
+    // Most kills must land while mipset runs, or the test proves little.
+    assert!(
+        landed * 2 >= kills,
+        "only {landed} of {kills} kills landed mid-run"
+    );
+}
