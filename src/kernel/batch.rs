@@ -342,7 +342,7 @@ pub fn apply_in_one_send<'a>(
         let data = socket.recv(&mut buf)?;
         for (seq, code) in acks(data)? {
             if let Some(index) = pending.remove(&seq) {
-                if code != 0 && first_error.is_none_or(|(i, _)| index < i) {
+                if code != 0 && first_error.map_or(true, |(i, _)| index < i) {
                     first_error = Some((index, code));
                 }
             }
