@@ -13,13 +13,9 @@ use crate::output::tables;
 
 pub fn list(args: &ListArgs, out: &mut Out) -> Result<ExitCode> {
     let mut kernel = Kernel::open()?;
-    let (specs, unusable) = family::open::select(&mut kernel, args.family.as_deref())?;
-    for (name, problem) in unusable {
-        out.warn(&format!(
-            "set '{name}' carries mipset metadata but is not a usable family ({problem}); not touching it"
-        ));
-    }
-    let statuses = family::open::statuses(&mut kernel, &specs)?;
+    // Damaged families are listed too, marked DAMAGED, with what is wrong.
+    let found = family::open::select(&mut kernel, args.family.as_deref())?;
+    let statuses = family::open::selected_statuses(&mut kernel, found)?;
     if args.terse || statuses.is_empty() {
         if statuses.is_empty() && args.family.is_none() {
             out.text("no mipset families\n");
@@ -50,8 +46,8 @@ pub fn list(args: &ListArgs, out: &mut Out) -> Result<ExitCode> {
 
 pub fn metrics(args: &ListArgs, out: &mut Out) -> Result<ExitCode> {
     let mut kernel = Kernel::open()?;
-    let (specs, _) = family::open::select(&mut kernel, args.family.as_deref())?;
-    let statuses = family::open::statuses(&mut kernel, &specs)?;
+    let found = family::open::select(&mut kernel, args.family.as_deref())?;
+    let statuses = family::open::selected_statuses(&mut kernel, found)?;
     out.write(crate::output::metrics::render(&statuses, &Default::default()).as_bytes());
     Ok(ExitCode::Ok)
 }

@@ -33,8 +33,10 @@ pub fn open_any(kernel: &mut Kernel, name: &str) -> Result<Discovery> {
     }
 }
 
-/// Sets that carry mipset metadata but are not usable families: (name, problem).
-pub type Unusable = Vec<(String, String)>;
+/// Families whose metadata is valid but whose sets are not what it says
+/// (a shard taken out of the umbrella, members out of order): each with
+/// what is wrong. They are shown, never used.
+pub type Unusable = Vec<(FamilySpec, String)>;
 
 /// Every family in the kernel, plus sets that carry mipset metadata but are
 /// not usable families (to warn about).
@@ -60,24 +62,46 @@ pub fn discover_all(kernel: &mut Kernel) -> Result<(Vec<FamilySpec>, Unusable)> 
         };
         match discover(&info) {
             Discovery::Family(spec) => families.push(spec),
-            Discovery::Damaged { problem, .. } => suspicious.push((h.name.clone(), problem)),
+            Discovery::Damaged { spec, problem } => suspicious.push((spec, problem)),
             Discovery::NotFamily(_) => {}
         }
     }
     Ok((families, suspicious))
 }
 
-/// The families a command names: the one called `name` (an error if it is
-/// not a usable family), or every family in the kernel with the sets that
-/// carry mipset metadata but are not usable families (to warn about).
+/// The families a command names: the one called `name`, or every family in
+/// the kernel; usable ones, and damaged ones (to show, never to use). A
+/// name that is not a family at all is an error.
 pub fn select(kernel: &mut Kernel, name: Option<&str>) -> Result<(Vec<FamilySpec>, Unusable)> {
-    match name {
-        Some(name) => {
-            check_family_name(name)?;
-            Ok((vec![open(kernel, name)?], Vec::new()))
-        }
-        None => discover_all(kernel),
+    let Some(name) = name else {
+        return discover_all(kernel);
+    };
+    check_family_name(name)?;
+    match open_any(kernel, name)? {
+        Discovery::Family(spec) => Ok((vec![spec], Vec::new())),
+        Discovery::Damaged { spec, problem } => Ok((Vec::new(), vec![(spec, problem)])),
+        Discovery::NotFamily(reason) => Err(Error::NotAFamily {
+            name: name.to_string(),
+            reason,
+        }),
     }
+}
+
+/// The state of what [`select`] found, usable and damaged families alike
+/// (a damaged one's problem first among its problems), by name.
+pub fn selected_statuses(
+    kernel: &mut Kernel,
+    (usable, damaged): (Vec<FamilySpec>, Unusable),
+) -> Result<Vec<FamilyStatus>> {
+    let headers = kernel.list_headers(None)?;
+    let mut all: Vec<FamilyStatus> = usable.iter().map(|s| status(s, &headers)).collect();
+    for (spec, problem) in damaged {
+        let mut st = status(&spec, &headers);
+        st.problems.insert(0, problem);
+        all.push(st);
+    }
+    all.sort_by(|a, b| a.spec.name.cmp(&b.spec.name));
+    Ok(all)
 }
 
 /// The state of each family, from one listing of every set's header.
