@@ -1,24 +1,29 @@
 //! The node lock: mipset processes that change the same network namespace's
 //! sets take turns, like iptables' xtables lock.
 //!
-//! The lock is an abstract unix socket named `@mipset-lock`. Abstract socket
-//! names belong to the network namespace, so every process in a namespace
-//! (whatever its mount namespace or /run, e.g. containers sharing a node's
-//! network) contends for the same lock, private namespaces (as in the tests)
+//! The lock is TCP port 127.0.0.1:1022 of the network namespace, bound and
+//! listened on by the holder (never accepting). A port belongs to the
+//! network namespace, so every process in a namespace contends for it
+//! whatever its mount namespace or /run (containers sharing a node's
+//! network, a DaemonSet and the host), private namespaces (as in the tests)
 //! never wait for each other, and the kernel releases it when the holder
-//! exits, even on SIGKILL. Any process in the namespace may bind the name
-//! (no privilege needed); `ss -xlp | grep mipset-lock` shows the holder.
-//! Without `--wait` a held lock is an error at once
+//! exits, even on SIGKILL. Ports below 1024 need CAP_NET_BIND_SERVICE (or
+//! root), so an unprivileged process cannot hold mipset off, as it could
+//! the abstract unix socket `@mipset-lock` this replaced (anyone may bind
+//! an abstract name). Port 1022 is one of the two that RFC 4727 reserves
+//! for experiments, which no service is assigned. The socket is bound with
+//! IP_FREEBIND, so it works before `lo` is up; `ss -tlnp 'sport = :1022'`
+//! shows the holder. Without `--wait` a held lock is an error at once
 //! (exit 5, as iptables without `-w`); `--wait` waits forever,
 //! `--wait=SECONDS` that long.
 
-use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, KernelErrorKind, Result};
 
-/// The abstract socket name (without the leading NUL).
-pub const LOCK_NAME: &str = "mipset-lock";
+/// The lock's port on 127.0.0.1 (privileged: below 1024).
+pub const LOCK_PORT: u16 = 1022;
 
 /// How long to wait for the lock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,48 +42,67 @@ pub struct NodeLock {
     _socket: OwnedFd,
 }
 
-/// Try to bind the abstract name once: Ok(Some) when taken by us, Ok(None)
+fn os_error(what: &str) -> Error {
+    let e = std::io::Error::last_os_error();
+    let kind = match e.raw_os_error() {
+        Some(libc::EACCES) | Some(libc::EPERM) => KernelErrorKind::NoPermission,
+        _ => KernelErrorKind::Other,
+    };
+    let hint = if kind == KernelErrorKind::NoPermission {
+        " (the node lock is a privileged port: run mipset as root, or with CAP_NET_BIND_SERVICE)"
+    } else {
+        ""
+    };
+    Error::kernel(kind, format!("{what}: {e}{hint}"))
+}
+
+/// Try to bind the lock's port once: Ok(Some) when taken by us, Ok(None)
 /// when someone else holds it.
 fn try_bind() -> Result<Option<OwnedFd>> {
     // SAFETY: plain socket(2); the descriptor is owned right away.
-    let fd = unsafe { libc::socket(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
+    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
     if fd < 0 {
-        let e = std::io::Error::last_os_error();
-        return Err(Error::kernel(
-            KernelErrorKind::Other,
-            format!("cannot create the lock socket: {e}"),
-        ));
+        return Err(os_error("cannot create the lock socket"));
     }
     // SAFETY: fresh descriptor.
     let socket = unsafe { OwnedFd::from_raw_fd(fd) };
-    // SAFETY: a zeroed sockaddr_un, filled with an abstract name below.
-    let mut addr: libc::sockaddr_un = unsafe { std::mem::zeroed() };
-    addr.sun_family = libc::AF_UNIX as libc::sa_family_t;
-    // sun_path[0] stays NUL: an abstract name.
-    for (i, b) in LOCK_NAME.bytes().enumerate() {
-        addr.sun_path[i + 1] = b as libc::c_char;
+    let one: libc::c_int = 1;
+    // SAFETY: setsockopt with a valid int; IP_FREEBIND allows binding
+    // 127.0.0.1 before `lo` is up. No SO_REUSEADDR: a second bind must fail.
+    unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::IPPROTO_IP,
+            libc::IP_FREEBIND,
+            &one as *const libc::c_int as *const libc::c_void,
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        );
     }
-    let len = (std::mem::size_of::<libc::sa_family_t>() + 1 + LOCK_NAME.len()) as libc::socklen_t;
-    // SAFETY: addr is valid for len bytes.
+    // SAFETY: a zeroed sockaddr_in, filled below.
+    let mut addr: libc::sockaddr_in = unsafe { std::mem::zeroed() };
+    addr.sin_family = libc::AF_INET as libc::sa_family_t;
+    addr.sin_port = LOCK_PORT.to_be();
+    addr.sin_addr.s_addr = u32::from(std::net::Ipv4Addr::LOCALHOST).to_be();
+    // SAFETY: addr is valid for its size.
     let rc = unsafe {
         libc::bind(
-            std::os::fd::AsRawFd::as_raw_fd(&socket),
-            &addr as *const libc::sockaddr_un as *const libc::sockaddr,
-            len,
+            socket.as_raw_fd(),
+            &addr as *const libc::sockaddr_in as *const libc::sockaddr,
+            std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
         )
     };
-    if rc == 0 {
-        return Ok(Some(socket));
+    if rc != 0 {
+        return if std::io::Error::last_os_error().raw_os_error() == Some(libc::EADDRINUSE) {
+            Ok(None)
+        } else {
+            Err(os_error("cannot take the node lock"))
+        };
     }
-    let e = std::io::Error::last_os_error();
-    if e.raw_os_error() == Some(libc::EADDRINUSE) {
-        Ok(None)
-    } else {
-        Err(Error::kernel(
-            KernelErrorKind::Other,
-            format!("cannot take the node lock: {e}"),
-        ))
-    }
+    // Listening only makes the holder visible to `ss -tlnp`; nothing is
+    // ever accepted.
+    // SAFETY: listen on our own bound socket.
+    unsafe { libc::listen(socket.as_raw_fd(), 1) };
+    Ok(Some(socket))
 }
 
 impl NodeLock {
@@ -97,7 +121,7 @@ impl NodeLock {
             };
             if give_up {
                 return Err(Error::LockTimeout(format!(
-                    "another mipset is changing this network namespace's sets (lock @{LOCK_NAME}, see `ss -xlp | grep {LOCK_NAME}`){}",
+                    "another mipset is changing this network namespace's sets (lock: port 127.0.0.1:{LOCK_PORT}, see `ss -tlnp 'sport = :{LOCK_PORT}'`){}",
                     match wait {
                         Wait::No => "; use --wait to wait for it".to_string(),
                         _ => format!("; gave up after {:.1} s", waited.as_secs_f64()),

@@ -773,3 +773,70 @@ fn a_held_lock_is_exit_5_without_wait() {
     assert_eq!(ns.ipset_save(), before);
     ns.mipset(&["--wait=10", "add", "w", "10.0.0.1"]).expect(0);
 }
+
+/// An unprivileged process in the namespace cannot hold mipset off: not
+/// with the abstract socket name the lock used to be, and not with the
+/// lock's privileged port. See: issue 11, finding 14.
+#[test]
+fn an_unprivileged_process_cannot_hold_the_lock() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let ns = Netns::new();
+    ns.mipset(&["create", "w", "--shards", "2"]).expect(0);
+    let squatter = "import socket, time\n\
+        old = socket.socket(socket.AF_UNIX)\nold.bind('\\0mipset-lock')\n\
+        port = socket.socket()\nport.setsockopt(socket.SOL_IP, 15, 1)\n\
+        try:\n    port.bind(('127.0.0.1', 1022))\n    print('port held', flush=True)\n\
+        except OSError as e:\n    print('refused', e.errno, flush=True)\n\
+        time.sleep(30)";
+    let mut nobody = ns
+        .command(
+            "setpriv",
+            &[
+                "--reuid",
+                "nobody",
+                "--regid",
+                "nogroup",
+                "--clear-groups",
+                "/usr/bin/python3",
+                "-c",
+                squatter,
+            ],
+        )
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(nobody.stdout.as_mut().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(
+        line.trim(),
+        "refused 13",
+        "the unprivileged squatter got the port"
+    );
+    // mipset takes its lock and changes the family all the same.
+    ns.mipset(&["add", "w", "10.0.0.1"]).expect(0);
+    nobody.kill().unwrap();
+    nobody.wait().unwrap();
+    // With the capabilities the DaemonSet grants it works; without
+    // NET_BIND_SERVICE the refusal says what is missing, nothing changed.
+    let bin = crate::util::MIPSET;
+    let caps = |set: &str, args: &[&str]| {
+        let mut all = vec!["--bounding-set", set, bin];
+        all.extend_from_slice(args);
+        ns.exec("setpriv", &all)
+    };
+    caps(
+        "-all,+net_admin,+net_raw,+net_bind_service",
+        &["add", "w", "10.0.0.2"],
+    )
+    .expect(0);
+    let r = caps("-all,+net_admin,+net_raw", &["add", "w", "10.0.0.3"]);
+    r.expect(3);
+    assert!(r.stderr.contains("CAP_NET_BIND_SERVICE"), "{}", r.stderr);
+    ns.mipset(&["test", "w", "10.0.0.3"]).expect(1);
+}

@@ -83,8 +83,11 @@ fn the_reconciler_daemonset_runs_a_configuration_mipset_accepts() {
     assert_eq!(pod["hostNetwork"], true, "the node's own network namespace");
     let c = &pod["containers"][0];
     let caps = strings(&c["securityContext"]["capabilities"]["add"]);
+    // NET_BIND_SERVICE: the node lock is a privileged port.
     assert!(
-        caps.contains(&"NET_ADMIN") && !caps.contains(&"SYS_ADMIN"),
+        caps.contains(&"NET_ADMIN")
+            && caps.contains(&"NET_BIND_SERVICE")
+            && !caps.contains(&"SYS_ADMIN"),
         "{caps:?}"
     );
     let args = strings(&c["args"]);

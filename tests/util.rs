@@ -121,15 +121,15 @@ impl Netns {
         r.stdout
     }
 
-    /// Hold this namespace's mipset node lock (its abstract socket) from
-    /// another process until the returned child is killed.
+    /// Hold this namespace's mipset node lock (its privileged port) from
+    /// another process, as root, until the returned child is killed.
     pub fn hold_lock(&self) -> std::process::Child {
         let mut holder = self
             .command(
                 "python3",
                 &[
                     "-c",
-                    "import socket, sys, time\ns = socket.socket(socket.AF_UNIX)\ns.bind('\\0mipset-lock')\nprint('held', flush=True)\ntime.sleep(30)",
+                    "import socket, sys, time\ns = socket.socket()\ns.setsockopt(socket.SOL_IP, 15, 1)\ns.bind(('127.0.0.1', 1022))\ns.listen(1)\nprint('held', flush=True)\ntime.sleep(30)",
                 ],
             )
             .stdout(Stdio::piped())
