@@ -26,7 +26,25 @@ extern "C" fn main(
     i32::from(run().code())
 }
 
+/// Open /dev/null on each of stdin, stdout and stderr that is closed, so no
+/// file or socket mipset opens later takes their number (output meant for
+/// stdout must never reach a netlink socket); whether stdout was closed.
+fn guard_standard_descriptors() -> bool {
+    let mut stdout_closed = false;
+    for fd in 0..3 {
+        // SAFETY: fcntl(F_GETFD) only queries the descriptor.
+        if unsafe { libc::fcntl(fd, libc::F_GETFD) } == -1 {
+            stdout_closed |= fd == 1;
+            // SAFETY: open(2) with a NUL-terminated path; the lowest free
+            // number, which is `fd`, is what it takes.
+            unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) };
+        }
+    }
+    stdout_closed
+}
+
 fn run() -> ExitCode {
+    let stdout_closed = guard_standard_descriptors();
     // Parse with a borrowed Command and never drop it: freeing clap's
     // command tree was ~60k instructions (7%) of a one-shot `mipset test`,
     // and the process ends right after.
@@ -64,6 +82,12 @@ fn run() -> ExitCode {
     };
     let json = cli.global.json;
     let output_is_the_result = cli.command.output_is_the_result();
+    if stdout_closed && output_is_the_result {
+        // Nothing done yet, and its only product would be lost.
+        let e = Error::Output("writing output: stdout is closed".into());
+        let _ = writeln!(io::stderr(), "mipset: error: {e}");
+        return e.exit_code();
+    }
     let result = commands::run(cli, &mut stdin, &mut out);
     let write_error = out.write_error.take().or_else(|| stdout.flush().err());
     let code = match result {

@@ -628,6 +628,22 @@ fn output_that_cannot_be_written_is_exit_4_where_it_is_the_product() {
             "{args:?}: {stderr}"
         );
     }
+    // A closed stdout: `save` refuses before it reads anything; a change
+    // still happens (its summary goes nowhere).
+    let closed = |args: &str| {
+        ns.exec(
+            "sh",
+            &[
+                "-c",
+                &format!("exec \"$0\" {args} >&-"),
+                crate::util::MIPSET,
+            ],
+        )
+    };
+    closed("save web").expect(4);
+    closed("add web 192.0.2.9").expect(0);
+    ns.mipset(&["test", "web", "192.0.2.9"]).expect(0);
+    ns.mipset(&["del", "web", "192.0.2.9"]).expect(0);
     // A change whose summary is lost still happened: exit 0, and said.
     let (code, stderr) = to_full(&["sync", "web", list]);
     assert_eq!(code, Some(0), "{stderr}");

@@ -66,6 +66,25 @@ fn exit_status_table_is_in_help_man_and_readme() {
     }
 }
 
+/// With stdout closed (`>&-`), a command whose product is its output
+/// refuses at once: exit 4, one line (Rust's stdout would swallow the
+/// writes, and a file mipset opened could take descriptor 1).
+#[test]
+fn a_closed_stdout_is_exit_4() {
+    for args in ["man", "completions bash"] {
+        let out = Command::new("sh")
+            .args(["-c", &format!("exec \"$0\" {args} >&-"), MIPSET])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(4), "{args}: {stderr}");
+        assert_eq!(
+            stderr, "mipset: error: writing output: stdout is closed\n",
+            "{args}"
+        );
+    }
+}
+
 /// A command whose product is its output fails when the output cannot be
 /// written: exit 4 (the work was done, its result was lost), one line.
 #[test]
