@@ -49,7 +49,7 @@ fn os_error(what: &str) -> Error {
         _ => KernelErrorKind::Other,
     };
     let hint = if kind == KernelErrorKind::NoPermission {
-        " (the node lock is a privileged port: run mipset as root, or with CAP_NET_BIND_SERVICE)"
+        " (mipset needs root or CAP_NET_ADMIN, and CAP_NET_BIND_SERVICE for its node lock, a privileged port)"
     } else {
         ""
     };

@@ -108,6 +108,115 @@ fn rebuild_shards(
     Ok(())
 }
 
+/// Growing, step 1: create and fill shards `from..` of `new`, and make sure
+/// the rules will accept the new chains (which name those shards).
+fn grow_shards(
+    kernel: &mut Kernel,
+    new: &FamilySpec,
+    placed: &[Contents],
+    from: u32,
+    rules: &RuleSwitch,
+) -> Result<()> {
+    for j in from..new.shards {
+        create_filled(kernel, new, &new.shard_name(j), &placed[j as usize])?;
+    }
+    rules.test(new)
+}
+
+/// Destroy shards `range` of `spec` that a failed grow created (their
+/// names were checked free before; nothing else uses them).
+fn drop_shards(kernel: &mut Kernel, spec: &FamilySpec, range: std::ops::Range<u32>) {
+    for j in range {
+        let _ = kernel.destroy_set(&spec.shard_name(j));
+    }
+}
+
+/// Say that a refused resize changed nothing (it had not, or it put back
+/// what it did), unless the error says otherwise.
+fn nothing_changed(e: Error) -> Error {
+    match e {
+        Error::Kernel { kind, message } if !message.contains("nothing was changed") => {
+            Error::kernel(kind, format!("{message}; nothing was changed"))
+        }
+        other => other,
+    }
+}
+
+/// Create the umbrella for `new` as `temp` and swap it in (the old
+/// umbrella is then `temp`).
+fn swap_umbrella(kernel: &mut Kernel, new: &FamilySpec, temp: &str) -> Result<()> {
+    let encoder = new.encoder();
+    let mut script = format!(
+        "create {temp} list:set size {} comment\n",
+        new.shards.max(8)
+    );
+    for (i, shard) in new.shard_names().enumerate() {
+        script.push_str(&format!(
+            "add {temp} {shard} comment \"{}\"\n",
+            encoder.encode(i as u32)
+        ));
+    }
+    kernel.restore(
+        &format!("prepare {} for {} shards", new.name, new.shards),
+        &script,
+    )?;
+    if let Err(e) = kernel.swap_sets(&new.name, temp) {
+        let _ = kernel.destroy_set(temp);
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// A grow whose rules could not follow the new umbrella: swap the old
+/// umbrella back (it is `temp`), give readers of the new metadata the grace
+/// period, and destroy the new shards. `e` is why.
+fn ungrow(kernel: &mut Kernel, old: &FamilySpec, new: &FamilySpec, temp: &str, e: Error) -> Error {
+    if let Err(back) = kernel.swap_sets(&old.name, temp) {
+        return Error::Partial(format!(
+            "{e}; swapping the old umbrella of {} back failed too ({back}); run `mipset resize {} --shards {}` again",
+            old.name, old.name, new.shards
+        ));
+    }
+    let _ = kernel.destroy_set(temp);
+    std::thread::sleep(GRACE);
+    drop_shards(kernel, new, old.shards..new.shards);
+    nothing_changed(e)
+}
+
+/// A shrink that failed after shards `0..n_new` were rebuilt with their
+/// larger contents (and the rules are back on the old shards): give those
+/// shards their old contents again. `e` is why.
+fn unshrink(
+    kernel: &mut Kernel,
+    old: &FamilySpec,
+    placed: &[Contents],
+    n_new: u32,
+    e: Error,
+) -> Error {
+    if matches!(e, Error::Partial(_)) {
+        // The rules did not go back; the larger shards serve them.
+        return e;
+    }
+    let before: Vec<Contents> = (0..n_new)
+        .map(|i| {
+            placed[i as usize]
+                .iter()
+                .filter(|(entry, _)| {
+                    route::shards_for(entry, old.shards, old.routing).any(|s| s == i)
+                })
+                .cloned()
+                .collect()
+        })
+        .collect();
+    match rebuild_shards(kernel, old, &before, 0..n_new) {
+        Ok(()) => nothing_changed(e),
+        Err(back) => Error::Partial(format!(
+            "{e}; shards of {} keep extra elements (answers stay right; `mipset check --repair {}` removes them): {back}",
+            old.name, old.name
+        )),
+    }
+}
+
 /// Resize family `old` to `new` (same name, type, family and routing).
 pub fn resize(
     kernel: &mut Kernel,
@@ -192,37 +301,45 @@ pub fn resize(
     }
     crate::interrupt::check()?;
 
-    // Step 1.
+    // Step 1, and whether the rules will follow. Until every rule and the
+    // umbrella have moved, a failure puts back what was done: the family
+    // and its rules are as before, or all of it moves.
     if n_new > n_old {
-        for j in n_old..n_new {
-            create_filled(kernel, new, &new.shard_name(j), &placed[j as usize])?;
+        if let Err(e) = grow_shards(kernel, new, &placed, n_old, rules) {
+            drop_shards(kernel, new, n_old..n_new);
+            return Err(nothing_changed(e));
         }
     } else if n_new < n_old {
+        rules.test(new).map_err(nothing_changed)?;
         rebuild_shards(kernel, new, &placed, 0..n_new)?;
         // Dispatch rules stop using the shards that are going away.
-        rules.switch(new)?;
+        if let Err(e) = rules.switch(new, old) {
+            return Err(unshrink(kernel, old, &placed, n_new, e));
+        }
     }
+    // Interrupted here, the family answers right (`check --repair` and a
+    // re-run finish or clean up).
     crate::interrupt::check()?;
 
     // Step 2: the umbrella with the new metadata, swapped in.
-    let encoder = new.encoder();
-    let mut script = format!(
-        "create {umbrella_temp} list:set size {} comment\n",
-        new.shards.max(8)
-    );
-    for (i, shard) in new.shard_names().enumerate() {
-        script.push_str(&format!(
-            "add {umbrella_temp} {shard} comment \"{}\"\n",
-            encoder.encode(i as u32)
-        ));
+    if let Err(e) = swap_umbrella(kernel, new, &umbrella_temp) {
+        return Err(if n_new < n_old {
+            let e = match rules.switch(old, new) {
+                Ok(_) => e,
+                Err(back) => Error::Partial(format!("{e}; {back}")),
+            };
+            unshrink(kernel, old, &placed, n_new, e)
+        } else {
+            drop_shards(kernel, new, n_old..n_new);
+            nothing_changed(e)
+        });
     }
-    kernel.restore(
-        &format!("prepare {} for {} shards", new.name, n_new),
-        &script,
-    )?;
-    if let Err(e) = kernel.swap_sets(&new.name, &umbrella_temp) {
-        let _ = kernel.destroy_set(&umbrella_temp);
-        return Err(e);
+    if n_new > n_old {
+        // Dispatch rules follow the umbrella to the new routing; if they
+        // cannot, the umbrella goes back (the old one is the temporary).
+        if let Err(e) = rules.switch(new, old) {
+            return Err(ungrow(kernel, old, new, &umbrella_temp, e));
+        }
     }
     // The old umbrella (now the temp) still references the old shards.
     kernel.destroy_set(&umbrella_temp)?;
@@ -230,8 +347,6 @@ pub fn resize(
     // in the old shard for an element; give such readers time to finish
     // before that shard loses it (one lookup takes microseconds).
     if n_new > n_old {
-        // Dispatch rules follow the umbrella to the new routing.
-        rules.switch(new)?;
         std::thread::sleep(GRACE);
     }
 

@@ -76,6 +76,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("rules/plan.rs", DOMAIN),
     ("rules/save.rs", DOMAIN),
     ("rules/installed.rs", DOMAIN),
+    ("rules/found.rs", DOMAIN),
     ("reconcile/config.rs", DOMAIN),
     ("bench/report.rs", DOMAIN),
     ("bench/stats.rs", DOMAIN),

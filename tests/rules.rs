@@ -847,3 +847,317 @@ fn rules_in_both_backends_follow_a_resize_and_go_with_destroy() {
     }
     assert_eq!(ns.ipset_save(), "");
 }
+
+/// The rule lines of one iptables chain that mention `needle`.
+fn rules_with(ns: &Netns, ipt: &str, table: &str, needle: &str) -> Vec<String> {
+    ns.ok(ipt, &["-t", table, "-S"])
+        .lines()
+        .filter(|l| l.contains(needle))
+        .map(str::to_string)
+        .collect()
+}
+
+/// `ipset save` with its lines sorted and without hash seeds (a rebuilt set
+/// lists in another order, with another `initval`).
+fn sorted_sets(ns: &Netns) -> Vec<String> {
+    let mut lines: Vec<String> = ns
+        .ipset_save()
+        .lines()
+        .map(|l| l.split(" initval ").next().unwrap_or(l).to_string())
+        .collect();
+    lines.sort_unstable();
+    lines
+}
+
+/// Lines in one listing and not the other, for a short failure message.
+fn differing(a: &[String], b: &[String]) -> Vec<String> {
+    let only = |x: &[String], y: &[String], mark: &str| -> Vec<String> {
+        x.iter()
+            .filter(|l| !y.contains(l))
+            .map(|l| format!("{mark} {l}"))
+            .collect()
+    };
+    let mut d = only(a, b, "-");
+    d.extend(only(b, a, "+"));
+    d.truncate(20);
+    d
+}
+
+/// Rules of family `family` from `rule list --json`.
+fn listed(ns: &Netns, family: &str) -> Vec<serde_json::Value> {
+    json(
+        &ns.mipset(&["--json", "rule", "list", family])
+            .expect(0)
+            .stdout,
+    )["rules"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn a_rule_deleted_by_hand_leaves_orphans_that_check_repair_and_resize_handle() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    for backend in ["nft", "legacy"] {
+        let ipt = format!("iptables-{backend}");
+        let ns = Netns::new();
+        let mut rng = Rng(44);
+        ns.mipset(&["create", "web", "--shards", "4"]).expect(0);
+        let members: Vec<Ipv4Addr> = (0..2_000).map(|_| loopback_addr(&mut rng)).collect();
+        let member_set: HashSet<Ipv4Addr> = members.iter().copied().collect();
+        let list: String = members.iter().map(|a| format!("{a}\n")).collect();
+        ns.mipset_stdin(&["load", "web", "-"], &list).expect(0);
+        let kept = [
+            "rule",
+            "add",
+            "web",
+            "--table",
+            "raw",
+            "--chain",
+            "PREROUTING",
+            "--match",
+            "dst",
+            "--jump",
+            "DROP",
+            "--backend",
+            backend,
+        ];
+        let by_hand = [
+            "rule",
+            "add",
+            "web",
+            "--chain",
+            "INPUT",
+            "--match",
+            "src",
+            "--jump",
+            "ACCEPT",
+            "--backend",
+            backend,
+        ];
+        ns.mipset(&kept).expect(0);
+        ns.mipset(&by_hand).expect(0);
+        // Stock iptables removes the user's rule; its chains stay behind.
+        ns.ok(&ipt, &["-D", "INPUT", "1"]);
+        let l = listed(&ns, "web");
+        assert!(l.iter().any(|r| r["orphan"] == true), "{backend}: {l:?}");
+        ns.mipset(&["check", "web"]).expect(1);
+        ns.mipset(&["check", "--repair", "web"]).expect(0);
+        let l = listed(&ns, "web");
+        assert_eq!(l.len(), 1, "{backend}: {l:?}");
+        assert_eq!(l[0]["state"], "ok", "{backend}: {l:?}");
+        assert_eq!(
+            rules_with(&ns, &ipt, "filter", "mipset"),
+            Vec::<String>::new()
+        );
+        ns.mipset(&["check", "web"]).expect(0);
+
+        // Again, then resize: every rule and the umbrella move, the
+        // orphaned chains go.
+        ns.mipset(&by_hand).expect(0);
+        ns.ok(&ipt, &["-D", "INPUT", "1"]);
+        ns.mipset(&["resize", "web", "--shards", "8"]).expect(0);
+        let l = listed(&ns, "web");
+        assert_eq!(l.len(), 1, "{backend}: {l:?}");
+        assert_eq!(l[0]["state"], "ok", "{backend}: {l:?}");
+        assert_eq!(
+            rules_with(&ns, &ipt, "filter", "mipset"),
+            Vec::<String>::new()
+        );
+        let d = json(&ns.mipset(&["--json", "list", "web"]).expect(0).stdout);
+        assert!(d.to_string().contains("\"shards\":8"), "{d}");
+        ns.mipset(&["check", "web"]).expect(0);
+        // The packet path and `mipset test` agree.
+        let mut probes: Vec<IpAddr> = members[..200].iter().map(|a| (*a).into()).collect();
+        probes.extend((0..200).map(|_| IpAddr::from(loopback_addr(&mut rng))));
+        let expected: Vec<bool> = probes
+            .iter()
+            .map(|p| matches!(p, IpAddr::V4(a) if !member_set.contains(a)))
+            .collect();
+        let arrived = probe(&ns, "127.0.0.1".parse().unwrap(), probes.clone());
+        assert_eq!(mismatches(&arrived, &expected), 0, "{backend}");
+        for p in &probes[..5] {
+            ns.mipset(&["test", "web", &p.to_string()]).expect(0);
+        }
+    }
+}
+
+#[test]
+fn a_resize_the_rules_cannot_follow_changes_nothing() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    for backend in ["nft", "legacy"] {
+        let ipt = format!("iptables-{backend}");
+        let ns = Netns::new();
+        let mut rng = Rng(45);
+        ns.mipset(&["create", "web", "--shards", "16"]).expect(0);
+        let list: String = (0..3_000)
+            .map(|_| format!("{}\n", loopback_addr(&mut rng)))
+            .collect();
+        ns.mipset_stdin(&["load", "web", "-"], &list).expect(0);
+        ns.mipset(&[
+            "rule",
+            "add",
+            "web",
+            "--chain",
+            "INPUT",
+            "--match",
+            "src",
+            "--jump",
+            "ACCEPT",
+            "--backend",
+            backend,
+        ])
+        .expect(0);
+        // Someone else's rule uses a group chain that 4 shards no longer
+        // need, so the rules cannot be rewritten for 4 shards.
+        let base = rules_with(&ns, &ipt, "filter", "-A INPUT")[0]
+            .rsplit(' ')
+            .next()
+            .unwrap()
+            .to_string();
+        ns.ok(&ipt, &["-A", "FORWARD", "-j", &format!("{base}-3")]);
+        let sets = sorted_sets(&ns);
+        let rules = iptables_state(&ns, backend);
+        let r = ns.mipset(&["resize", "web", "--shards", "4"]);
+        r.expect(3);
+        assert!(r.stderr.contains("nothing was changed"), "{}", r.stderr);
+        let after = sorted_sets(&ns);
+        assert!(
+            after == sets,
+            "{backend}: the sets changed: {:?}",
+            differing(&sets, &after)
+        );
+        assert_eq!(
+            iptables_state(&ns, backend),
+            rules,
+            "{backend}: the rules changed"
+        );
+        ns.mipset(&["check", "web"]).expect(0);
+    }
+}
+
+#[test]
+fn rules_that_only_carry_a_mipset_comment_are_never_touched() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    for backend in ["nft", "legacy"] {
+        let ipt = format!("iptables-{backend}");
+        let ns = Netns::new();
+        ns.mipset(&["create", "web", "--shards", "4"]).expect(0);
+        let real = [
+            "rule",
+            "add",
+            "web",
+            "--chain",
+            "INPUT",
+            "--match",
+            "src",
+            "--jump",
+            "ACCEPT",
+            "--backend",
+            backend,
+        ];
+        ns.mipset(&real).expect(0);
+        // Forged marks: a dispatch comment on a plain ACCEPT, and an
+        // umbrella comment on a rule that is not the planned one.
+        ns.ok(
+            &ipt,
+            &[
+                "-A",
+                "INPUT",
+                "-s",
+                "127.0.0.2/32",
+                "-m",
+                "comment",
+                "--comment",
+                "mipset family=web match=src jump=ACCEPT layout=twolevel",
+                "-j",
+                "ACCEPT",
+            ],
+        );
+        ns.ok(
+            &ipt,
+            &[
+                "-A",
+                "INPUT",
+                "-p",
+                "tcp",
+                "-m",
+                "comment",
+                "--comment",
+                "mipset family=web match=dst jump=DROP layout=umbrella",
+                "-j",
+                "DROP",
+            ],
+        );
+        let forged = |ns: &Netns| -> Vec<String> {
+            rules_with(ns, &ipt, "filter", "-A INPUT")
+                .into_iter()
+                .filter(|l| !l.contains("-j mipset-"))
+                .collect()
+        };
+        let before = forged(&ns);
+        assert_eq!(before.len(), 2, "{before:?}");
+        let l = listed(&ns, "web");
+        assert_eq!(
+            l.iter().filter(|r| r["foreign"] == true).count(),
+            2,
+            "{backend}: {l:?}"
+        );
+        assert!(l.iter().any(|r| r["state"] == "ok"), "{l:?}");
+        // Each command that removes or rewrites mipset's rules leaves them.
+        ns.mipset(&["check", "web"]).expect(0);
+        ns.mipset(&["check", "--repair", "web"]).expect(0);
+        ns.mipset(&["resize", "web", "--shards", "8"]).expect(0);
+        assert_eq!(forged(&ns), before, "{backend}: after resize");
+        ns.mipset(&["rule", "del", "web", "--all"]).expect(0);
+        assert_eq!(forged(&ns), before, "{backend}: after rule del --all");
+        ns.mipset(&real).expect(0);
+        ns.mipset(&[
+            "rule", "del", "web", "--chain", "INPUT", "--match", "src", "--jump", "ACCEPT",
+        ])
+        .expect(0);
+        ns.mipset(&[
+            "rule", "del", "web", "--chain", "INPUT", "--match", "src", "--jump", "ACCEPT",
+        ])
+        .expect(1);
+        assert_eq!(forged(&ns), before, "{backend}: after rule del");
+        ns.mipset(&real).expect(0);
+        let r = ns.mipset(&["destroy", "--rules", "web"]);
+        r.expect(0);
+        assert!(r.stderr.contains("removed 1 mipset rule"), "{}", r.stderr);
+        assert_eq!(forged(&ns), before, "{backend}: after destroy --rules");
+        assert!(!ns.ok(&ipt, &["-S"]).contains("-j mipset-"));
+    }
+}
+
+#[test]
+fn rule_check_without_layout_names_the_layout_it_found() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let ns = Netns::new();
+    ns.mipset(&["create", "web", "--shards", "8"]).expect(0);
+    let rule = [
+        "web", "--chain", "INPUT", "--match", "src", "--jump", "ACCEPT",
+    ];
+    let add: Vec<&str> = ["rule", "add"]
+        .iter()
+        .chain(&rule)
+        .chain(&["--layout", "tree"])
+        .copied()
+        .collect();
+    ns.mipset(&add).expect(0);
+    let check: Vec<&str> = ["rule", "check"].iter().chain(&rule).copied().collect();
+    let r = ns.mipset(&check);
+    r.expect(0);
+    assert!(r.stdout.contains("(tree layout, 8 shards)"), "{}", r.stdout);
+    let json_check: Vec<&str> = ["--json"].iter().chain(&check).copied().collect();
+    let j = json(&ns.mipset(&json_check).expect(0).stdout);
+    assert_eq!(j["rule"]["layout"], "tree", "{j}");
+}

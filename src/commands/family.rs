@@ -84,7 +84,7 @@ pub fn destroy(args: &DestroyArgs, out: &mut Out) -> Result<ExitCode> {
                     let af = family::open::open(&mut kernel, &args.family)?.family;
                     crate::rules::apply::list(&b, af, Some(&args.family), &[])
                 })
-                .map_or(0, |r| r.len());
+                .map_or(0, |r| r.iter().filter(|i| i.is_ours()).count());
             if own == 0 {
                 return Err(e);
             }

@@ -38,7 +38,7 @@ pub fn run(args: &ResizeArgs, out: &mut Out) -> Result<ExitCode> {
         // Finish an interrupted resize: remove leftovers, trim shards, and
         // bring dispatch rules to the family's shard count.
         interrupt::defer();
-        rules.switch(&old)?;
+        rules.switch(&old, &old)?;
         let report = crate::check::check(&mut kernel, &old.name, true)?;
         out.text(&format!(
             "family {} already has {} shards of maxelem {}{}\n",

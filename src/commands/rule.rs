@@ -166,6 +166,15 @@ pub fn run(cmd: &RuleCommand, out: &mut Out) -> Result<ExitCode> {
                 Some(i) => (i.state.clone(), ExitCode::No),
             };
             let backend = found.as_ref().map(|i| i.backend.kernel_name());
+            // Without --layout the rule's layout is the one found, not the
+            // placeholder the search started from.
+            let rule = match &found {
+                Some(i) if any => RuleSpec {
+                    layout: i.spec.layout,
+                    ..rule
+                },
+                _ => rule,
+            };
             out.text(&format!(
                 "{state}: {}{}\n",
                 describe(&rule, &spec),

@@ -1,192 +1,18 @@
 //! Installing, finding, checking and removing mipset's rules, each change
 //! one atomic `iptables-restore --noflush` transaction.
 
-use super::installed::{BackendKind, Change, Installed};
+use super::found::{chains_of, find};
+use super::installed::{Change, Installed};
 use super::iptables::Backend;
 use super::plan::{plan, Plan};
-use super::save::{comment_of, parse_save, SavedTable};
-use super::spec::{parse_comment, Layout, RuleSpec, CHAIN_PREFIX};
+use super::save::parse_save;
+use super::spec::{Layout, RuleSpec};
 use crate::addr::AddrFamily;
 use crate::error::{Error, Result};
 use crate::meta::FamilySpec;
 
-/// Dispatch chains that belong to a rule with base chain `base`.
-fn chains_of(table: &SavedTable, base: &str) -> Vec<String> {
-    table
-        .chains
-        .iter()
-        .filter(|c| {
-            *c == base
-                || c.strip_prefix(base)
-                    .and_then(|rest| rest.strip_prefix('-'))
-                    .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-        })
-        .cloned()
-        .collect()
-}
-
-/// What is wrong with an installed rule against its plan, if anything.
-fn compare(table: &SavedTable, args: &str, chains: &[String], plan: &Plan) -> Option<String> {
-    if args != plan.rule {
-        return Some("damaged: the rule differs from what mipset installs".into());
-    }
-    for (chain, rules) in &plan.chains {
-        if !chains.contains(chain) {
-            return Some(format!("damaged: chain {chain} is missing"));
-        }
-        let found: Vec<&str> = table.rules_of(chain).map(|r| r.args.as_str()).collect();
-        if found != *rules {
-            return Some(if found.len() != rules.len() {
-                format!(
-                    "stale: chain {chain} has {} rules, the family needs {} (after a resize?)",
-                    found.len(),
-                    rules.len()
-                )
-            } else {
-                format!("stale or damaged: chain {chain} differs from the family's shards")
-            });
-        }
-    }
-    if chains.len() != plan.chains.len() {
-        return Some(format!(
-            "stale: {} dispatch chains, the family needs {}",
-            chains.len(),
-            plan.chains.len()
-        ));
-    }
-    None
-}
-
-/// Every mipset rule in `tables` (of one address family), optionally of
-/// one family; `families` gives the specs to check them against.
-fn find(tables: &[SavedTable], family: Option<&str>, families: &[FamilySpec]) -> Vec<Installed> {
-    let mut found = Vec::new();
-    for table in tables {
-        for chain in &table.chains {
-            for (i, rule) in table.rules_of(chain).enumerate() {
-                let Some(spec) =
-                    comment_of(&rule.args).and_then(|c| parse_comment(c, &table.name, chain))
-                else {
-                    continue;
-                };
-                if family.is_some_and(|f| f != spec.family) {
-                    continue;
-                }
-                let (chains, matched) = if spec.layout == Layout::Umbrella {
-                    (Vec::new(), (rule.packets, rule.bytes))
-                } else {
-                    let chains = chains_of(table, &spec.base_chain());
-                    let matched = chains
-                        .iter()
-                        .flat_map(|c| table.rules_of(c))
-                        .filter(|r| r.args.contains("--match-set "))
-                        .fold((0, 0), |(p, b), r| (p + r.packets, b + r.bytes));
-                    (chains, matched)
-                };
-                let state = match families.iter().find(|f| f.name == spec.family) {
-                    None => format!("family {} does not exist", spec.family),
-                    Some(f) => compare(table, &rule.args, &chains, &plan(&spec, f))
-                        .unwrap_or_else(|| "ok".into()),
-                };
-                found.push(Installed {
-                    spec,
-                    position: i + 1,
-                    packets: rule.packets,
-                    matched_packets: matched.0,
-                    matched_bytes: matched.1,
-                    chains,
-                    state,
-                    backend: BackendKind::Nft,
-                    orphan: false,
-                    args: rule.args.clone(),
-                });
-            }
-        }
-        found.extend(orphans(table, family));
-    }
-    found
-}
-
-/// What a rule jumps or goes to, if anything.
-fn target_of(args: &str) -> Option<&str> {
-    let i = args.rfind("-j ").or_else(|| args.rfind("-g "))?;
-    args[i + 3..].split(' ').next()
-}
-
-/// Root dispatch chains (`mipset-HHHHHHHH`) no rule jumps to, of `family`
-/// (or any), reconstructed from their shard rules.
-fn orphans(table: &SavedTable, family: Option<&str>) -> Vec<Installed> {
-    let referenced: std::collections::HashSet<&str> = table
-        .rules
-        .iter()
-        .filter_map(|r| target_of(&r.args))
-        .collect();
-    let mut out = Vec::new();
-    for root in &table.chains {
-        let is_root = root
-            .strip_prefix(CHAIN_PREFIX)
-            .is_some_and(|h| h.len() == 8 && h.bytes().all(|b| b.is_ascii_hexdigit()));
-        if !is_root || referenced.contains(root.as_str()) {
-            continue;
-        }
-        let chains = chains_of(table, root);
-        // A shard rule: "... --match-set FAMILY-sK DIR -j TARGET".
-        let Some(shard_rule) = chains
-            .iter()
-            .flat_map(|c| table.rules_of(c))
-            .map(|r| r.args.clone())
-            .find(|a| a.contains("--match-set "))
-        else {
-            continue;
-        };
-        let mut words = shard_rule[shard_rule.find("--match-set ").unwrap_or(0) + 12..].split(' ');
-        let set = words.next().unwrap_or("");
-        let dir = words.next().unwrap_or("");
-        let Some(fam) = set.rfind("-s").map(|i| &set[..i]) else {
-            continue;
-        };
-        if family.is_some_and(|f| f != fam) {
-            continue;
-        }
-        let layout = if chains.len() == 1 {
-            Layout::Linear
-        } else if chains
-            .iter()
-            .flat_map(|c| table.rules_of(c))
-            .any(|r| r.args.ends_with("-j RETURN"))
-        {
-            Layout::Tree
-        } else {
-            Layout::TwoLevel
-        };
-        let Ok(direction) = dir.parse() else { continue };
-        out.push(Installed {
-            spec: RuleSpec {
-                family: fam.to_string(),
-                table: table.name.clone(),
-                chain: String::new(),
-                direction,
-                jump: target_of(&shard_rule).unwrap_or("").to_string(),
-                layout,
-                note: None,
-            },
-            position: 0,
-            packets: 0,
-            matched_packets: 0,
-            matched_bytes: 0,
-            chains,
-            state: format!(
-                "orphaned: no rule jumps to {root} any more (removed by hand?); `mipset rule del {fam} --all` removes it"
-            ),
-            backend: BackendKind::Nft,
-            orphan: true,
-            args: String::new(),
-        });
-    }
-    out
-}
-
-/// mipset's rules for address family `af`, of one family or all.
+/// mipset's rules for address family `af`, of one family or all (with
+/// the foreign rules that only carry a mipset comment, marked so).
 pub fn list(
     backend: &Backend,
     af: AddrFamily,
@@ -208,7 +34,7 @@ fn matching<'a>(
     any_layout: bool,
 ) -> impl Iterator<Item = &'a Installed> + 'a {
     found.iter().filter(move |i| {
-        if i.orphan {
+        if i.orphan || !i.is_ours() {
             return false;
         }
         let mut want = spec.clone();
@@ -366,20 +192,10 @@ pub fn del(backend: &Backend, af: AddrFamily, spec: &RuleSpec, any_layout: bool)
     Ok(doomed.len())
 }
 
-/// Remove every mipset rule of `family`; how many.
+/// Remove every mipset rule of `family` (never a foreign one); how many.
 pub fn del_family(backend: &Backend, af: AddrFamily, family: &str) -> Result<usize> {
     let found = list(backend, af, Some(family), &[])?;
-    let doomed: Vec<&Installed> = found.iter().collect();
-    if !doomed.is_empty() {
-        remove(backend, af, &doomed)?;
-    }
-    Ok(doomed.len())
-}
-
-/// Remove the orphaned dispatch chains of `family`; how many roots.
-pub fn remove_orphans(backend: &Backend, af: AddrFamily, family: &str) -> Result<usize> {
-    let found = list(backend, af, Some(family), &[])?;
-    let doomed: Vec<&Installed> = found.iter().filter(|i| i.orphan).collect();
+    let doomed: Vec<&Installed> = found.iter().filter(|i| i.is_ours()).collect();
     if !doomed.is_empty() {
         remove(backend, af, &doomed)?;
     }
@@ -407,23 +223,37 @@ pub fn check(
     Ok(Some(hit))
 }
 
-/// Rewrite the dispatch chains of every rule of `family` for its current
-/// shards (after a resize), one transaction per table; how many rules.
-pub fn refresh(backend: &Backend, family: &FamilySpec) -> Result<usize> {
+/// The transactions (one per table) that bring every mipset rule of
+/// `family` to its current shards (after a resize): stale or damaged
+/// dispatch chains rewritten, orphaned ones (whose rule was deleted by
+/// hand, so there is no rule to rewrite) removed. Foreign rules are not
+/// touched. With how many rules and orphans they change.
+fn refresh_scripts(backend: &Backend, family: &FamilySpec) -> Result<(Vec<String>, usize)> {
     let tables = parse_save(&backend.save(family.family, None)?);
     let found = find(&tables, Some(&family.name), std::slice::from_ref(family));
+    let mut scripts = Vec::new();
     let mut count = 0;
     for table in &tables {
         let mut declare = String::new();
         let mut body = String::new();
         for i in found.iter().filter(|i| {
-            i.spec.table == table.name && i.spec.layout != Layout::Umbrella && !i.is_ok()
+            i.spec.table == table.name
+                && i.is_ours()
+                && i.spec.layout != Layout::Umbrella
+                && !i.is_ok()
         }) {
-            let p = plan(&i.spec, family);
+            let p = if i.orphan {
+                Plan {
+                    rule: String::new(),
+                    chains: Vec::new(),
+                }
+            } else {
+                plan(&i.spec, family)
+            };
             let (d, b) = chain_script(&p, &i.chains);
             declare.push_str(&d);
             body.push_str(&b);
-            if i.args != p.rule {
+            if !i.orphan && i.args != p.rule {
                 body.push_str(&format!(
                     "-D {} {}\n-I {} {} {}\n",
                     i.spec.chain, i.args, i.spec.chain, i.position, p.rule
@@ -432,13 +262,31 @@ pub fn refresh(backend: &Backend, family: &FamilySpec) -> Result<usize> {
             count += 1;
         }
         if !body.is_empty() {
-            backend.restore(
-                family.family,
-                &format!("*{}\n{declare}{body}COMMIT\n", table.name),
-            )?;
+            scripts.push(format!("*{}\n{declare}{body}COMMIT\n", table.name));
         }
     }
+    Ok((scripts, count))
+}
+
+/// Bring the rules of `family` to its current shards (see
+/// [`refresh_scripts`]), one transaction per table; how many rules.
+pub fn refresh(backend: &Backend, family: &FamilySpec) -> Result<usize> {
+    let (scripts, count) = refresh_scripts(backend, family)?;
+    for script in &scripts {
+        backend.restore(family.family, script)?;
+    }
     Ok(count)
+}
+
+/// Whether [`refresh`] to `family` would be accepted, asked of
+/// `iptables-restore --test` (nothing is changed): catches missing sets,
+/// targets and chains before anything moves.
+pub fn refresh_would_apply(backend: &Backend, family: &FamilySpec) -> Result<()> {
+    let (scripts, _) = refresh_scripts(backend, family)?;
+    for script in &scripts {
+        backend.restore_test(family.family, script)?;
+    }
+    Ok(())
 }
 
 /// How many of mipset's dispatch rules reference each shard of `family`
@@ -447,6 +295,6 @@ pub fn dispatch_count(backend: &Backend, family: &FamilySpec) -> Result<u32> {
     let found = list(backend, family.family, Some(&family.name), &[])?;
     Ok(found
         .iter()
-        .filter(|i| i.spec.layout != Layout::Umbrella)
+        .filter(|i| i.is_ours() && i.spec.layout != Layout::Umbrella)
         .count() as u32)
 }

@@ -62,13 +62,16 @@ pub struct Installed {
     /// Dispatch chains found for it.
     pub chains: Vec<String>,
     /// `ok`, or what is wrong (stale after a resize, damaged by hand,
-    /// family gone, orphaned chains).
+    /// family gone, orphaned chains, foreign).
     pub state: String,
     /// The iptables backend it lives in.
     pub backend: BackendKind,
     /// Dispatch chains no rule jumps to any more (the user's rule was
     /// removed by hand); `spec.chain` is empty.
     pub orphan: bool,
+    /// A rule that carries a mipset comment but whose target is not what
+    /// mipset plans for it: someone else's, reported and never changed.
+    pub foreign: bool,
     #[serde(skip)]
     pub(crate) args: String,
 }
@@ -76,6 +79,11 @@ pub struct Installed {
 impl Installed {
     pub fn is_ok(&self) -> bool {
         self.state == "ok"
+    }
+
+    /// Whether mipset may change or remove it (not a foreign rule).
+    pub fn is_ours(&self) -> bool {
+        !self.foreign
     }
 }
 

@@ -348,6 +348,19 @@ impl Backend {
         run(&program, &["-w", &wait, "--noflush"], Some(script)).map(|_| ())
     }
 
+    /// Parse and check a restore script without committing it
+    /// (`iptables-restore --test`): nothing changes.
+    pub fn restore_test(&self, family: AddrFamily, script: &str) -> Result<()> {
+        let program = self.program(family, "restore");
+        let wait = XTABLES_WAIT_SECS.to_string();
+        run(
+            &program,
+            &["-w", &wait, "--noflush", "--test"],
+            Some(script),
+        )
+        .map(|_| ())
+    }
+
     /// Whether a rule exists (`iptables -C`), through the `iptables` crate.
     pub fn exists(&self, family: AddrFamily, table: &str, chain: &str, args: &str) -> Result<bool> {
         let program: &'static str = match (self.suffixed, family, self.kind) {

@@ -68,16 +68,25 @@ fn inet_ntop6(a: Ipv6Addr) -> String {
     a.to_string()
 }
 
+/// The one rule of the umbrella layout (the umbrella is named after the
+/// family, so the family's definition is not needed).
+pub fn umbrella_rule(spec: &RuleSpec) -> String {
+    format!(
+        "-m set --match-set {} {} -m comment --comment \"{}\" -j {}",
+        spec.family,
+        spec.direction.as_str(),
+        spec.comment(),
+        spec.jump
+    )
+}
+
 /// Plan the rules for `spec` on `family` (validated).
 pub fn plan(spec: &RuleSpec, family: &FamilySpec) -> Plan {
     let dir = spec.direction.as_str();
     let comment = spec.comment();
     if spec.layout == Layout::Umbrella {
         return Plan {
-            rule: format!(
-                "-m set --match-set {} {dir} -m comment --comment \"{comment}\" -j {}",
-                family.name, spec.jump
-            ),
+            rule: umbrella_rule(spec),
             chains: Vec::new(),
         };
     }

@@ -76,18 +76,47 @@ impl RuleSwitch {
         Ok(switch)
     }
 
+    /// Whether the rewrite to `spec`'s shards would be accepted
+    /// (`iptables-restore --test`; nothing changes). Every set the new
+    /// chains name must exist.
+    pub fn test(&self, spec: &FamilySpec) -> Result<()> {
+        for b in &self.backends {
+            apply::refresh_would_apply(b, spec)?;
+        }
+        Ok(())
+    }
+
     /// Rewrite the dispatch chains for `spec`'s shards; how many rules.
-    pub fn switch(&self, spec: &FamilySpec) -> Result<usize> {
+    /// All or nothing: if one transaction fails, the rules are brought back
+    /// to `before`'s shards and the error returned (a [`Error::Partial`] if
+    /// that fails too).
+    pub fn switch(&self, spec: &FamilySpec, before: &FamilySpec) -> Result<usize> {
         let mut n = 0;
         for b in &self.backends {
-            n += apply::refresh(b, spec)?;
+            match apply::refresh(b, spec) {
+                Ok(k) => n += k,
+                Err(e) => {
+                    let back: Result<Vec<usize>> = self
+                        .backends
+                        .iter()
+                        .map(|b| apply::refresh(b, before))
+                        .collect();
+                    return Err(match back {
+                        Ok(_) => e,
+                        Err(e2) => Error::Partial(format!(
+                            "{e}; putting mipset's rules of family {} back failed too ({e2}); run `mipset check --repair {}`",
+                            spec.name, spec.name
+                        )),
+                    });
+                }
+            }
         }
         Ok(n)
     }
 
     /// For `check`: mipset rules of the family that are stale, damaged or
     /// orphaned, as (description, repaired); with `repair`, dispatch
-    /// chains are rewritten.
+    /// chains are rewritten and orphaned ones removed.
     pub fn check(&self, spec: &FamilySpec, repair: bool) -> Result<Vec<(String, bool)>> {
         let mut out = Vec::new();
         for backend in &self.backends {
@@ -98,12 +127,11 @@ impl RuleSwitch {
                 std::slice::from_ref(spec),
             )?
             .into_iter()
-            .filter(|i| !i.is_ok())
+            // A foreign rule (a mipset comment on someone else's rule) is
+            // not the family's to check or repair; `rule list` shows it.
+            .filter(|i| i.is_ours() && !i.is_ok())
             .collect();
-            let refreshed = !bad.is_empty()
-                && repair
-                && apply::refresh(backend, spec).is_ok()
-                && apply::remove_orphans(backend, spec.family, &spec.name).is_ok();
+            let refreshed = !bad.is_empty() && repair && apply::refresh(backend, spec).is_ok();
             out.extend(bad.iter().map(|i| {
                 (
                     format!(
