@@ -15,6 +15,7 @@ use crate::bulk;
 use crate::error::{Error, KernelErrorKind, Result};
 use crate::family;
 use crate::family::discover::Discovery;
+use crate::family::status::check_shard;
 use crate::kernel::{batch, dump, Kernel};
 use crate::meta::FamilySpec;
 use crate::route;
@@ -89,22 +90,15 @@ pub fn check(kernel: &mut Kernel, name: &str, repair: bool) -> Result<Report> {
                 }
                 report.findings.push(f);
             }
-            Some(h)
-                if h.set_type != spec.set_type.as_str()
-                    || h.header.get("family").map(String::as_str) != Some(spec.family.as_str()) =>
-            {
-                report.findings.push(finding(
+            // One rule with list and add: type, address family and the
+            // timeout/counters/comment extensions must be the metadata's.
+            Some(h) => match check_shard(&spec, h) {
+                Ok(()) => usable.push(i as u32),
+                Err(e) => report.findings.push(finding(
                     "wrong-type",
-                    format!(
-                        "{shard} is a {} {} set, the metadata says {} {} (not repaired: rename or destroy it by hand)",
-                        h.set_type,
-                        h.header.get("family").map(String::as_str).unwrap_or("?"),
-                        spec.set_type,
-                        spec.family
-                    ),
-                ));
-            }
-            Some(_) => usable.push(i as u32),
+                    format!("{e} (not repaired: rename or destroy it by hand)"),
+                )),
+            },
         }
     }
 

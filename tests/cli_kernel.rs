@@ -539,6 +539,29 @@ fn shards_that_disagree_with_the_metadata_are_reported_not_used() {
     assert_eq!(l[0]["problems"].as_array().unwrap().len(), 1);
     assert!(ns.mipset(&["list", "--terse"]).stdout.contains("DAMAGED"));
     assert_eq!(ns.ipset_save(), before);
+
+    // A shard swapped by hand for a set of the same type but other
+    // extensions: check says what list and add say, and --repair leaves the
+    // foreign set alone. See: issue 11, finding 3.
+    ns.mipset(&["create", "web", "--shards", "2"]).expect(0);
+    ns.ok("ipset", &["create", "other", "hash:ip", "timeout", "0"]);
+    ns.ok("ipset", &["swap", "web-s1", "other"]);
+    let before = ns.ipset_save();
+    for (args, code) in [
+        (&["check", "web"][..], 1),
+        (&["check", "web", "--repair"], 4),
+    ] {
+        let r = ns.mipset(args);
+        r.expect(code);
+        assert!(
+            r.stdout.contains("web-s1 has timeout support"),
+            "{args:?}: {}",
+            r.stdout
+        );
+    }
+    assert!(ns.mipset(&["list", "--terse"]).stdout.contains("DAMAGED"));
+    ns.mipset(&["add", "web", "10.0.0.1"]).expect(2);
+    assert_eq!(ns.ipset_save(), before);
 }
 
 #[test]
