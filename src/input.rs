@@ -10,36 +10,34 @@ use crate::error::{Error, Result};
 pub const MAX_LINE_LEN: usize = 4096;
 
 /// Read one line of at most `MAX_LINE_LEN` bytes (without the newline);
-/// `Ok(None)` at end of input. A longer line is an error, reported without
-/// holding it in memory.
+/// `Ok(None)` at end of input; `Some(true)` for a longer line, which is an
+/// error: the rest of it is neither held nor read.
 pub(crate) fn read_line(
     reader: &mut impl BufRead,
     buf: &mut Vec<u8>,
 ) -> std::io::Result<Option<bool>> {
     buf.clear();
-    let mut too_long = false;
     let mut any = false;
     loop {
         let chunk = reader.fill_buf()?;
         if chunk.is_empty() {
-            return Ok(any.then_some(too_long));
+            return Ok(any.then_some(false));
         }
         any = true;
         let (take, done) = match chunk.iter().position(|&b| b == b'\n') {
             Some(i) => (i, true),
             None => (chunk.len(), false),
         };
-        if !too_long {
-            if buf.len() + take > MAX_LINE_LEN {
-                too_long = true;
-                buf.clear();
-            } else {
-                buf.extend_from_slice(&chunk[..take]);
-            }
+        if buf.len() + take > MAX_LINE_LEN {
+            // Report it without reading the rest of the line: it may never
+            // end (/dev/zero), and the caller stops at this error.
+            buf.clear();
+            return Ok(Some(true));
         }
+        buf.extend_from_slice(&chunk[..take]);
         reader.consume(take + usize::from(done));
         if done {
-            return Ok(Some(too_long));
+            return Ok(Some(false));
         }
     }
 }

@@ -695,6 +695,62 @@ fn restore_refuses_adds_for_sets_the_dump_does_not_create() {
     assert_eq!(b.ipset_save(), "");
 }
 
+/// `restore` of several families checks everything before it creates
+/// anything: a set that a family would need, or a list too big for its
+/// maxelem, and nothing at all is made; a dump that never ends or has no
+/// lines is refused quickly. See: issue 11, finding 9.
+#[test]
+fn restore_validates_every_family_before_creating_any() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let a = Netns::new();
+    a.mipset(&["create", "aa", "--shards", "2"]).expect(0);
+    a.mipset(&["create", "bb", "--shards", "2"]).expect(0);
+    a.mipset(&["add", "aa", "10.0.0.1", "10.0.0.2"]).expect(0);
+    a.mipset(&["add", "bb", "10.0.0.3", "10.0.0.4", "10.0.0.6"])
+        .expect(0);
+    let dump = format!(
+        "{}{}",
+        a.mipset(&["save", "aa"]).stdout,
+        a.mipset(&["save", "bb"]).stdout
+    );
+    // A foreign set holds a name the second family needs.
+    let b = Netns::new();
+    b.ok("ipset", &["create", "bb-s1", "hash:net"]);
+    let before = b.ipset_save();
+    let r = b.mipset_stdin(&["restore"], &dump);
+    r.expect(2);
+    assert!(r.stderr.contains("needs the name bb-s1"), "{}", r.stderr);
+    assert_eq!(b.ipset_save(), before, "nothing was restored");
+    // A maxelem too small for the list: refused before the family exists.
+    let small = dump
+        .replace("maxelem=32768", "maxelem=1")
+        .replace("maxelem 32768", "maxelem 1");
+    assert_ne!(small, dump, "the dump carries maxelem 32768");
+    let c = Netns::new();
+    let r = c.mipset_stdin(&["restore"], &small);
+    r.expect(3);
+    assert!(r.stderr.contains("nothing was restored"), "{}", r.stderr);
+    assert_eq!(c.ipset_save(), "");
+    // Endless or binary input fails fast, with nothing made.
+    let r = c.exec(
+        "sh",
+        &[
+            "-c",
+            &format!("exec \"$0\" restore /dev/zero"),
+            crate::util::MIPSET,
+        ],
+    );
+    r.expect(2);
+    assert!(
+        r.stderr.contains("/dev/zero:1: line is longer than"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(c.ipset_save(), "");
+}
+
 /// The kernel refuses to swap or destroy a set while another process lists
 /// it (EBUSY); resizes and syncs wait that out instead of failing.
 #[test]

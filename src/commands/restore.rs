@@ -1,14 +1,18 @@
 //! `mipset save` and `mipset restore`: families as ipset dumps.
 
+use std::collections::HashSet;
 use std::io;
 
 use serde_json::json;
 
 use crate::bulk;
+use crate::bulk::plan::Mode;
 use crate::cli::bulk::RestoreArgs;
-use crate::error::{Error, Result};
+use crate::error::{Error, KernelErrorKind, Result};
 use crate::exit::ExitCode;
 use crate::family;
+use crate::family::create::Created;
+use crate::input;
 use crate::interrupt;
 use crate::kernel::Kernel;
 use crate::listfile;
@@ -30,10 +34,24 @@ pub fn save(name: &str, out: &mut Out) -> Result<ExitCode> {
     Ok(ExitCode::Ok)
 }
 
+/// The most a dump may hold (a 4M-element dump is about 150 MiB of text);
+/// lines are at most [`input::MAX_LINE_LEN`] bytes.
+const MAX_DUMP_BYTES: usize = 1 << 30;
+
 pub fn restore(args: &RestoreArgs, stdin: &mut dyn io::BufRead, out: &mut Out) -> Result<ExitCode> {
     let input = source::open(&args.file, stdin)?;
     let source = input.name.clone();
-    let text = input.read_to_string()?;
+    // Line by line, bounded: a stream without newlines (/dev/zero) or
+    // without end fails fast instead of filling memory.
+    let mut text = String::new();
+    input::for_each_line(&mut io::BufReader::new(input.reader), &source, |line| {
+        if text.len() + line.len() >= MAX_DUMP_BYTES {
+            return Err(format!("the dump is larger than {MAX_DUMP_BYTES} bytes"));
+        }
+        text.push_str(line);
+        text.push('\n');
+        Ok(())
+    })?;
     let dump = crate::savefile::parse(&text, &source)?;
     drop(text);
     let mut kernel = Kernel::open()?;
@@ -42,11 +60,39 @@ pub fn restore(args: &RestoreArgs, stdin: &mut dyn io::BufRead, out: &mut Out) -
     for (spec, entries) in &dump.families {
         lists.push(listfile::read(&mut entries.as_bytes(), &source, spec)?);
     }
-    // Refuse before creating anything if a family exists and may not be merged.
-    for (spec, _) in &dump.families {
+    let taken: HashSet<String> = kernel
+        .list_headers(None)?
+        .into_iter()
+        .map(|h| h.name)
+        .collect();
+    // Refuse before creating anything if a family exists and may not be
+    // merged, a set has a name a new family needs, or a list does not fit.
+    let mut merged = Vec::new();
+    for ((spec, _), list) in dump.families.iter().zip(&lists) {
         match family::open::open_any(&mut kernel, &spec.name) {
-            Err(Error::NoSuchFamily(_)) => {}
-            Ok(family::discover::Discovery::Family(have)) if args.exist && have == *spec => {}
+            Err(Error::NoSuchFamily(_)) => {
+                if let Some(name) = spec.shard_names().find(|n| taken.contains(n)) {
+                    return Err(Error::Usage(format!(
+                        "family '{}' needs the name {name}, which a set of this node already has; nothing was restored",
+                        spec.name
+                    )));
+                }
+                let fullest = bulk::plan::fullest_shard(list, spec.shards, spec.routing);
+                if fullest > spec.maxelem as usize {
+                    return Err(Error::kernel(
+                        KernelErrorKind::Full,
+                        format!(
+                            "family '{}': a shard would hold {fullest} elements but its maxelem is {}; nothing was restored",
+                            spec.name, spec.maxelem
+                        ),
+                    ));
+                }
+            }
+            Ok(family::discover::Discovery::Family(have)) if args.exist && have == *spec => {
+                // Planned now, so a list that does not fit is refused first.
+                merged.push(bulk::read::plan(&mut kernel, spec, list, Mode::Load, false)?);
+                continue;
+            }
             Ok(_) => {
                 return Err(Error::Usage(format!(
                     "family '{}' (or a set of that name) already exists; nothing was restored (--exist merges into an identical family)",
@@ -57,18 +103,37 @@ pub fn restore(args: &RestoreArgs, stdin: &mut dyn io::BufRead, out: &mut Out) -
         }
     }
     interrupt::defer();
-    let mut restored = Vec::new();
+    let mut restored: Vec<String> = Vec::new();
+    let mut lines = Vec::new();
+    let mut merged = merged.into_iter();
     for ((spec, _), list) in dump.families.iter().zip(&lists) {
-        family::create::create(&mut kernel, spec, args.exist)?;
-        let plan = bulk::read::plan(&mut kernel, spec, list, bulk::plan::Mode::Load, false)?;
-        bulk::apply::apply(&mut kernel, spec, &plan, false)?;
+        let step = (|| -> Result<()> {
+            let plan = match family::create::create(&mut kernel, spec, args.exist)? {
+                Created::New => bulk::read::plan(&mut kernel, spec, list, Mode::Load, false)?,
+                Created::AlreadyThere => merged.next().unwrap_or_default(),
+            };
+            bulk::apply::apply(&mut kernel, spec, &plan, false)?;
+            Ok(())
+        })();
+        if let Err(e) = step {
+            // Say exactly what was made before the failure.
+            return Err(if restored.is_empty() {
+                e
+            } else {
+                Error::Partial(format!(
+                    "{e}; restored before the failure: {}",
+                    restored.join(", ")
+                ))
+            });
+        }
+        restored.push(spec.name.clone());
         out.text(&format!(
             "restored family {} ({} entries)\n",
             spec.name,
             list.len()
         ));
-        restored.push(json!({ "family": spec.name, "entries": list.len() }));
+        lines.push(json!({ "family": spec.name, "entries": list.len() }));
     }
-    out.value(&json!({ "result": "restored", "families": restored }));
+    out.value(&json!({ "result": "restored", "families": lines }));
     Ok(ExitCode::Ok)
 }
