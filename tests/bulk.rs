@@ -736,11 +736,7 @@ fn restore_validates_every_family_before_creating_any() {
     // Endless or binary input fails fast, with nothing made.
     let r = c.exec(
         "sh",
-        &[
-            "-c",
-            &format!("exec \"$0\" restore /dev/zero"),
-            crate::util::MIPSET,
-        ],
+        &["-c", "exec \"$0\" restore /dev/zero", crate::util::MIPSET],
     );
     r.expect(2);
     assert!(
