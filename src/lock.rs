@@ -16,6 +16,7 @@ use std::os::fd::{FromRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, KernelErrorKind, Result};
+use crate::interrupt;
 
 /// The abstract socket name (without the leading NUL).
 pub const LOCK_NAME: &str = "mipset-lock";
@@ -104,6 +105,9 @@ impl NodeLock {
                     }
                 )));
             }
+            // A stop asked for while waiting (the reconciler's SIGTERM) ends
+            // the wait: nothing has been changed yet.
+            interrupt::check()?;
             // Back off up to 50 ms between tries (iptables polls at 1 s by
             // default, which is slow for a tool that runs in a loop).
             std::thread::sleep(pause);
