@@ -2,7 +2,9 @@
 //! configuration, or `-` for stdin. The one place that opens input files,
 //! so every command names its source alike in errors (`FILE:LINE`, or
 //! `<stdin>:LINE`) and refuses an unreadable file the same way (exit 2,
-//! before anything is changed).
+//! before anything is changed). The reconciler, which runs as root and
+//! must always hear SIGTERM, reads through [`open_regular`]: regular files
+//! only, of bounded size, optionally confined to a directory.
 
 use std::io::{self, Read};
 use std::os::fd::AsRawFd;
