@@ -69,6 +69,8 @@ pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
 ///
 /// * opened with O_NONBLOCK, so a FIFO opens at once instead of waiting
 ///   for a writer (holding up the reconciler and, later, the node lock);
+///   not O_NOFOLLOW: a ConfigMap's files are symlinks into `..data`, and
+///   where a link may lead is what `within` decides;
 /// * refused unless fstat of what was opened says regular file (a FIFO,
 ///   a device such as /dev/zero, a socket or a directory never is);
 /// * refused when larger than `max_bytes`, and cut at `max_bytes + 1`

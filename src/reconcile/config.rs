@@ -212,7 +212,12 @@ pub fn parse(text: &str, path: &Path) -> Result<Plan> {
         families.push(Desired {
             spec,
             source: base.join(&f.source),
-            base: base.to_path_buf(),
+            // `reconcile.toml` alone has the parent "", which is ".".
+            base: if base.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                base.to_path_buf()
+            },
             allow_outside: f.allow_outside,
             allow_empty: f.allow_empty,
             rules,
@@ -324,6 +329,10 @@ layout = "umbrella"
         // hash routing: the umbrella layout, asked for by name.
         assert_eq!(p.families[1].rules[0].0.layout, Layout::Umbrella);
         assert_eq!(p.families[1].source, Path::new("/etc/mipset/pods.txt"));
+        assert_eq!(p.families[1].base, Path::new("/etc/mipset"));
+        assert!(!p.families[1].allow_outside);
+        let p = parse(GOOD, Path::new("reconcile.toml")).unwrap();
+        assert_eq!(p.families[0].base, Path::new("."));
     }
 
     #[test]
