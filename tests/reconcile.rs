@@ -349,6 +349,23 @@ fn reconcile_reads_only_bounded_regular_files_and_always_hears_sigterm() {
         "{rest:?}"
     );
     assert_eq!(ns.ipset_save(), before);
+    // Waiting for the node lock (up to 30 s, the DaemonSet's whole grace
+    // period) also ends on SIGTERM, with nothing changed.
+    std::fs::write(dir.join("a.txt"), "192.0.2.1\n").unwrap();
+    let config = family_config(&dir, "a.toml", "a.txt", "");
+    let mut holder = ns.hold_lock();
+    let r = Running::spawn(&ns, &["reconcile", &config]);
+    std::thread::sleep(Duration::from_millis(1500));
+    sigterm(&r);
+    let (code, lines, stderr) = r.exit("stop while waiting for the lock", Duration::from_secs(5));
+    let _ = holder.kill();
+    let _ = holder.wait();
+    assert_eq!(code, 0, "{lines:?} {stderr}");
+    assert!(
+        lines.iter().any(|l| l.contains("\"interrupted\"")),
+        "{lines:?}"
+    );
+    assert_eq!(ns.ipset_save(), before);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -513,6 +530,25 @@ fn reconcile_errors_never_echo_more_than_an_excerpt_and_sources_stay_inside() {
         assert!(!leaks(&r.stderr), "{}", r.stderr);
     }
     assert_eq!(ns.ipset_save(), before);
+    // A ConfigMap volume: every file a link into `..data`, itself a link to
+    // a timestamped directory; all inside, so accepted as it is.
+    let cm = config_dir("configmap");
+    let real = cm.join("..2026_12_02_07_00_00.1");
+    std::fs::create_dir(&real).unwrap();
+    std::fs::write(real.join("list.txt"), "192.0.2.9\n").unwrap();
+    family_config(&real, "reconcile.toml", "list.txt", "");
+    std::os::unix::fs::symlink(real.file_name().unwrap(), cm.join("..data")).unwrap();
+    for name in ["list.txt", "reconcile.toml"] {
+        std::os::unix::fs::symlink(format!("..data/{name}"), cm.join(name)).unwrap();
+    }
+    let r = ns.mipset(&[
+        "reconcile",
+        "--once",
+        cm.join("reconcile.toml").to_str().unwrap(),
+    ]);
+    r.expect(0);
+    ns.mipset(&["-q", "test", "rf", "192.0.2.9"]).expect(0);
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_dir_all(&outside);
+    let _ = std::fs::remove_dir_all(&cm);
 }
