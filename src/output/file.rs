@@ -3,7 +3,7 @@
 //! planted.
 
 use std::io::{self, Write};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
 /// Write `text` to `path` atomically: a new temporary file beside it,
@@ -48,6 +48,9 @@ pub fn write_atomically(path: &Path, text: &str) -> io::Result<()> {
                 .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
                 .open(name)
         })?;
+    // 0644 whatever the umask: the collector reads it as another user.
+    temp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(0o644))?;
     temp.write_all(text.as_bytes())?;
     temp.as_file().sync_all()?;
     // On failure the temporary is removed when `e` drops.
