@@ -42,8 +42,12 @@ impl fmt::Display for SetType {
 impl FromStr for SetType {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        <SetType as clap::ValueEnum>::from_str(s, false)
-            .map_err(|_| format!("unknown set type '{s}': mipset families are hash:ip or hash:net"))
+        <SetType as clap::ValueEnum>::from_str(s, false).map_err(|_| {
+            format!(
+                "unknown set type {}: mipset families are hash:ip or hash:net",
+                quoted(s)
+            )
+        })
     }
 }
 
@@ -99,7 +103,7 @@ impl FromStr for AddrFamily {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         <AddrFamily as clap::ValueEnum>::from_str(s, false)
-            .map_err(|_| format!("unknown address family '{s}': use inet or inet6"))
+            .map_err(|_| format!("unknown address family {}: use inet or inet6", quoted(s)))
     }
 }
 
@@ -174,13 +178,13 @@ fn mask_to_prefix(addr: IpAddr, prefix: u8) -> IpAddr {
     }
 }
 
-/// Longest text we accept for one address, so a huge token is reported
-/// without being copied into the message.
-const MAX_TOKEN_IN_MESSAGE: usize = 64;
+/// Longest piece of input a message quotes (an address, a name, a value),
+/// so a huge token is reported without being copied into the message.
+pub const MAX_TOKEN_IN_MESSAGE: usize = 64;
 
 /// The text in quotes for a message: control characters escaped (never
 /// echo escape sequences to a terminal), long text cut.
-fn quoted(text: &str) -> String {
+pub fn quoted(text: &str) -> String {
     if text.len() > MAX_TOKEN_IN_MESSAGE {
         let cut = (0..=MAX_TOKEN_IN_MESSAGE)
             .rev()
@@ -189,6 +193,17 @@ fn quoted(text: &str) -> String {
         format!("'{}...' ({} bytes)", text[..cut].escape_debug(), text.len())
     } else {
         format!("'{}'", text.escape_debug())
+    }
+}
+
+/// A name or keyword for a message: bare when it is a short plain word
+/// (as every valid one is), else [`quoted`].
+pub fn bare_or_quoted(text: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_.-:".contains(c);
+    if !text.is_empty() && text.len() <= MAX_TOKEN_IN_MESSAGE && text.chars().all(plain) {
+        text.to_string()
+    } else {
+        quoted(text)
     }
 }
 

@@ -15,7 +15,7 @@
 
 use std::io::BufRead;
 
-use crate::addr::{parse_entry, Entry};
+use crate::addr::{bare_or_quoted, parse_entry, quoted, Entry};
 use crate::error::Result;
 use crate::input::for_each_line;
 use crate::meta::FamilySpec;
@@ -122,8 +122,12 @@ pub fn read(
                 }
                 if set_type != spec.set_type.as_str() || family != spec.family.as_str() {
                     return Err(format!(
-                        "the dump is of a {set_type} {family} set, but family '{}' is {} {}",
-                        spec.name, spec.set_type, spec.family
+                        "the dump is of a {} {} set, but family '{}' is {} {}",
+                        bare_or_quoted(set_type),
+                        bare_or_quoted(family),
+                        spec.name,
+                        spec.set_type,
+                        spec.family
                     ));
                 }
                 return Ok(());
@@ -178,8 +182,9 @@ pub fn read(
                 }
                 (other, _) => {
                     return Err(format!(
-                    "unexpected '{other}' after the address (allowed: timeout N, comment \"text\")"
-                ))
+                        "unexpected {} after the address (allowed: timeout N, comment \"text\")",
+                        quoted(other)
+                    ))
                 }
             }
         }
@@ -196,7 +201,9 @@ fn check_dump_set(
     let name = *name.ok_or("no set name")?;
     match seen {
         Some(first) if first != name => Err(format!(
-            "the dump holds more than one set ('{first}' and '{name}'); load one set at a time"
+            "the dump holds more than one set ({} and {}); load one set at a time",
+            quoted(first),
+            quoted(name)
         )),
         Some(_) => Ok(()),
         None => {

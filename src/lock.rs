@@ -21,6 +21,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, KernelErrorKind, Result};
+use crate::interrupt;
 
 /// The lock's port on 127.0.0.1 (privileged: below 1024).
 pub const LOCK_PORT: u16 = 1022;
@@ -128,6 +129,9 @@ impl NodeLock {
                     }
                 )));
             }
+            // A stop asked for while waiting (the reconciler's SIGTERM) ends
+            // the wait: nothing has been changed yet.
+            interrupt::check()?;
             // Back off up to 50 ms between tries (iptables polls at 1 s by
             // default, which is slow for a tool that runs in a loop).
             std::thread::sleep(pause);

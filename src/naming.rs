@@ -6,6 +6,8 @@
 //! 31 - len("-s1023") = 25 bytes. Suffixes `-tN` are reserved for the
 //! temporary sets of atomic replacement.
 
+use crate::addr::quoted;
+
 /// The kernel's longest set name, in bytes.
 pub const MAX_SET_NAME_LEN: usize = 31;
 /// The longest suffix mipset appends: `-s1023` for the largest family.
@@ -30,14 +32,15 @@ pub fn validate_family_name(name: &str) -> Result<(), String> {
         .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')))
     {
         return Err(format!(
-            "family name '{}' contains {:?}; use only letters, digits, '_', '.' and '-'",
-            name.escape_debug(),
+            "family name {} contains {:?}; use only letters, digits, '_', '.' and '-'",
+            quoted(name),
             bad
         ));
     }
     if name.starts_with('-') || name.starts_with('.') {
         return Err(format!(
-            "family name '{name}' must start with a letter, digit or '_'"
+            "family name {} must start with a letter, digit or '_'",
+            quoted(name)
         ));
     }
     if let Some((_, suffix)) = name.rsplit_once('-') {
@@ -46,13 +49,15 @@ pub fn validate_family_name(name: &str) -> Result<(), String> {
             && suffix[1..].bytes().all(|b| b.is_ascii_digit());
         if reserved {
             return Err(format!(
-                "family name '{name}' ends in '-{suffix}', which mipset reserves for shards (-sN) and temporary sets (-tN)"
+                "family name {} ends in '-{suffix}', which mipset reserves for shards (-sN) and temporary sets (-tN)",
+                quoted(name)
             ));
         }
     }
     if name.len() > MAX_FAMILY_NAME_LEN {
         return Err(format!(
-            "family name '{name}' is {} characters; the limit is {MAX_FAMILY_NAME_LEN} (the kernel allows {MAX_SET_NAME_LEN} per set name and mipset appends up to '{LONGEST_SUFFIX}')",
+            "family name {} is {} characters; the limit is {MAX_FAMILY_NAME_LEN} (the kernel allows {MAX_SET_NAME_LEN} per set name and mipset appends up to '{LONGEST_SUFFIX}')",
+            quoted(name),
             name.len()
         ));
     }

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::addr::{AddrFamily, SetType};
+use crate::addr::{quoted, AddrFamily, SetType};
 use crate::error::{Error, Result};
 use crate::meta::FamilySpec;
 use crate::naming;
@@ -58,14 +58,17 @@ pub fn parse_timeout(flag: &str, text: &str) -> Result<u32> {
     let secs = match text.trim().parse::<u64>() {
         Ok(s) => s,
         Err(_) => {
-            let d: Duration = humantime::parse_duration(text.trim()).map_err(|e| {
+            // Not humantime's message: it can quote the text at any length.
+            let d: Duration = humantime::parse_duration(text.trim()).map_err(|_| {
                 Error::Usage(format!(
-                    "{flag} '{text}': {e} (use seconds like 600, or 10m, 1h30m)"
+                    "{flag} {}: not a duration (use seconds like 600, or 10m, 1h30m)",
+                    quoted(text)
                 ))
             })?;
             if d.subsec_nanos() != 0 {
                 return Err(Error::Usage(format!(
-                    "{flag} '{text}': the kernel counts whole seconds"
+                    "{flag} {}: the kernel counts whole seconds",
+                    quoted(text)
                 )));
             }
             d.as_secs()
@@ -73,7 +76,8 @@ pub fn parse_timeout(flag: &str, text: &str) -> Result<u32> {
     };
     if secs > MAX_TIMEOUT_SECS {
         return Err(Error::Usage(format!(
-            "{flag} '{text}': the kernel's longest timeout is {MAX_TIMEOUT_SECS} seconds (about 24 days)"
+            "{flag} {}: the kernel's longest timeout is {MAX_TIMEOUT_SECS} seconds (about 24 days)",
+            quoted(text)
         )));
     }
     Ok(secs as u32)

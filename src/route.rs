@@ -17,7 +17,7 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-use crate::addr::{AddrFamily, Entry, SetType};
+use crate::addr::{quoted, AddrFamily, Entry, SetType};
 
 /// Most shards a family may have.
 pub const MAX_SHARDS: u32 = 1024;
@@ -56,11 +56,15 @@ impl FromStr for Routing {
                 .parse::<u32>()
                 .map(|shift| Routing::Bits { shift })
                 .map_err(|_| {
-                    format!("routing '{s}': S in bits:S must be a bit number such as 0 or 8")
+                    format!(
+                        "routing {}: S in bits:S must be a bit number such as 0 or 8",
+                        quoted(s)
+                    )
                 });
         }
         Err(format!(
-            "unknown routing '{s}': use bits:S (e.g. bits:0) or hash"
+            "unknown routing {}: use bits:S (e.g. bits:0) or hash",
+            quoted(s)
         ))
     }
 }

@@ -12,7 +12,13 @@ deleted with stock `iptables -D` is back within one resync. A failed apply is re
 after 1s, 2s, 4s... (at most the resync interval). SIGTERM, SIGINT or SIGHUP stop it
 cleanly: an apply in progress finishes or is undone; no temporary set is left.
 stdout gets one JSON line per apply (time, family, trigger, result, adds, dels,
-repairs, rules_added, rules_repaired, drift_repaired, duration_ms).
+repairs, rules_added, rules_repaired, drift_repaired, duration_ms), flushed at once.
+
+A source must be a regular file of at most 256 MiB (the configuration: 1 MiB) and
+must resolve, symlinks followed, to a file under CONFIG's directory unless its family
+sets allow_outside = true (checked each time it is read). Errors quote at most 64
+bytes of what was read. metrics_file is written through a new temporary beside it;
+a directory writable by group or others without the sticky bit is refused.
 
 CONFIG (TOML):
   resync = \"90s\"                                  # optional
@@ -24,6 +30,7 @@ CONFIG (TOML):
   shards = 16                                     #   hashsize, maxelem, timeout,
   maxelem = 1000000                               #   counters, comment
   source = \"blocklist.txt\"                        # relative to CONFIG's directory
+  allow_outside = false                           # source must resolve under it
   [[family.rule]]
   table = \"raw\"                                   # as for mipset rule add: table,
   chain = \"PREROUTING\"                            #   chain, match, jump, layout,

@@ -26,6 +26,16 @@ impl Out<'_> {
         }
     }
 
+    /// Push what was written out now (stdout is block-buffered when it is
+    /// not a terminal): a line the reconciler printed survives a SIGKILL.
+    pub(crate) fn flush(&mut self) {
+        if self.write_error.is_none() {
+            if let Err(e) = self.stdout.flush() {
+                self.write_error = Some(e);
+            }
+        }
+    }
+
     pub(crate) fn text(&mut self, text: &str) {
         if !self.quiet && !self.json {
             self.write(text.as_bytes());

@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::family;
 use crate::family::create::describe_difference;
 use crate::family::discover::Discovery;
+use crate::interrupt;
 use crate::kernel::Kernel;
 use crate::listfile;
 use crate::lock::{NodeLock, Wait};
@@ -36,12 +37,24 @@ pub fn apply_family(
 ) -> Result<Applied> {
     // The list is read and checked before the kernel is touched (and before
     // the node lock is taken, so a slow file system holds up no one else).
-    let input = source::open_file(&d.source)?;
+    // Only a regular file of bounded size, under the configuration's
+    // directory unless allowed elsewhere: the reconciler runs as root, for
+    // as long as the node does.
+    let within = (!d.allow_outside).then_some(d.base.as_path());
+    let input = source::open_regular(&d.source, source::MAX_LIST_BYTES, within)?;
     let list = listfile::read(
         &mut std::io::BufReader::new(input.reader),
         &input.name,
         &d.spec,
-    )?;
+    )
+    // A read cut short by a signal is a stop, not bad input.
+    .map_err(|e| {
+        if interrupt::pending() {
+            Error::Interrupted(String::new())
+        } else {
+            e
+        }
+    })?;
     if list.is_empty() && !d.allow_empty {
         return Err(Error::Usage(format!(
             "{} holds no entries; set allow_empty = true to empty family {}",

@@ -1,12 +1,17 @@
 //! The reconciler's configuration file (TOML): parsed, checked and resolved
 //! into a [`Plan`] before anything is applied (pure; errors name the file,
 //! and the line for TOML syntax). See `mipset reconcile --help`.
+//!
+//! Errors quote at most a short, escaped excerpt of any value
+//! ([`quoted`]): the file may turn out to be something else (a symlink to a
+//! secret), and the reconciler's errors go to logs.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::addr::{bare_or_quoted, quoted, MAX_TOKEN_IN_MESSAGE};
 use crate::error::{Error, Result};
 use crate::meta::FamilySpec;
 use crate::options::{family_spec, parse_timeout, FamilyOptions};
@@ -72,8 +77,13 @@ pub struct FamilyConfig {
     #[serde(default)]
     pub comment: bool,
     /// The list the family must hold (`mipset sync` format), relative to
-    /// the configuration file's directory.
+    /// the configuration file's directory. It must resolve (symlinks
+    /// followed) to a regular file under that directory unless
+    /// `allow_outside` is set; checked each time it is read.
     pub source: PathBuf,
+    /// Allow `source` to resolve outside the configuration's directory.
+    #[serde(default)]
+    pub allow_outside: bool,
     /// Allow an empty list to empty the family.
     #[serde(default)]
     pub allow_empty: bool,
@@ -100,6 +110,10 @@ pub struct RuleConfig {
 pub struct Desired {
     pub spec: FamilySpec,
     pub source: PathBuf,
+    /// The configuration file's directory, where `source` must lead
+    /// unless `allow_outside`.
+    pub base: PathBuf,
+    pub allow_outside: bool,
     pub allow_empty: bool,
     pub rules: Vec<(RuleSpec, Option<u32>)>,
 }
@@ -118,7 +132,7 @@ pub struct Plan {
 pub fn parse(text: &str, path: &Path) -> Result<Plan> {
     let where_ = path.display();
     let config: Config = toml::from_str(text).map_err(|e| {
-        let message = e.message().to_string();
+        let message = excerpt_quoted(e.message());
         match e.span() {
             Some(span) => {
                 let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
@@ -143,7 +157,8 @@ pub fn parse(text: &str, path: &Path) -> Result<Plan> {
     let base = path.parent().unwrap_or(Path::new("."));
     let mut families = Vec::new();
     for f in config.families {
-        let at = |e: String| Error::Usage(format!("{where_}: family {}: {e}", f.name));
+        let at =
+            |e: String| Error::Usage(format!("{where_}: family {}: {e}", bare_or_quoted(&f.name)));
         if families.iter().any(|d: &Desired| d.spec.name == f.name) {
             return Err(at("defined twice".into()));
         }
@@ -166,9 +181,9 @@ pub fn parse(text: &str, path: &Path) -> Result<Plan> {
                 at(format!(
                     "rule {} ({} {} -j {}): {e}",
                     n + 1,
-                    r.chain,
-                    r.direction,
-                    r.jump
+                    bare_or_quoted(&r.chain),
+                    bare_or_quoted(&r.direction),
+                    bare_or_quoted(&r.jump)
                 ))
             };
             let choice = r
@@ -197,6 +212,13 @@ pub fn parse(text: &str, path: &Path) -> Result<Plan> {
         families.push(Desired {
             spec,
             source: base.join(&f.source),
+            // `reconcile.toml` alone has the parent "", which is ".".
+            base: if base.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                base.to_path_buf()
+            },
+            allow_outside: f.allow_outside,
             allow_empty: f.allow_empty,
             rules,
         });
@@ -207,6 +229,57 @@ pub fn parse(text: &str, path: &Path) -> Result<Plan> {
         backend,
         families,
     })
+}
+
+/// toml's (and serde's) message with every piece of input it quotes
+/// (between backticks or double quotes) longer than
+/// [`MAX_TOKEN_IN_MESSAGE`] cut to a short excerpt, and control characters
+/// escaped. The message itself never holds the line (the span gives that).
+fn excerpt_quoted(message: &str) -> String {
+    let escape = |text: &str| -> String {
+        text.chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_debug().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect()
+    };
+    let mut out = String::new();
+    let mut rest = message;
+    while let Some(start) = rest.find(['`', '"']) {
+        out.push_str(&escape(&rest[..start]));
+        let delimiter = rest.as_bytes()[start];
+        let body = &rest[start + 1..];
+        // serde quotes strings with Rust escapes: skip an escaped quote.
+        let mut end = None;
+        let mut escaped = false;
+        for (i, b) in body.bytes().enumerate() {
+            match b {
+                b'\\' if delimiter == b'"' && !escaped => escaped = true,
+                b if b == delimiter && !escaped => {
+                    end = Some(i);
+                    break;
+                }
+                _ => escaped = false,
+            }
+        }
+        let (inner, next) = match end {
+            Some(i) => (&body[..i], &body[i + 1..]),
+            None => (body, ""),
+        };
+        if inner.len() > MAX_TOKEN_IN_MESSAGE {
+            out.push_str(&quoted(inner));
+        } else {
+            let d = char::from(delimiter);
+            out.push_str(&format!("{d}{}{d}", escape(inner)));
+        }
+        rest = next;
+    }
+    out.push_str(&escape(rest));
+    out
 }
 
 #[cfg(test)]
@@ -256,6 +329,38 @@ layout = "umbrella"
         // hash routing: the umbrella layout, asked for by name.
         assert_eq!(p.families[1].rules[0].0.layout, Layout::Umbrella);
         assert_eq!(p.families[1].source, Path::new("/etc/mipset/pods.txt"));
+        assert_eq!(p.families[1].base, Path::new("/etc/mipset"));
+        assert!(!p.families[1].allow_outside);
+        let p = parse(GOOD, Path::new("reconcile.toml")).unwrap();
+        assert_eq!(p.families[0].base, Path::new("."));
+    }
+
+    #[test]
+    fn errors_quote_only_a_short_excerpt_of_any_value() {
+        // A configuration that is really another file (a symlink to a
+        // secret) must not be echoed: toml's messages, serde's and ours.
+        let secret = format!("SECRET{}", "x".repeat(200));
+        for text in [
+            format!("[[family]]\nname = \"x\"\nsource = \"a\"\nshards = \"{secret}\""),
+            format!("{secret} = 1"),
+            format!("[[family]]\nname = \"{secret}\"\nsource = \"a\""),
+            format!("[[family]]\nname = \"x\"\nsource = \"a\"\ntimeout = \"{secret}\""),
+            format!("[[family]]\nname = \"x\"\nsource = \"a\"\nroute = \"{secret}\""),
+            format!("[[family]]\nname = \"x\"\nsource = \"a\"\n[[family.rule]]\nchain = \"{secret}\"\nmatch = \"src\"\njump = \"DROP\""),
+            format!("backend = \"{secret}\""),
+            format!("resync = \"{secret}\""),
+            format!("[[family]]\nname = \"x\"\nsource = \"a\"\ntype = \"\\u001b[31m{secret}\""),
+        ] {
+            let e = parse(&text, Path::new("c.toml")).unwrap_err().to_string();
+            assert!(e.starts_with("c.toml"), "{e}");
+            assert!(e.contains("SECRETxx"), "an excerpt names it: {e}");
+            assert!(!e.contains(&"x".repeat(MAX_TOKEN_IN_MESSAGE)), "{e}");
+            assert!(!e.contains('\u{1b}'), "{e}");
+        }
+        assert_eq!(
+            excerpt_quoted("invalid type: string \"a\\\"b\", expected u32"),
+            "invalid type: string \"a\\\"b\", expected u32"
+        );
     }
 
     #[test]

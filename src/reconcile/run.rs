@@ -113,7 +113,7 @@ pub fn run(config_path: &Path, once: bool, out: &mut Out) -> Result<ExitCode> {
             let result = apply_family(&mut kernel, &f.desired, &backend);
             let s = stats.entry(f.desired.spec.name.clone()).or_default();
             let line = record(f, result, started.elapsed(), s, plan.resync);
-            out.write(format!("{line}\n").as_bytes());
+            emit(out, &line);
             match line["result"].as_str() {
                 Some("interrupted") => break,
                 Some(result) => failed_last = result == "error",
@@ -154,13 +154,13 @@ pub fn run(config_path: &Path, once: bool, out: &mut Out) -> Result<ExitCode> {
                 }
                 Err(e) => {
                     let line = json!({"time": now_rfc3339(), "result": "error", "config": config_path.display().to_string(), "error": e.to_string(), "note": "keeping the previous configuration"});
-                    out.write(format!("{line}\n").as_bytes());
+                    emit(out, &line);
                 }
             }
         }
     }
     let line = json!({"time": now_rfc3339(), "result": "stopped", "reason": if interrupt::pending() { "signal" } else { "done" }});
-    out.write(format!("{line}\n").as_bytes());
+    emit(out, &line);
     Ok(if once && failed_last {
         ExitCode::Partial
     } else {
@@ -282,9 +282,20 @@ fn wait_for_change(
     config_changed
 }
 
-/// Read and check the configuration file at `path`.
+/// Print one JSON line and flush it at once: stdout is block-buffered
+/// when it is not a terminal (a DaemonSet's log pipe), and a line still in
+/// the buffer is lost when the process is killed.
+fn emit(out: &mut Out, line: &serde_json::Value) {
+    out.write(format!("{line}\n").as_bytes());
+    out.flush();
+}
+
+/// Read and check the configuration file at `path` (a regular file of at
+/// most [`source::MAX_CONFIG_BYTES`]; it is re-read on a change, while
+/// signals only set a flag, so it must never block).
 pub fn load(path: &std::path::Path) -> Result<Plan> {
-    parse(&source::open_file(path)?.read_to_string()?, path)
+    let input = source::open_regular(path, source::MAX_CONFIG_BYTES, None)?;
+    parse(&input.read_to_string()?, path)
 }
 
 /// The state of the configured families that exist, for the metrics file.

@@ -7,6 +7,7 @@ use std::str::FromStr;
 use serde::Serialize;
 
 use super::spec::RuleSpec;
+use crate::addr::quoted;
 
 /// The two iptables backends a host can have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -42,7 +43,7 @@ impl FromStr for BackendKind {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         <BackendKind as clap::ValueEnum>::from_str(s, false)
-            .map_err(|_| format!("iptables backend '{s}': must be nft or legacy"))
+            .map_err(|_| format!("iptables backend {}: must be nft or legacy", quoted(s)))
     }
 }
 

@@ -13,6 +13,7 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
+use crate::addr::quoted;
 use crate::meta::FamilySpec;
 use crate::route::Routing;
 
@@ -58,7 +59,10 @@ impl FromStr for Direction {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         <Direction as clap::ValueEnum>::from_str(s, false).map_err(|_| {
-            format!("match '{s}': must be src or dst (a family has one address dimension)")
+            format!(
+                "match {}: must be src or dst (a family has one address dimension)",
+                quoted(s)
+            )
         })
     }
 }
@@ -115,7 +119,8 @@ impl FromStr for Layout {
             "twolevel" => Ok(Layout::TwoLevel),
             "umbrella" => Ok(Layout::Umbrella),
             _ => Err(format!(
-                "layout '{s}': must be dispatch, twolevel, tree, linear or umbrella"
+                "layout {}: must be dispatch, twolevel, tree, linear or umbrella",
+                quoted(s)
             )),
         }
     }
@@ -138,7 +143,10 @@ impl FromStr for LayoutChoice {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         <LayoutChoice as clap::ValueEnum>::from_str(s, false).map_err(|_| {
-            format!("layout '{s}': must be dispatch, twolevel, tree, linear or umbrella")
+            format!(
+                "layout {}: must be dispatch, twolevel, tree, linear or umbrella",
+                quoted(s)
+            )
         })
     }
 }
@@ -182,11 +190,12 @@ pub fn check_chain_name(what: &str, name: &str) -> Result<(), String> {
     let ok_char = |c: char| c.is_ascii_alphanumeric() || "_.-".contains(c);
     if name.is_empty() || name.len() > MAX_CHAIN_LEN || !name.chars().all(ok_char) {
         return Err(format!(
-            "{what} '{name}': must be 1 to {MAX_CHAIN_LEN} characters of A-Z a-z 0-9 _ . -"
+            "{what} {}: must be 1 to {MAX_CHAIN_LEN} characters of A-Z a-z 0-9 _ . -",
+            quoted(name)
         ));
     }
     if name.starts_with('-') {
-        return Err(format!("{what} '{name}': must not start with '-'"));
+        return Err(format!("{what} {}: must not start with '-'", quoted(name)));
     }
     Ok(())
 }
@@ -205,12 +214,14 @@ pub fn check_note(note: &str) -> Result<(), String> {
         .find(|&c| !(' '..='~').contains(&c) || "\"'\\".contains(c))
     {
         return Err(format!(
-            "comment '{note}': {c:?} is not allowed (printable ASCII without quotes or backslashes)"
+            "comment {}: {c:?} is not allowed (printable ASCII without quotes or backslashes)",
+            quoted(note)
         ));
     }
     if note.trim() != note {
         return Err(format!(
-            "comment '{note}': no leading or trailing spaces, please"
+            "comment {}: no leading or trailing spaces, please",
+            quoted(note)
         ));
     }
     Ok(())
@@ -222,8 +233,8 @@ impl RuleSpec {
     pub fn validate(&self, family: &FamilySpec) -> Result<(), String> {
         if !TABLES.contains(&self.table.as_str()) {
             return Err(format!(
-                "table '{}': must be one of {}",
-                self.table,
+                "table {}: must be one of {}",
+                quoted(&self.table),
                 TABLES.join(", ")
             ));
         }
