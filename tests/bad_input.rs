@@ -276,3 +276,46 @@ fn huge_input_lines_and_huge_arguments_are_refused_cleanly() {
     assert!(r.stderr.contains("no addresses read"), "{}", r.stderr);
     assert_eq!(ns.ipset_save(), before);
 }
+
+/// A comment `add` accepts is one `restore` accepts from the `save` output:
+/// one rule for both (a tab used to pass `add` and fail `restore`). See:
+/// issue 11, finding 5.
+#[test]
+fn comments_add_accepts_survive_save_and_restore() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let a = Netns::new();
+    a.mipset(&["create", "c", "--shards", "2", "--comment"])
+        .expect(0);
+    let before = a.ipset_save();
+    for bad in ["tab\there", "", "quote\"d", "new\nline"] {
+        let r = a.mipset(&["add", "c", "10.0.0.1", "--comment", bad]);
+        r.expect(2);
+        assert!(
+            r.stderr.contains("--comment must be"),
+            "{bad:?}: {}",
+            r.stderr
+        );
+    }
+    assert_eq!(a.ipset_save(), before);
+    a.mipset(&[
+        "add",
+        "c",
+        "10.0.0.1",
+        "--comment",
+        "web tier: ticket #42 (ok)",
+    ])
+    .expect(0);
+    let dump = a.mipset(&["save", "c"]).stdout;
+    let b = Netns::new();
+    b.mipset_stdin(&["restore"], &dump).expect(0);
+    // The same dump but for each set's random hash seed.
+    let seedless = |text: &str| -> String {
+        text.split_whitespace()
+            .filter(|w| !w.starts_with("0x"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    assert_eq!(seedless(&b.mipset(&["save", "c"]).stdout), seedless(&dump));
+}
