@@ -286,3 +286,143 @@ fn sigkill_during_load_or_sync_leaves_every_shard_old_or_new() {
         "only {landed} of {kills} kills landed mid-run"
     );
 }
+
+/// SIGKILL at a random moment of `resize` (growing 16 -> 32 shards and
+/// shrinking back, hash:ip and hash:net): every entry is still found in the
+/// shard its lookup consults under the umbrella's shard count at that
+/// moment (old or new, never a mix); re-running the same resize finishes
+/// it: exact contents, no temporary set, `check` healthy.
+#[test]
+fn sigkill_during_resize_keeps_answers_and_the_next_run_finishes() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let ns = Netns::new();
+    let dir = std::env::temp_dir().join(format!("mipset-crash-resize-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut rng = Rng(0x7265_7a65);
+    let mut kills = 0;
+    for (set_type, entries, rounds) in
+        [(SetType::HashIp, 30_000, 10), (SetType::HashNet, 15_000, 6)]
+    {
+        let s = Scenario {
+            what: "resize",
+            set_type,
+            family: AddrFamily::Inet,
+            command: "resize",
+            entries,
+            churn: 0,
+            kills: rounds,
+        };
+        let (list, _) = lists(&s, &mut rng);
+        let file = dir.join("list.txt");
+        write_list(&file, &list);
+        ns.mipset(&[
+            "create",
+            "crash",
+            "--type",
+            set_type.as_str(),
+            "--shards",
+            "16",
+            "--maxelem",
+            "4000000",
+        ])
+        .expect(0);
+        ns.mipset(&["load", "crash", file.to_str().unwrap()])
+            .expect(0);
+        let routing = match set_type {
+            SetType::HashIp => Routing::Bits { shift: 0 },
+            SetType::HashNet => Routing::Bits { shift: 8 },
+        };
+        let started = Instant::now();
+        ns.mipset(&["resize", "crash", "--shards", "32"]).expect(0);
+        let span = started.elapsed();
+        ns.mipset(&["resize", "crash", "--shards", "16"]).expect(0);
+        for k in 0..rounds {
+            let target = if k % 2 == 0 { "32" } else { "16" };
+            let delay = span.mul_f64(1.2 * rng.below(1000) as f64 / 1000.0);
+            let mut child = ns
+                .mipset_command(&["resize", "crash", "--shards", target])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
+            std::thread::sleep(delay);
+            // SAFETY: kill(2) on our own child's pid.
+            unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+            child.wait().unwrap();
+            kills += 1;
+            // Answers: each entry is in the shard a lookup consults now.
+            let save = ns.ipset_save();
+            let shards = save
+                .lines()
+                .filter(|l| l.starts_with("add crash crash-s"))
+                .count() as u32;
+            assert!(
+                shards == 16 || shards == 32,
+                "kill {k}: umbrella lists {shards} shards"
+            );
+            let mut held: BTreeSet<(u32, Entry)> = BTreeSet::new();
+            for line in save.lines() {
+                let w: Vec<&str> = line.split_whitespace().collect();
+                if let ["add", set, elem, ..] = w.as_slice() {
+                    if let Some(i) = set.strip_prefix("crash-s").and_then(|i| i.parse().ok()) {
+                        held.insert((i, parse_entry(elem, set_type, AddrFamily::Inet).unwrap()));
+                    }
+                }
+            }
+            for e in &list {
+                let i = mipset::route::lookup_shard(e, shards, routing);
+                assert!(
+                    held.contains(&(i, *e)),
+                    "kill {k} after {delay:?}: {e} not in shard {i} of {shards}"
+                );
+            }
+            // The next run finishes the job.
+            ns.mipset(&["resize", "crash", "--shards", target])
+                .expect(0);
+            let after: BTreeSet<(u32, Entry)> = {
+                let n: u32 = target.parse().unwrap();
+                list.iter()
+                    .flat_map(|e| shards_for(e, n, routing).map(move |i| (i, *e)))
+                    .collect()
+            };
+            let (got, sets) = kernel_shards_n(&ns, set_type, target.parse().unwrap());
+            assert_eq!(
+                got, after,
+                "kill {k}: the next resize did not finish the job"
+            );
+            assert!(
+                !sets.iter().any(|n| n.starts_with("crash-t")),
+                "kill {k}: temporaries left: {sets:?}"
+            );
+            ns.mipset(&["check", "crash"]).expect(0);
+        }
+        ns.mipset(&["destroy", "crash"]).expect(0);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(kills >= 16);
+}
+
+/// (shard, entry) pairs of a family of `n` shards, and every set's name.
+fn kernel_shards_n(ns: &Netns, t: SetType, n: u32) -> (BTreeSet<(u32, Entry)>, Vec<String>) {
+    let mut got = BTreeSet::new();
+    let mut sets = Vec::new();
+    for line in ns.ipset_save().lines() {
+        let w: Vec<&str> = line.split_whitespace().collect();
+        match w.as_slice() {
+            ["create", name, ..] => sets.push(name.to_string()),
+            ["add", set, elem, ..] => {
+                if let Some(i) = set
+                    .strip_prefix("crash-s")
+                    .and_then(|i| i.parse::<u32>().ok())
+                {
+                    assert!(i < n, "shard {set} past the shard count");
+                    got.insert((i, parse_entry(elem, t, AddrFamily::Inet).unwrap()));
+                }
+            }
+            _ => {}
+        }
+    }
+    (got, sets)
+}
