@@ -19,8 +19,9 @@
 //!
 //! Each rebuild is a temporary set filled and swapped in (atomic per shard).
 //! Between steps 2 and 3 of a grow, readers that read the old metadata get
-//! a grace period (0.5 s) to finish their lookup. Interrupted between steps,
-//! the family answers correctly; `mipset check --repair` (which re-running
+//! a grace period (0.5 s) to finish their lookup. Ctrl-C before step 2
+//! undoes step 1 (exit 130); after it the resize finishes. Killed between
+//! steps, the family answers correctly; `mipset check --repair` (which re-running
 //! resize with the same target also runs) removes what is left over. What
 //! may be left over (temporary sets, the second umbrella, shards created or
 //! about to be destroyed) is recorded in the umbrella while it exists
@@ -351,9 +352,24 @@ pub fn resize(
             return Err(unshrink(kernel, old, &placed, n_new, e));
         }
     }
-    // Interrupted here, the family answers right (`check --repair` and a
-    // re-run finish or clean up).
-    crate::interrupt::check()?;
+    // Interrupted here (Ctrl-C during step 1), undo step 1: the exit table
+    // promises that a change in progress is undone.
+    if crate::interrupt::pending() {
+        let stopped = Error::Interrupted(format!(
+            "the resize of {} to {n_new} shards was undone; nothing was changed",
+            old.name
+        ));
+        return Err(if n_new > n_old {
+            undo(kernel, stopped)
+        } else {
+            let e = match rules.switch(old, new) {
+                Ok(_) => stopped,
+                Err(back) => Error::Partial(format!("interrupted; {back}")),
+            };
+            let e = undo(kernel, e);
+            unshrink(kernel, old, &placed, n_new, e)
+        });
+    }
 
     // Step 2: the umbrella with the new metadata, swapped in.
     let after_swap = Records {

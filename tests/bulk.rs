@@ -816,3 +816,53 @@ fn swaps_wait_out_concurrent_listings() {
     lister.wait().unwrap();
     ns.mipset(&["check", "busy"]).expect(0);
 }
+
+/// Ctrl-C while a resize fills the new shards undoes it: exit 130 and the
+/// family exactly as before (it left the filled extra shards behind). If
+/// the signal comes too late, the resize completes; too early, mipset dies
+/// of it before changing anything.
+#[test]
+fn an_interrupted_resize_is_undone() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let ns = Netns::new();
+    ns.mipset(&["create", "big", "--shards", "16", "--maxelem", "1000000"])
+        .expect(0);
+    let list: String = (0..200_000u32)
+        .map(|i| format!("10.{}.{}.{}\n", i >> 16, (i >> 8) & 255, i & 255))
+        .collect();
+    ns.mipset_stdin(&["load", "big", "-"], &list).expect(0);
+    let before = ns.ipset_save();
+    let child = ns
+        .mipset_command(&["resize", "big", "--shards", "64"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Interrupt once the first new shard exists (step 1 is under way).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !ns
+        .exec("ipset", &["list", "-n", "big-s16"])
+        .stdout
+        .contains("big-s16")
+        && std::time::Instant::now() < deadline
+    {}
+    // ip netns exec replaces itself with mipset, so this is mipset's pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    match out.status.code() {
+        Some(130) => {
+            eprintln!("interrupted as intended: {stderr}");
+            assert!(stderr.contains("undone"), "{stderr}");
+            assert_eq!(ns.ipset_save(), before);
+        }
+        Some(0) => {
+            eprintln!("the resize finished before the signal");
+            ns.mipset(&["check", "big"]).expect(0);
+        }
+        None => assert_eq!(ns.ipset_save(), before, "killed mid-change: {stderr}"),
+        other => panic!("unexpected exit {other:?}: {stderr}"),
+    }
+    ns.mipset(&["test", "big", "10.1.2.3"]).expect(0);
+}
