@@ -2,19 +2,21 @@
 //!
 //! Finds, in this order: umbrella members missing or out of order, missing
 //! shards, shards of the wrong type or address family, leftover temporary
-//! sets, elements stored in a shard their routing does not pick, and
-//! networks missing from some of the shards they cover. `--repair` fixes
+//! sets and resize leftovers (those the umbrella records; sets that only
+//! look like them are listed as look-alikes and never touched), elements
+//! stored in a shard their routing does not pick, and networks missing from
+//! some of the shards they cover. `--repair` fixes
 //! what can be fixed without guessing (a shard of the wrong type is only
 //! reported: it may be someone else's set).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::bulk;
 use crate::error::{Error, KernelErrorKind, Result};
 use crate::family;
 use crate::family::discover::Discovery;
+use crate::family::leftovers;
 use crate::family::status::check_shard;
 use crate::kernel::{batch, dump, Kernel};
 use crate::meta::FamilySpec;
@@ -37,6 +39,10 @@ pub struct Finding {
 pub struct Report {
     pub family: String,
     pub findings: Vec<Finding>,
+    /// Sets named like this family's leftovers that its metadata does not
+    /// record: someone else's, reported and left alone (not a problem of
+    /// the family).
+    pub lookalikes: Vec<String>,
 }
 
 impl Report {
@@ -72,6 +78,7 @@ pub fn check(kernel: &mut Kernel, name: &str, repair: bool) -> Result<Report> {
     let mut report = Report {
         family: spec.name.clone(),
         findings: Vec::new(),
+        lookalikes: Vec::new(),
     };
     let headers = kernel.list_headers(None)?;
     let by_name: BTreeMap<&str, &crate::listing::SetInfo> =
@@ -102,6 +109,46 @@ pub fn check(kernel: &mut Kernel, name: &str, repair: bool) -> Result<Report> {
         }
     }
 
+    // Leftovers a killed load, sync or resize recorded in the umbrella
+    // (before an umbrella repair, which rewrites the members' comments).
+    // Sets that only look like leftovers are reported, never touched.
+    let records = leftovers::recorded(kernel, &spec)?;
+    let names: Vec<&str> = headers.iter().map(|h| h.name.as_str()).collect();
+    report.lookalikes = leftovers::lookalikes(&spec, &names, &records);
+    let mut temporaries = Vec::new();
+    if !records.is_empty() {
+        let cleaned = if repair {
+            leftovers::clean(kernel, &spec)?
+        } else {
+            leftovers::Cleaned::default()
+        };
+        let present: Vec<String> = leftovers::recorded_names(&spec, &records)
+            .into_iter()
+            .filter(|n| by_name.contains_key(n.as_str()))
+            .collect();
+        for name in &present {
+            if cleaned.kept.contains(name) {
+                report.lookalikes.push(name.clone());
+                continue;
+            }
+            temporaries.push(Finding {
+                kind: "temporary",
+                detail: format!("{name} is left over from an interrupted load, sync or resize"),
+                repaired: cleaned.destroyed.contains(name),
+            });
+        }
+        if present.is_empty() {
+            temporaries.push(Finding {
+                kind: "temporary",
+                detail: format!(
+                    "the umbrella {} still records sets of an interrupted run (they are gone)",
+                    spec.name
+                ),
+                repaired: repair,
+            });
+        }
+    }
+
     // The umbrella: every shard a member, in order, with its metadata.
     if let Some(problem) = umbrella_problem {
         let mut f = finding("umbrella", problem);
@@ -112,66 +159,7 @@ pub fn check(kernel: &mut Kernel, name: &str, repair: bool) -> Result<Report> {
         report.findings.push(f);
     }
 
-    // Leftovers of an interrupted resize: the old umbrella (-t1024) and
-    // shards past the shard count (same kind, not referenced).
-    let old_umbrella = crate::naming::temp_name(&spec.name, 1024);
-    if by_name
-        .get(old_umbrella.as_str())
-        .is_some_and(|h| h.set_type == "list:set" && h.references == 0)
-    {
-        let mut f = finding(
-            "temporary",
-            format!("{old_umbrella} is the old umbrella of an interrupted resize"),
-        );
-        if repair {
-            kernel.destroy_set(&old_umbrella)?;
-            f.repaired = true;
-        }
-        report.findings.push(f);
-    }
-    for j in spec.shards..crate::route::MAX_SHARDS {
-        let extra = spec.shard_name(j);
-        let Some(h) = by_name.get(extra.as_str()) else {
-            continue;
-        };
-        let same_kind = h.set_type == spec.set_type.as_str()
-            && h.header.get("family").map(String::as_str) == Some(spec.family.as_str());
-        if !same_kind {
-            continue;
-        }
-        let mut f = finding(
-            "extra-shard",
-            format!("{extra} is left over from a resize to fewer shards"),
-        );
-        // A reference may be the old umbrella, destroyed just above.
-        if repair && kernel.destroy_set(&extra).is_ok() {
-            f.repaired = true;
-        }
-        report.findings.push(f);
-    }
-
-    // Leftover temporary sets.
-    let temps: Vec<String> = (0..spec.shards)
-        .map(|i| crate::naming::temp_name(&spec.name, i))
-        .filter(|t| by_name.contains_key(t.as_str()))
-        .collect();
-    if !temps.is_empty() {
-        let cleaned: HashSet<String> = if repair {
-            bulk::apply::clean_leftovers(kernel, &spec)?
-                .into_iter()
-                .collect()
-        } else {
-            HashSet::new()
-        };
-        for t in temps {
-            let repaired = cleaned.contains(&t);
-            report.findings.push(Finding {
-                kind: "temporary",
-                detail: format!("{t} is left over from an interrupted load or sync"),
-                repaired,
-            });
-        }
-    }
+    report.findings.extend(temporaries);
 
     // Elements: in the shards their routing picks, and in all of them.
     let mut holders: BTreeMap<crate::addr::Entry, (Vec<u32>, crate::listing::Element)> =

@@ -130,6 +130,101 @@ impl Encoder {
         };
         rest.strip_prefix(' ') == Some(self.rest.as_str())
     }
+
+    /// Is `comment` `encode(index)`, optionally followed by the records of
+    /// an operation in progress? Returns those records (empty if none).
+    pub fn matches_with_records(&self, family: &str, comment: &str, index: u32) -> Option<Records> {
+        let canonical_len = self.encode_len(index);
+        let (head, tail) = (comment.get(..canonical_len)?, &comment[canonical_len..]);
+        if !self.matches(head, index) {
+            return None;
+        }
+        Records::parse(family, tail)
+    }
+
+    fn encode_len(&self, index: u32) -> usize {
+        MAGIC.len()
+            + FORMAT_VERSION.to_string().len()
+            + " shard=".len()
+            + index.to_string().len()
+            + 1
+            + self.shards.to_string().len()
+            + 1
+            + self.rest.len()
+    }
+}
+
+/// Sets an operation in progress made for a family, recorded after a
+/// member's metadata while they exist (` temp=F-t3,F-t7 umbrella=F-t9
+/// extra=16-32`), so that the next run (or `check --repair`) may destroy
+/// what a killed run left, and nothing else. Only names of the family's own
+/// forms can be recorded: `FAMILY-tK` temporaries and `FAMILY-sJ` shards.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Records {
+    /// Temporary sets of the family's type (shard rebuilds).
+    pub temps: Vec<String>,
+    /// A temporary list:set (a resize's old or prepared umbrella).
+    pub umbrella: Option<String>,
+    /// Shards `lo..hi` that a resize creates or is about to destroy.
+    pub extra: Option<(u32, u32)>,
+}
+
+impl Records {
+    pub fn is_empty(&self) -> bool {
+        self.temps.is_empty() && self.umbrella.is_none() && self.extra.is_none()
+    }
+
+    /// The text appended to a member's metadata (empty, or with a leading
+    /// space).
+    pub fn encode(&self) -> String {
+        let mut s = String::new();
+        if !self.temps.is_empty() {
+            s.push_str(&format!(" temp={}", self.temps.join(",")));
+        }
+        if let Some(u) = &self.umbrella {
+            s.push_str(&format!(" umbrella={u}"));
+        }
+        if let Some((lo, hi)) = self.extra {
+            s.push_str(&format!(" extra={lo}-{hi}"));
+        }
+        s
+    }
+
+    /// Parse what [`Records::encode`] wrote for family `family`; None if
+    /// it is anything else.
+    pub fn parse(family: &str, text: &str) -> Option<Records> {
+        let mut r = Records::default();
+        if text.is_empty() {
+            return Some(r);
+        }
+        let temp = |n: &str| {
+            let k = n.strip_prefix(family)?.strip_prefix("-t")?;
+            strip_number(k, k.parse().ok()?)
+                .filter(|rest| rest.is_empty())
+                .map(|_| n.to_string())
+        };
+        for field in text.strip_prefix(' ')?.split(' ') {
+            let (k, v) = field.split_once('=')?;
+            match k {
+                "temp" if r.temps.is_empty() && r.umbrella.is_none() && r.extra.is_none() => {
+                    r.temps = v.split(',').map(temp).collect::<Option<_>>()?
+                }
+                "umbrella" if r.umbrella.is_none() && r.extra.is_none() => {
+                    r.umbrella = Some(temp(v)?)
+                }
+                "extra" if r.extra.is_none() => {
+                    let (lo, hi) = v.split_once('-')?;
+                    let (lo, hi): (u32, u32) = (lo.parse().ok()?, hi.parse().ok()?);
+                    if lo >= hi || hi > route::MAX_SHARDS {
+                        return None;
+                    }
+                    r.extra = Some((lo, hi))
+                }
+                _ => return None,
+            }
+        }
+        (r.encode() == text).then_some(r)
+    }
 }
 
 /// Strip the decimal form of `n` (no leading zeros) from the front of `s`.
@@ -304,6 +399,39 @@ mod tests {
         assert_eq!(strip_number("012", 12), None);
         assert_eq!(strip_number("0x", 0), Some("x"));
         assert_eq!(strip_number("99999999999", 1), None);
+    }
+
+    #[test]
+    fn records_round_trip_and_name_only_the_familys_own_forms() {
+        let s = spec();
+        let e = s.encoder();
+        let r = Records {
+            temps: vec!["web-t3".into(), "web-t17".into()],
+            umbrella: Some("web-t9".into()),
+            extra: Some((16, 32)),
+        };
+        let c = format!("{}{}", e.encode(5), r.encode());
+        assert!(c.len() <= 255, "{}", c.len());
+        assert_eq!(e.matches_with_records("web", &c, 5), Some(r));
+        assert_eq!(
+            e.matches_with_records("web", &e.encode(5), 5),
+            Some(Records::default())
+        );
+        assert!(!e.matches(&c, 5));
+        for bad in [
+            " temp=other-t3",
+            " temp=web-s3",
+            " temp=web-t03",
+            " temp=web-t3 temp=web-t4",
+            " extra=32-16",
+            " extra=0-2048",
+            " umbrella=web-t1 temp=web-t2",
+            " owner=me",
+            "  temp=web-t3",
+        ] {
+            let c = format!("{}{bad}", e.encode(5));
+            assert_eq!(e.matches_with_records("web", &c, 5), None, "{bad}");
+        }
     }
 
     #[test]

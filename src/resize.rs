@@ -19,9 +19,13 @@
 //!
 //! Each rebuild is a temporary set filled and swapped in (atomic per shard).
 //! Between steps 2 and 3 of a grow, readers that read the old metadata get
-//! a grace period (0.5 s) to finish their lookup. Interrupted between steps,
-//! the family answers correctly; `mipset check --repair` (which re-running
-//! resize with the same target also runs) removes what is left over.
+//! a grace period (0.5 s) to finish their lookup. Ctrl-C before step 2
+//! undoes step 1 (exit 130); after it the resize finishes. Killed between
+//! steps, the family answers correctly; `mipset check --repair` (which re-running
+//! resize with the same target also runs) removes what is left over. What
+//! may be left over (temporary sets, the second umbrella, shards created or
+//! about to be destroyed) is recorded in the umbrella while it exists
+//! (`family::leftovers`); nothing else is ever removed.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -30,9 +34,9 @@ use serde::Serialize;
 use crate::addr::Entry;
 use crate::bulk;
 use crate::error::{Error, KernelErrorKind, Result};
+use crate::family::leftovers;
 use crate::kernel::{batch, dump, Kernel};
-use crate::meta::FamilySpec;
-use crate::naming;
+use crate::meta::{FamilySpec, Records};
 use crate::route;
 use crate::rules::switch::RuleSwitch;
 
@@ -94,16 +98,34 @@ fn fill_and_swap(
     swapped
 }
 
-/// Give shards `range` their placed contents, each by fill and swap.
+/// Give shards `range` their placed contents, each by fill and swap. Each
+/// temporary set has a free name and is recorded in the umbrella (whose
+/// metadata is `live`'s) while it exists.
 fn rebuild_shards(
     kernel: &mut Kernel,
+    live: &FamilySpec,
     spec: &FamilySpec,
     placed: &[Contents],
     range: std::ops::Range<u32>,
 ) -> Result<()> {
-    for i in range {
-        let (shard, temp) = (spec.shard_name(i), naming::temp_name(&spec.name, i));
-        fill_and_swap(kernel, spec, &shard, &temp, &placed[i as usize])?;
+    let taken = leftovers::set_names(kernel)?;
+    let temps = leftovers::free_temps(spec, &taken, range.len())?;
+    for (i, temp) in range.zip(temps) {
+        let recorded = Records {
+            temps: vec![temp.clone()],
+            ..Records::default()
+        };
+        leftovers::record(kernel, live, i, &recorded)?;
+        let done = fill_and_swap(
+            kernel,
+            spec,
+            &spec.shard_name(i),
+            &temp,
+            &placed[i as usize],
+        );
+        let forgotten = leftovers::record(kernel, live, i, &Records::default());
+        done?;
+        forgotten?;
     }
     Ok(())
 }
@@ -123,14 +145,6 @@ fn grow_shards(
     rules.test(new)
 }
 
-/// Destroy shards `range` of `spec` that a failed grow created (their
-/// names were checked free before; nothing else uses them).
-fn drop_shards(kernel: &mut Kernel, spec: &FamilySpec, range: std::ops::Range<u32>) {
-    for j in range {
-        let _ = kernel.destroy_set(&spec.shard_name(j));
-    }
-}
-
 /// Say that a refused resize changed nothing (it had not, or it put back
 /// what it did), unless the error says otherwise.
 fn nothing_changed(e: Error) -> Error {
@@ -143,18 +157,18 @@ fn nothing_changed(e: Error) -> Error {
 }
 
 /// Create the umbrella for `new` as `temp` and swap it in (the old
-/// umbrella is then `temp`).
-fn swap_umbrella(kernel: &mut Kernel, new: &FamilySpec, temp: &str) -> Result<()> {
-    let encoder = new.encoder();
+/// umbrella is then `temp`). Its first member records `first` (the old
+/// umbrella, and shards a shrink is about to destroy).
+fn swap_umbrella(kernel: &mut Kernel, new: &FamilySpec, temp: &str, first: &Records) -> Result<()> {
     let mut script = format!(
         "create {temp} list:set size {} comment\n",
         new.shards.max(8)
     );
-    for (i, shard) in new.shard_names().enumerate() {
-        script.push_str(&format!(
-            "add {temp} {shard} comment \"{}\"\n",
-            encoder.encode(i as u32)
-        ));
+    for i in 0..new.shards {
+        let none = Records::default();
+        let records = if i == 0 { first } else { &none };
+        script.push_str(&leftovers::member_line(temp, new, i, records));
+        script.push('\n');
     }
     kernel.restore(
         &format!("prepare {} for {} shards", new.name, new.shards),
@@ -177,9 +191,15 @@ fn ungrow(kernel: &mut Kernel, old: &FamilySpec, new: &FamilySpec, temp: &str, e
             old.name, old.name, new.shards
         ));
     }
-    let _ = kernel.destroy_set(temp);
+    // Readers of the new metadata get the grace period; then the prepared
+    // umbrella (now `temp`) and the new shards go, as recorded.
     std::thread::sleep(GRACE);
-    drop_shards(kernel, new, old.shards..new.shards);
+    if let Err(clean) = leftovers::clean(kernel, old) {
+        return Error::Partial(format!(
+            "{e}; the family is back to {} shards, but removing the new ones failed ({clean}); `mipset check --repair {}` removes them",
+            old.shards, old.name
+        ));
+    }
     nothing_changed(e)
 }
 
@@ -208,7 +228,7 @@ fn unshrink(
                 .collect()
         })
         .collect();
-    match rebuild_shards(kernel, old, &before, 0..n_new) {
+    match rebuild_shards(kernel, old, old, &before, 0..n_new) {
         Ok(()) => nothing_changed(e),
         Err(back) => Error::Partial(format!(
             "{e}; shards of {} keep extra elements (answers stay right; `mipset check --repair {}` removes them): {back}",
@@ -263,25 +283,22 @@ pub fn resize(
             ),
         ));
     }
+    // What a killed earlier run recorded and left goes first.
+    leftovers::clean(kernel, old)?;
     let headers: BTreeMap<String, crate::listing::SetInfo> = kernel
         .list_headers(None)?
         .into_iter()
         .map(|h| (h.name.clone(), h))
         .collect();
-    // New shard names past the old count must be free, or leftovers of an
-    // interrupted resize (same kind, unreferenced), which are replaced.
+    // New shard names past the old count must be free: a set there that
+    // the family's metadata does not record is someone else's.
     for j in n_old..n_new {
         let name = new.shard_name(j);
-        if let Some(h) = headers.get(&name) {
-            let same_kind = h.set_type == new.set_type.as_str()
-                && h.header.get("family").map(String::as_str) == Some(new.family.as_str());
-            if !same_kind || h.references > 0 {
-                return Err(Error::kernel(
-                    KernelErrorKind::SetExists,
-                    format!("set {name} exists and is not a leftover of this family; nothing was changed"),
-                ));
-            }
-            kernel.destroy_set(&name)?;
+        if headers.contains_key(&name) {
+            return Err(Error::kernel(
+                KernelErrorKind::SetExists,
+                format!("set {name} exists and is not recorded as part of family {}: it is not mipset's; rename or remove it; nothing was changed", new.name),
+            ));
         }
     }
     // Shrinking destroys shards N'..N-1 at the end: refuse now if anything
@@ -298,34 +315,73 @@ pub fn resize(
             ));
         }
     }
-    let umbrella_temp = naming::temp_name(&new.name, 1024);
-    if headers.contains_key(&umbrella_temp) {
-        kernel.destroy_set(&umbrella_temp)?;
-    }
+    // The second umbrella gets a free name; it and the shards a grow
+    // creates are recorded in the umbrella before they exist.
+    let taken = headers.keys().cloned().collect();
+    let umbrella_temp = leftovers::free_temps(new, &taken, 1)?.remove(0);
+    let extra = (n_new > n_old).then_some((n_old, n_new));
+    let before_swap = Records {
+        umbrella: Some(umbrella_temp.clone()),
+        extra,
+        ..Records::default()
+    };
     crate::interrupt::check()?;
+    leftovers::record(kernel, old, 0, &before_swap)?;
+    // A refusal before the umbrella swap undoes what is recorded.
+    let undo = |kernel: &mut Kernel, e: Error| {
+        match leftovers::clean(kernel, old) {
+        Ok(_) => e,
+        Err(clean) => Error::Partial(format!(
+            "{e}; removing what this resize made failed too ({clean}); `mipset check --repair {}` removes it",
+            old.name
+        )),
+    }
+    };
 
     // Step 1, and whether the rules will follow. Until every rule and the
     // umbrella have moved, a failure puts back what was done: the family
     // and its rules are as before, or all of it moves.
     if n_new > n_old {
         if let Err(e) = grow_shards(kernel, new, &placed, n_old, rules) {
-            drop_shards(kernel, new, n_old..n_new);
-            return Err(nothing_changed(e));
+            return Err(nothing_changed(undo(kernel, e)));
         }
     } else if n_new < n_old {
-        rules.test(new).map_err(nothing_changed)?;
-        rebuild_shards(kernel, new, &placed, 0..n_new)?;
+        if let Err(e) = rules.test(new) {
+            return Err(nothing_changed(undo(kernel, e)));
+        }
+        rebuild_shards(kernel, old, new, &placed, 0..n_new)?;
         // Dispatch rules stop using the shards that are going away.
         if let Err(e) = rules.switch(new, old) {
             return Err(unshrink(kernel, old, &placed, n_new, e));
         }
     }
-    // Interrupted here, the family answers right (`check --repair` and a
-    // re-run finish or clean up).
-    crate::interrupt::check()?;
+    // Interrupted here (Ctrl-C during step 1), undo step 1: the exit table
+    // promises that a change in progress is undone.
+    if crate::interrupt::pending() {
+        let stopped = Error::Interrupted(format!(
+            "the resize of {} to {n_new} shards was undone; nothing was changed",
+            old.name
+        ));
+        return Err(if n_new > n_old {
+            undo(kernel, stopped)
+        } else {
+            let e = match rules.switch(old, new) {
+                Ok(_) => stopped,
+                Err(back) => Error::Partial(format!("interrupted; {back}")),
+            };
+            let e = undo(kernel, e);
+            unshrink(kernel, old, &placed, n_new, e)
+        });
+    }
 
     // Step 2: the umbrella with the new metadata, swapped in.
-    if let Err(e) = swap_umbrella(kernel, new, &umbrella_temp) {
+    let after_swap = Records {
+        umbrella: Some(umbrella_temp.clone()),
+        extra: (n_new < n_old).then_some((n_new, n_old)),
+        ..Records::default()
+    };
+    if let Err(e) = swap_umbrella(kernel, new, &umbrella_temp, &after_swap) {
+        let e = undo(kernel, e);
         return Err(if n_new < n_old {
             let e = match rules.switch(old, new) {
                 Ok(_) => e,
@@ -333,7 +389,6 @@ pub fn resize(
             };
             unshrink(kernel, old, &placed, n_new, e)
         } else {
-            drop_shards(kernel, new, n_old..n_new);
             nothing_changed(e)
         });
     }
@@ -346,6 +401,12 @@ pub fn resize(
     }
     // The old umbrella (now the temp) still references the old shards.
     kernel.destroy_set(&umbrella_temp)?;
+    if n_new < n_old {
+        for i in n_new..n_old {
+            kernel.destroy_set(&old.shard_name(i))?;
+        }
+    }
+    leftovers::record(kernel, new, 0, &Records::default())?;
     // A reader that read the old metadata just before the swap still looks
     // in the old shard for an element; give such readers time to finish
     // before that shard loses it (one lookup takes microseconds).
@@ -355,11 +416,7 @@ pub fn resize(
 
     // Step 3.
     if n_new >= n_old {
-        rebuild_shards(kernel, new, &placed, 0..n_old)?;
-    } else {
-        for i in n_new..n_old {
-            kernel.destroy_set(&old.shard_name(i))?;
-        }
+        rebuild_shards(kernel, new, new, &placed, 0..n_old)?;
     }
     Ok(Resized {
         family: new.name.clone(),

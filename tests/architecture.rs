@@ -30,6 +30,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("family/add.rs", ENGINE),
     ("family/remove.rs", ENGINE),
     ("family/destroy.rs", ENGINE),
+    ("family/leftovers.rs", ENGINE),
     ("bulk/read.rs", ENGINE),
     ("bulk/apply.rs", ENGINE),
     ("check.rs", ENGINE),

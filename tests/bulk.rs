@@ -322,14 +322,15 @@ fn sync_takes_the_lock_refuses_empty_lists_and_foreign_temp_names() {
         "{}",
         r.stderr
     );
-    // ...and a hand-made set under that name is never filled or destroyed.
+    // ...and a hand-made set under that name is never filled or destroyed:
+    // rebuilds take free temporary names (see #11).
     ns.ok("ipset", &["create", "web-t1", "hash:net"]);
     ns.ok("ipset", &["add", "web-t1", "192.0.2.0/24"]);
-    let before = ns.ipset_save();
-    let r = ns.mipset_stdin(&["sync", "web", "-"], "10.0.0.3\n10.0.0.5\n");
-    r.expect(3);
-    assert!(r.stderr.contains("web-t1"), "{}", r.stderr);
-    assert_eq!(ns.ipset_save(), before);
+    let theirs = ns.ok("ipset", &["save", "web-t1"]);
+    ns.mipset_stdin(&["sync", "web", "-", "--atomic"], "10.0.0.3\n10.0.0.5\n")
+        .expect(0);
+    assert_eq!(ns.ok("ipset", &["save", "web-t1"]), theirs);
+    ns.mipset(&["test", "web", "10.0.0.5"]).expect(0);
     ns.ok("ipset", &["destroy", "web-t1"]);
     // The lock: sync waits for (or refuses while) another mipset holds it.
     let mut holder = ns.hold_lock();
@@ -343,6 +344,17 @@ fn sync_takes_the_lock_refuses_empty_lists_and_foreign_temp_names() {
         .expect(0);
     ns.mipset(&["test", "web", "10.0.0.1"]).expect(1);
     ns.mipset(&["test", "web", "10.0.0.5"]).expect(0);
+}
+
+/// The metadata comment of member `index` of umbrella `family`.
+fn member_comment(ns: &Netns, family: &str, index: u32) -> String {
+    let saved = ns.ok("ipset", &["save", family]);
+    let prefix = format!("add {family} {family}-s{index} ");
+    let line = saved
+        .lines()
+        .find(|l| l.starts_with(&prefix))
+        .expect("member line");
+    line.split('"').nth(1).expect("comment").to_string()
 }
 
 #[test]
@@ -360,10 +372,25 @@ fn check_finds_and_repairs_hand_made_damage() {
     let healthy = ns.ipset_save();
     ns.mipset(&["check", "web"]).expect(0);
     // Damage it with stock ipset: a misplaced element, a missing replica,
-    // a leftover temporary set, a shard taken out of the umbrella.
+    // a leftover temporary set (recorded in the umbrella, as a killed load
+    // leaves it), a shard taken out of the umbrella; and a user's set named
+    // like a temporary, which is only reported.
     ns.ok("ipset", &["add", "web-s2", "10.0.0.9"]);
     ns.ok("ipset", &["del", "web-s3", "10.0.0.0/30"]);
     ns.ok("ipset", &["create", "web-t1", "hash:net"]);
+    let meta0 = member_comment(&ns, "web", 0);
+    ns.ok(
+        "ipset",
+        &[
+            "add",
+            "web",
+            "web-s0",
+            "comment",
+            &format!("{meta0} temp=web-t1"),
+            "-exist",
+        ],
+    );
+    ns.ok("ipset", &["create", "web-t2", "hash:net"]);
     ns.ok("ipset", &["del", "web", "web-s1"]);
     let r = ns.mipset(&["--json", "check", "web"]);
     r.expect(1);
@@ -374,7 +401,10 @@ fn check_finds_and_repairs_hand_made_damage() {
         .map(|f| f["kind"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(kinds, ["umbrella", "temporary", "incomplete", "misplaced"]);
+    assert_eq!(json(&r.stdout)["lookalikes"], serde_json::json!(["web-t2"]));
     ns.mipset(&["check", "web", "--repair"]).expect(0);
+    ns.ok("ipset", &["list", "-n", "web-t2"]);
+    ns.ok("ipset", &["destroy", "web-t2"]);
     ns.mipset(&["check", "web"]).expect(0);
     // Repaired back to the healthy state (member order, elements, no temp).
     let strip = |s: &str| -> Vec<String> {
@@ -630,6 +660,20 @@ fn an_interrupted_resize_is_finished_by_running_it_again() {
     ns.ok("ipset", &["add", "r-s5", "10.0.0.5"]);
     ns.ok("ipset", &["create", "r-t1024", "list:set", "comment"]);
     ns.ok("ipset", &["add", "r-t1024", "r-s4"]);
+    // The new umbrella records them (see #11); unrecorded, they would be
+    // someone else's sets.
+    let meta0 = member_comment(&ns, "r", 0);
+    ns.ok(
+        "ipset",
+        &[
+            "add",
+            "r",
+            "r-s0",
+            "comment",
+            &format!("{meta0} umbrella=r-t1024 extra=4-8"),
+            "-exist",
+        ],
+    );
     ns.mipset(&["check", "r"]).expect(1);
     let r = ns.mipset(&["resize", "r", "--shards", "4"]);
     r.expect(0);
@@ -771,4 +815,54 @@ fn swaps_wait_out_concurrent_listings() {
     lister.kill().unwrap();
     lister.wait().unwrap();
     ns.mipset(&["check", "busy"]).expect(0);
+}
+
+/// Ctrl-C while a resize fills the new shards undoes it: exit 130 and the
+/// family exactly as before (it left the filled extra shards behind). If
+/// the signal comes too late, the resize completes; too early, mipset dies
+/// of it before changing anything.
+#[test]
+fn an_interrupted_resize_is_undone() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let ns = Netns::new();
+    ns.mipset(&["create", "big", "--shards", "16", "--maxelem", "1000000"])
+        .expect(0);
+    let list: String = (0..200_000u32)
+        .map(|i| format!("10.{}.{}.{}\n", i >> 16, (i >> 8) & 255, i & 255))
+        .collect();
+    ns.mipset_stdin(&["load", "big", "-"], &list).expect(0);
+    let before = ns.ipset_save();
+    let child = ns
+        .mipset_command(&["resize", "big", "--shards", "64"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Interrupt once the first new shard exists (step 1 is under way).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !ns
+        .exec("ipset", &["list", "-n", "big-s16"])
+        .stdout
+        .contains("big-s16")
+        && std::time::Instant::now() < deadline
+    {}
+    // ip netns exec replaces itself with mipset, so this is mipset's pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    match out.status.code() {
+        Some(130) => {
+            eprintln!("interrupted as intended: {stderr}");
+            assert!(stderr.contains("undone"), "{stderr}");
+            assert_eq!(ns.ipset_save(), before);
+        }
+        Some(0) => {
+            eprintln!("the resize finished before the signal");
+            ns.mipset(&["check", "big"]).expect(0);
+        }
+        None => assert_eq!(ns.ipset_save(), before, "killed mid-change: {stderr}"),
+        other => panic!("unexpected exit {other:?}: {stderr}"),
+    }
+    ns.mipset(&["test", "big", "10.1.2.3"]).expect(0);
 }

@@ -11,6 +11,7 @@ mod crash;
 mod deploy;
 mod equivalence;
 mod generated;
+mod ownership;
 mod reconcile;
 mod rules;
 mod util;

@@ -6,10 +6,10 @@ use serde::Serialize;
 use super::plan::{Kept, Plan, ShardPlan};
 use crate::addr::Entry;
 use crate::error::{Error, KernelErrorKind, Result};
+use crate::family::leftovers;
 use crate::kernel::{batch, Kernel};
 use crate::listfile::ListEntry;
-use crate::meta::FamilySpec;
-use crate::naming;
+use crate::meta::{FamilySpec, Records};
 use crate::options;
 
 fn list_element(item: &ListEntry) -> batch::Element<'_> {
@@ -103,20 +103,17 @@ pub(crate) fn create_args(spec: &FamilySpec, elements: usize) -> String {
     args
 }
 
-/// Destroy temporary sets left by an interrupted rebuild of this family.
+/// Destroy the temporary sets an interrupted run of this family recorded
+/// in the umbrella and left (see [`leftovers`]); sets that merely look
+/// like temporaries are never touched.
 pub fn clean_leftovers(kernel: &mut Kernel, spec: &FamilySpec) -> Result<Vec<String>> {
-    let headers = kernel.list_headers(None)?;
-    let mut cleaned = Vec::new();
-    for h in headers {
-        let is_temp = (0..spec.shards).any(|i| naming::temp_name(&spec.name, i) == h.name);
-        let same_kind = h.set_type == spec.set_type.as_str()
-            && h.header.get("family").map(String::as_str) == Some(spec.family.as_str());
-        if is_temp && same_kind && h.references == 0 {
-            kernel.destroy_set(&h.name)?;
-            cleaned.push(h.name);
-        }
-    }
-    Ok(cleaned)
+    Ok(leftovers::clean(kernel, spec)?.destroyed)
+}
+
+/// Destroy a rebuild's temporary set, then forget its record.
+fn drop_temp(kernel: &mut Kernel, spec: &FamilySpec, index: u32, temp: &str) -> Result<()> {
+    let _ = kernel.destroy_set(temp);
+    leftovers::record(kernel, spec, index, &Records::default())
 }
 
 /// What applying did.
@@ -155,31 +152,19 @@ pub fn apply_with(
         .filter(|s| s.changes())
         .map(|s| (shard_index(spec, &s.shard), s))
         .collect();
-    // A temporary name still taken after the cleanup belongs to someone
-    // else: stop before changing anything.
-    let names: std::collections::HashSet<String> = kernel
-        .list_headers(None)?
-        .into_iter()
-        .map(|h| h.name)
-        .collect();
-    if let Some(taken) = changed
-        .iter()
-        .filter(|(_, s)| s.rebuild)
-        .map(|(i, _)| naming::temp_name(&spec.name, *i as u32))
-        .find(|t| names.contains(t))
-    {
-        return Err(Error::kernel(
-            KernelErrorKind::SetExists,
-            format!(
-                "set {taken} exists and is not a temporary set of mipset (another type, or in use); names {}-tN are reserved for rebuilding shards: rename or remove it; nothing was changed",
-                spec.name
-            ),
-        ));
-    }
+    // Temporary names no set holds: a set that merely looks like a
+    // temporary is someone else's, and its name is skipped.
+    let taken = leftovers::set_names(kernel)?;
+    let mut temps = leftovers::free_temps(
+        spec,
+        &taken,
+        changed.iter().filter(|(_, s)| s.rebuild).count(),
+    )?
+    .into_iter();
     let mut filled: Vec<(String, String)> = Vec::new();
     let interrupted = |applied: &Applied, filled: &[(String, String)], kernel: &mut Kernel| {
-        for (_, temp) in filled {
-            let _ = kernel.destroy_set(temp);
+        for (shard, temp) in filled {
+            let _ = drop_temp(kernel, spec, shard_index(spec, shard) as u32, temp);
         }
         Error::Interrupted(format!(
             "{} of {} changed shards were done (each holds its old or its new contents); run it again to finish",
@@ -192,16 +177,30 @@ pub fn apply_with(
             return Err(interrupted(&applied, &filled, kernel));
         }
         if shard.rebuild {
-            let temp = naming::temp_name(&spec.name, *index as u32);
-            if let Err(e) = fill(kernel, spec, &temp, shard) {
-                for (_, t) in &filled {
-                    let _ = kernel.destroy_set(t);
+            let temp = temps.next().expect("a free name per rebuild");
+            // Recorded before it exists, forgotten after it is gone: a
+            // killed run's temporary is found and removed by the next one.
+            let recorded = Records {
+                temps: vec![temp.clone()],
+                ..Records::default()
+            };
+            let filled_ok = leftovers::record(kernel, spec, *index as u32, &recorded)
+                .and_then(|()| fill(kernel, spec, &temp, shard));
+            if let Err(e) = filled_ok {
+                if e.kernel_kind() == Some(KernelErrorKind::SetExists) {
+                    // Someone else created that name meanwhile: not ours.
+                    let _ = leftovers::record(kernel, spec, *index as u32, &Records::default());
+                } else {
+                    let _ = drop_temp(kernel, spec, *index as u32, &temp);
+                }
+                for (s, t) in &filled {
+                    let _ = drop_temp(kernel, spec, shard_index(spec, s) as u32, t);
                 }
                 return Err(partial(e, &applied));
             }
             filled.push((shard.shard.clone(), temp));
             if !atomic {
-                swap_all(kernel, &mut filled, &mut applied)?;
+                swap_all(kernel, spec, &mut filled, &mut applied)?;
             }
         } else {
             update_in_place(spec, &shard.shard, shard).map_err(|e| {
@@ -218,7 +217,7 @@ pub fn apply_with(
     if crate::interrupt::pending() {
         return Err(interrupted(&applied, &filled, kernel));
     }
-    swap_all(kernel, &mut filled, &mut applied)?;
+    swap_all(kernel, spec, &mut filled, &mut applied)?;
     Ok(applied)
 }
 
@@ -233,6 +232,7 @@ fn shard_index(spec: &FamilySpec, name: &str) -> usize {
 /// of swapped shards, the unused new contents of the others).
 fn swap_all(
     kernel: &mut Kernel,
+    spec: &FamilySpec,
     filled: &mut Vec<(String, String)>,
     applied: &mut Applied,
 ) -> Result<()> {
@@ -244,8 +244,8 @@ fn swap_all(
         }
         applied.swapped += 1;
     }
-    for (_, temp) in filled.drain(..) {
-        let _ = kernel.destroy_set(&temp);
+    for (shard, temp) in filled.drain(..) {
+        let _ = drop_temp(kernel, spec, shard_index(spec, &shard) as u32, &temp);
     }
     match failure {
         Some(e) => Err(partial(e, applied)),

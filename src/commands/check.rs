@@ -42,6 +42,12 @@ pub fn run(args: &CheckArgs, out: &mut Out) -> Result<ExitCode> {
             if f.repaired { " (repaired)" } else { "" }
         ));
     }
+    for name in &report.lookalikes {
+        text.push_str(&format!(
+            "look-alike: {name} is named like a leftover of family {} but its metadata does not record it: not mipset's, not touched\n",
+            report.family
+        ));
+    }
     out.text(&text);
     out.value(&json!(report));
     Ok(

@@ -23,49 +23,72 @@ pub fn discover(umbrella: &SetInfo) -> Discovery {
         return Discovery::NotFamily(format!("it is a {}, not a list:set", umbrella.set_type));
     }
     let members = umbrella.members.as_deref().unwrap_or(&[]);
-    let decode = |m: &Member| meta::decode(&umbrella.name, m.comment.as_deref().unwrap_or(""));
-    // The definition comes from the first member that carries valid
-    // metadata; a set where none does is not a family.
-    let spec = match members.iter().find_map(|m| decode(m).ok()) {
-        Some((spec, _)) => spec,
+    let comment = |m: &Member| m.comment.clone().unwrap_or_default();
+    // The definition comes from the first member; a set whose members do
+    // not all carry that family's metadata, each under its own shard's name,
+    // is not a family (a hand-made list:set with one mipset-like comment is
+    // not adopted, repaired or changed).
+    let spec = match members
+        .first()
+        .map(|m| meta::decode(&umbrella.name, &comment(m)))
+    {
+        Some(Ok((spec, _))) => spec,
+        Some(Err(e)) => return Discovery::NotFamily(e),
         None => {
-            let reason = match members.first().map(decode) {
-                Some(Err(e)) => e,
-                _ => "an empty list:set without mipset metadata".to_string(),
-            };
-            return Discovery::NotFamily(reason);
+            return Discovery::NotFamily("an empty list:set without mipset metadata".to_string())
         }
-    };
-    let problem = |problem: String| Discovery::Damaged {
-        spec: spec.clone(),
-        problem,
     };
     // mipset writes every member comment in canonical form, so comparing
     // with the expected text checks name, order and definition at once
     // (and costs far less than decoding each comment).
     let encoder = spec.encoder();
+    let mut misplaced = None;
     for (i, member) in members.iter().enumerate() {
         let index = i as u32;
-        let name_ok = member
-            .elem
-            .strip_prefix(spec.name.as_str())
-            .and_then(|rest| rest.strip_prefix("-s"))
-            .and_then(|rest| meta::strip_number(rest, index))
-            == Some("");
-        if !name_ok || !encoder.matches(member.comment.as_deref().unwrap_or(""), index) {
-            let why = match meta::decode(&umbrella.name, member.comment.as_deref().unwrap_or("")) {
-                Err(e) => format!("member {} has bad metadata: {e}", member.elem),
-                Ok((s, _)) if s != spec => {
-                    format!("member {} disagrees on the family definition", member.elem)
-                }
-                Ok(_) => format!(
-                    "member {} is at position {i}, expected {}",
-                    member.elem,
-                    spec.shard_name(index)
-                ),
-            };
-            return problem(why);
+        let name_ok = member.elem == spec.shard_name(index);
+        if name_ok
+            && encoder
+                .matches_with_records(&spec.name, &comment(member), index)
+                .is_some()
+        {
+            continue;
         }
+        let foreign = |why: String| Discovery::NotFamily(format!("member {} {why}", member.elem));
+        match meta::decode(&umbrella.name, &comment(member)) {
+            Err(e) => return foreign(format!("has no mipset metadata ({e})")),
+            Ok((s, _)) if s != spec => {
+                return foreign("disagrees on the family definition".to_string())
+            }
+            Ok((_, claimed)) if member.elem != spec.shard_name(claimed) => {
+                return foreign(format!(
+                    "carries the metadata of {}",
+                    spec.shard_name(claimed)
+                ))
+            }
+            Ok((_, claimed))
+                if encoder
+                    .matches_with_records(&spec.name, &comment(member), claimed)
+                    .is_none() =>
+            {
+                return foreign("has metadata mipset did not write".to_string())
+            }
+            Ok(_) => {
+                misplaced.get_or_insert_with(|| {
+                    format!(
+                        "member {} is at position {i}, expected {}",
+                        member.elem,
+                        spec.shard_name(index)
+                    )
+                });
+            }
+        }
+    }
+    let problem = |problem: String| Discovery::Damaged {
+        spec: spec.clone(),
+        problem,
+    };
+    if let Some(why) = misplaced {
+        return problem(why);
     }
     if members.len() != spec.shards as usize {
         return problem(format!(
@@ -125,8 +148,31 @@ mod tests {
         m[3].comment = Some(spec(8).encode(3));
         assert!(matches!(
             discover(&umbrella(&s, m)),
-            Discovery::Damaged { .. }
+            Discovery::NotFamily(_)
         ));
+        // One valid-looking comment does not make a family: every member
+        // must carry the family's metadata under its own name.
+        let mut m = members(&s);
+        m[1].comment = Some("someone else's".into());
+        assert!(matches!(
+            discover(&umbrella(&s, m)),
+            Discovery::NotFamily(_)
+        ));
+        let mut m = members(&s);
+        m[2].elem = "other".into();
+        assert!(matches!(
+            discover(&umbrella(&s, m)),
+            Discovery::NotFamily(_)
+        ));
+        let mut m = members(&s);
+        m[2].comment = Some(format!("{} temp=other-t1", s.encode(2)));
+        assert!(matches!(
+            discover(&umbrella(&s, m)),
+            Discovery::NotFamily(_)
+        ));
+        let mut m = members(&s);
+        m[2].comment = Some(format!("{} temp=web-t1", s.encode(2)));
+        assert_eq!(discover(&umbrella(&s, m)), Discovery::Family(s.clone()));
         let foreign = vec![Member {
             elem: "x".into(),
             comment: Some("hello".into()),

@@ -2,7 +2,8 @@
 //!
 //! * [`discover`] (pure) reads a definition from an umbrella listing, and
 //!   [`status`] (pure) a family's state from a header listing;
-//! * [`open`] finds families in the kernel;
+//! * [`open`] finds families in the kernel; [`leftovers`] records, and
+//!   cleans, what an operation in progress made;
 //! * [`lookup`] answers membership; [`create`], [`add`], [`remove`] and
 //!   [`destroy`] change families, through [`crate::kernel::Kernel`].
 //!
@@ -18,6 +19,7 @@ pub mod add;
 pub mod create;
 pub mod destroy;
 pub mod discover;
+pub mod leftovers;
 pub mod lookup;
 pub mod open;
 pub mod remove;
