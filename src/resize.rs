@@ -245,9 +245,6 @@ pub fn resize(
     rules: &RuleSwitch,
 ) -> Result<Resized> {
     let (n_old, n_new) = (old.shards, new.shards);
-    // Temporaries of a killed run (load, sync or resize) go first: their
-    // names are needed again.
-    bulk::apply::clean_leftovers(kernel, old)?;
     // Read everything once, then place it under the new routing.
     let extensions = old.has_extensions();
     let mut placed: Vec<Contents> = vec![Vec::new(); n_new as usize];
