@@ -76,24 +76,12 @@ fn per_shard(entries: &[Entry], routing: Routing) -> Vec<BTreeSet<Entry>> {
     shards
 }
 
-/// The family's shards as the kernel holds them, and any other set.
+/// The family's shards (of `s`) as the kernel holds them, and every set.
 fn kernel_shards(ns: &Netns, s: &Scenario) -> (Vec<BTreeSet<Entry>>, Vec<String>) {
+    let (pairs, sets) = kernel_shards_n(ns, s.set_type, s.family, SHARDS);
     let mut shards = vec![BTreeSet::new(); SHARDS as usize];
-    let mut sets = Vec::new();
-    for line in ns.ipset_save().lines() {
-        let words: Vec<&str> = line.split_whitespace().collect();
-        match words.as_slice() {
-            ["create", name, ..] => sets.push(name.to_string()),
-            ["add", set, elem, ..] => {
-                if let Some(i) = set
-                    .strip_prefix("crash-s")
-                    .and_then(|i| i.parse::<usize>().ok())
-                {
-                    shards[i].insert(parse_entry(elem, s.set_type, s.family).unwrap());
-                }
-            }
-            _ => {}
-        }
+    for (i, e) in pairs {
+        shards[i as usize].insert(e);
     }
     (shards, sets)
 }
@@ -387,7 +375,8 @@ fn sigkill_during_resize_keeps_answers_and_the_next_run_finishes() {
                     .flat_map(|e| shards_for(e, n, routing).map(move |i| (i, *e)))
                     .collect()
             };
-            let (got, sets) = kernel_shards_n(&ns, set_type, target.parse().unwrap());
+            let (got, sets) =
+                kernel_shards_n(&ns, set_type, AddrFamily::Inet, target.parse().unwrap());
             assert_eq!(
                 got, after,
                 "kill {k}: the next resize did not finish the job"
@@ -405,7 +394,12 @@ fn sigkill_during_resize_keeps_answers_and_the_next_run_finishes() {
 }
 
 /// (shard, entry) pairs of a family of `n` shards, and every set's name.
-fn kernel_shards_n(ns: &Netns, t: SetType, n: u32) -> (BTreeSet<(u32, Entry)>, Vec<String>) {
+fn kernel_shards_n(
+    ns: &Netns,
+    t: SetType,
+    af: AddrFamily,
+    n: u32,
+) -> (BTreeSet<(u32, Entry)>, Vec<String>) {
     let mut got = BTreeSet::new();
     let mut sets = Vec::new();
     for line in ns.ipset_save().lines() {
@@ -418,7 +412,7 @@ fn kernel_shards_n(ns: &Netns, t: SetType, n: u32) -> (BTreeSet<(u32, Entry)>, V
                     .and_then(|i| i.parse::<u32>().ok())
                 {
                     assert!(i < n, "shard {set} past the shard count");
-                    got.insert((i, parse_entry(elem, t, AddrFamily::Inet).unwrap()));
+                    got.insert((i, parse_entry(elem, t, af).unwrap()));
                 }
             }
             _ => {}

@@ -264,6 +264,21 @@ pub fn apply<'a>(
     elements: impl IntoIterator<Item = Element<'a>>,
 ) -> Result<usize> {
     let mut socket = Acked(Socket::open()?);
+    messages(op, set, family, exist, elements, |msg| {
+        socket.request(set, msg)
+    })
+}
+
+/// Build `op` messages of up to [`MESSAGE_BYTES`] of `elements` and hand
+/// each, closed, to `each`; how many elements.
+fn messages<'a>(
+    op: Op,
+    set: &str,
+    family: AddrFamily,
+    exist: bool,
+    elements: impl IntoIterator<Item = Element<'a>>,
+    mut each: impl FnMut(&mut Vec<u8>) -> Result<()>,
+) -> Result<usize> {
     let (mut msg, mut adt) = header(op, set, family, exist);
     let base = msg.len();
     let mut count = 0;
@@ -273,13 +288,13 @@ pub fn apply<'a>(
         count += 1;
         if msg.len() >= MESSAGE_BYTES {
             close(&mut msg, adt);
-            socket.request(set, &mut msg)?;
+            each(&mut msg)?;
             (msg, adt) = header(op, set, family, exist);
         }
     }
     if msg.len() > base {
         close(&mut msg, adt);
-        socket.request(set, &mut msg)?;
+        each(&mut msg)?;
     }
     Ok(count)
 }
@@ -306,7 +321,7 @@ pub fn apply_in_one_send<'a>(
         set,
         family,
         adds,
-    );
+    )?;
     let deleted = append(
         &mut socket,
         &mut datagram,
@@ -315,7 +330,7 @@ pub fn apply_in_one_send<'a>(
         set,
         family,
         dels,
-    );
+    )?;
     let counts = [added, deleted];
     if seqs.is_empty() {
         return Ok((0, 0));
@@ -364,25 +379,10 @@ fn append<'a>(
     set: &str,
     family: AddrFamily,
     elements: impl IntoIterator<Item = Element<'a>>,
-) -> usize {
-    let (mut msg, mut adt) = header(op, set, family, true);
-    let base = msg.len();
-    let mut count = 0;
-    for e in elements {
-        let Some(entry) = e.entry else { continue };
-        push_element(&mut msg, &e, &entry);
-        count += 1;
-        if msg.len() >= MESSAGE_BYTES {
-            close(&mut msg, adt);
-            seqs.push(socket.number(&mut msg));
-            datagram.extend_from_slice(&msg);
-            (msg, adt) = header(op, set, family, true);
-        }
-    }
-    if msg.len() > base {
-        close(&mut msg, adt);
-        seqs.push(socket.number(&mut msg));
-        datagram.extend_from_slice(&msg);
-    }
-    count
+) -> Result<usize> {
+    messages(op, set, family, true, elements, |msg| {
+        seqs.push(socket.number(msg));
+        datagram.extend_from_slice(msg);
+        Ok(())
+    })
 }
