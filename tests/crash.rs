@@ -41,9 +41,15 @@ fn entry(rng: &mut Rng, t: SetType, af: AddrFamily) -> Entry {
             let a = std::net::Ipv4Addr::from(0x0a00_0000 | (rng.next() as u32 & 0x00ff_ffff));
             format!("{a}/{prefix}")
         }
-        (_, AddrFamily::Inet6) => {
+        (SetType::HashIp, AddrFamily::Inet6) => {
             let low = rng.u128() & ((1u128 << 96) - 1);
             std::net::Ipv6Addr::from((0x2001_0db8u128 << 96) | low).to_string()
+        }
+        (SetType::HashNet, AddrFamily::Inet6) => {
+            let prefix = [128, 96, 64, 60, 56][rng.below(5) as usize];
+            let low = rng.u128() & ((1u128 << 96) - 1);
+            let a = std::net::Ipv6Addr::from((0x2001_0db8u128 << 96) | low);
+            format!("{a}/{prefix}")
         }
     };
     parse_entry(&text, t, af).unwrap()
@@ -248,6 +254,15 @@ fn sigkill_during_load_or_sync_leaves_every_shard_old_or_new() {
             command: "sync",
             entries: 20_000,
             churn: 40,
+            kills: 6,
+        },
+        Scenario {
+            what: "sync hash:net inet6 10%",
+            set_type: SetType::HashNet,
+            family: AddrFamily::Inet6,
+            command: "sync",
+            entries: 10_000,
+            churn: 10,
             kills: 6,
         },
         Scenario {
