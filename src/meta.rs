@@ -367,18 +367,7 @@ mod tests {
 
     #[test]
     fn example_is_stable() {
-        let s = FamilySpec {
-            name: "web".into(),
-            set_type: SetType::HashIp,
-            family: AddrFamily::Inet,
-            shards: 16,
-            routing: Routing::Bits { shift: 0 },
-            hashsize: 64,
-            maxelem: 4096,
-            timeout: None,
-            counters: false,
-            comment: false,
-        };
+        let s = test_spec(16);
         assert_eq!(s.encode(3), "mipset:v1 shard=3/16 type=hash:ip family=inet route=bits:0 hashsize=64 maxelem=4096 timeout=none counters=0 comment=0");
     }
 

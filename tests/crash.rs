@@ -92,6 +92,21 @@ fn kernel_shards(ns: &Netns, s: &Scenario) -> (Vec<BTreeSet<Entry>>, Vec<String>
     (shards, sets)
 }
 
+/// Run mipset with `args`, SIGKILL it after `delay`; whether the kill
+/// landed while it ran (rather than after it had exited).
+fn kill_after(ns: &Netns, args: &[&str], delay: std::time::Duration) -> bool {
+    let mut child = ns
+        .mipset_command(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(delay);
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+    child.wait().unwrap().code().is_none()
+}
+
 fn write_list(path: &std::path::Path, entries: &[Entry]) {
     let text: String = entries.iter().map(|e| format!("{e}\n")).collect();
     std::fs::write(path, text).unwrap();
@@ -145,17 +160,7 @@ fn run_scenario(ns: &Netns, s: &Scenario, rng: &mut Rng, dir: &std::path::Path) 
     for k in 0..s.kills {
         reset();
         let delay = span.mul_f64(1.2 * rng.below(1000) as f64 / 1000.0);
-        let mut child = ns
-            .mipset_command(&[s.command, "crash", new_file.to_str().unwrap()])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(delay);
-        // SAFETY: kill(2) on our own child's pid.
-        unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
-        let status = child.wait().unwrap();
-        if status.code().is_none() {
+        if kill_after(ns, &[s.command, "crash", new_file.to_str().unwrap()], delay) {
             landed += 1;
         }
         let (shards, _) = kernel_shards(ns, s);
@@ -344,16 +349,7 @@ fn sigkill_during_resize_keeps_answers_and_the_next_run_finishes() {
         for k in 0..rounds {
             let target = if k % 2 == 0 { "32" } else { "16" };
             let delay = span.mul_f64(1.2 * rng.below(1000) as f64 / 1000.0);
-            let mut child = ns
-                .mipset_command(&["resize", "crash", "--shards", target])
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .spawn()
-                .unwrap();
-            std::thread::sleep(delay);
-            // SAFETY: kill(2) on our own child's pid.
-            unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
-            child.wait().unwrap();
+            kill_after(&ns, &["resize", "crash", "--shards", target], delay);
             kills += 1;
             // Answers: each entry is in the shard a lookup consults now.
             let save = ns.ipset_save();
