@@ -431,3 +431,182 @@ fn kernel_shards_n(
     }
     (got, sets)
 }
+
+/// `ipset save` as set name -> its element lines (what follows the name).
+fn sets_with_elements(save: &str) -> std::collections::BTreeMap<String, BTreeSet<String>> {
+    let mut sets = std::collections::BTreeMap::new();
+    for line in save.lines() {
+        let w: Vec<&str> = line.splitn(3, ' ').collect();
+        match w.as_slice() {
+            ["create", name, ..] => {
+                sets.insert(name.to_string(), BTreeSet::new());
+            }
+            ["add", set, rest] => {
+                sets.entry(set.to_string())
+                    .or_insert_with(BTreeSet::new)
+                    .insert(rest.to_string());
+            }
+            _ => {}
+        }
+    }
+    sets
+}
+
+/// After a kill: every family of `names` is absent (no set of its names)
+/// or whole (umbrella and every shard), and each shard is empty or holds
+/// exactly what `want` (a save of the finished families) says. Problems
+/// found, described.
+fn half_made(
+    now: &std::collections::BTreeMap<String, BTreeSet<String>>,
+    want: &std::collections::BTreeMap<String, BTreeSet<String>>,
+    names: &[&str],
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    for name in names {
+        let shards: Vec<&String> = want
+            .keys()
+            .filter(|s| s.starts_with(&format!("{name}-s")))
+            .collect();
+        let present: Vec<&String> = now
+            .keys()
+            .filter(|s| s.starts_with(&format!("{name}-")))
+            .collect();
+        if !now.contains_key(*name) {
+            if !present.is_empty() {
+                problems.push(format!("{name}: sets without an umbrella: {present:?}"));
+            }
+            continue;
+        }
+        for shard in shards {
+            match now.get(shard) {
+                None => problems.push(format!("{name}: shard {shard} missing")),
+                Some(held) if !held.is_empty() && held != &want[shard] => problems.push(format!(
+                    "{shard} holds {} elements, neither empty nor the {} dumped",
+                    held.len(),
+                    want[shard].len()
+                )),
+                Some(_) => {}
+            }
+        }
+    }
+    problems
+}
+
+/// SIGKILL at a random moment of `restore` (a dump of two families,
+/// hash:ip inet and hash:net inet6) and of `create`: no set is left that
+/// no umbrella records, each shard is empty or as dumped, and the next
+/// `restore --exist` (or `create --exist`) finishes the job: exact
+/// contents, no temporary set, `check` healthy.
+#[test]
+fn sigkill_during_restore_or_create_leaves_whole_families() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let ns = Netns::new();
+    let dir = std::env::temp_dir().join(format!("mipset-crash-restore-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut rng = Rng(0x7265_7374);
+    let families = [
+        ("alpha", SetType::HashIp, AddrFamily::Inet, 16, 30_000),
+        ("beta", SetType::HashNet, AddrFamily::Inet6, 8, 10_000),
+    ];
+    let mut dump = String::new();
+    for (name, set_type, family, shards, entries) in families {
+        let shards = shards.to_string();
+        ns.mipset(&[
+            "create",
+            name,
+            "--type",
+            set_type.as_str(),
+            "--family",
+            family.as_str(),
+            "--shards",
+            &shards,
+            "--maxelem",
+            "1000000",
+        ])
+        .expect(0);
+        let s = Scenario {
+            what: name,
+            set_type,
+            family,
+            command: "restore",
+            entries,
+            churn: 0,
+            kills: 0,
+        };
+        let (list, _) = lists(&s, &mut rng);
+        let file = dir.join(format!("{name}.txt"));
+        write_list(&file, &list);
+        ns.mipset(&["load", name, file.to_str().unwrap()]).expect(0);
+        dump.push_str(&ns.mipset(&["save", name]).expect(0).stdout);
+    }
+    let dump_file = dir.join("dump.save");
+    std::fs::write(&dump_file, &dump).unwrap();
+    let want = sets_with_elements(&ns.ipset_save());
+    let names = ["alpha", "beta"];
+    let destroy_all = || {
+        for name in names {
+            ns.mipset(&["destroy", name]).expect(0);
+        }
+    };
+    destroy_all();
+    let restore = ["restore", dump_file.to_str().unwrap()];
+    let started = Instant::now();
+    ns.mipset(&restore).expect(0);
+    let span = started.elapsed();
+    destroy_all();
+    let mut problems = Vec::new();
+    let mut landed = 0;
+    let kills = 14;
+    for k in 0..kills {
+        let delay = span.mul_f64(1.2 * rng.below(1000) as f64 / 1000.0);
+        if kill_after(&ns, &restore, delay) {
+            landed += 1;
+        }
+        let now = sets_with_elements(&ns.ipset_save());
+        for p in half_made(&now, &want, &names) {
+            problems.push(format!("restore kill {k} after {delay:?}: {p}"));
+        }
+        ns.mipset(&["restore", "--exist", dump_file.to_str().unwrap()])
+            .expect(0);
+        assert_eq!(
+            sets_with_elements(&ns.ipset_save()),
+            want,
+            "restore kill {k}: the next restore --exist did not finish the job"
+        );
+        for name in names {
+            ns.mipset(&["check", name]).expect(0);
+        }
+        destroy_all();
+    }
+    // `create` is one kernel call: kills land before it or after it.
+    let create = ["create", "gamma", "--shards", "256"];
+    let started = Instant::now();
+    ns.mipset(&create).expect(0);
+    let span = started.elapsed();
+    let whole = sets_with_elements(&ns.ipset_save());
+    ns.mipset(&["destroy", "gamma"]).expect(0);
+    for k in 0..8 {
+        let delay = span.mul_f64(1.2 * rng.below(1000) as f64 / 1000.0);
+        kill_after(&ns, &create, delay);
+        let now = sets_with_elements(&ns.ipset_save());
+        for p in half_made(&now, &whole, &["gamma"]) {
+            problems.push(format!("create kill {k} after {delay:?}: {p}"));
+        }
+        ns.mipset(&["create", "gamma", "--shards", "256", "--exist"])
+            .expect(0);
+        ns.mipset(&["check", "gamma"]).expect(0);
+        ns.mipset(&["destroy", "gamma"]).expect(0);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(
+        problems.is_empty(),
+        "half-made families:\n{}",
+        problems.join("\n")
+    );
+    assert!(
+        landed * 2 >= kills,
+        "only {landed} of {kills} restore kills landed mid-run"
+    );
+}

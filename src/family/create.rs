@@ -1,5 +1,6 @@
-//! Creating a family: the shards, then the umbrella with the metadata; on
-//! failure everything created so far is destroyed again.
+//! Creating a family: checks that it (or a set with one of its names) is
+//! not there yet, then creates the shards, the umbrella and the metadata in
+//! one netlink send ([`crate::kernel::create`]).
 
 use std::collections::HashSet;
 
@@ -8,7 +9,6 @@ use super::open::open_any;
 use crate::error::{Error, Result};
 use crate::kernel::Kernel;
 use crate::meta::FamilySpec;
-use crate::text::plural;
 
 /// Result of `create`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,8 +46,8 @@ pub fn describe_difference(have: &FamilySpec, want: &FamilySpec) -> String {
         .join(", ")
 }
 
-/// Create a family: the shards, then the umbrella with metadata. On failure
-/// everything created so far is destroyed again.
+/// Create a family: the shards, then the umbrella with metadata, all in one
+/// kernel call; on a refusal what was made is destroyed again.
 pub fn create(kernel: &mut Kernel, spec: &FamilySpec, exist: bool) -> Result<Created> {
     match open_any(kernel, &spec.name) {
         Ok(Discovery::Family(have)) => {
@@ -92,55 +92,7 @@ pub fn create(kernel: &mut Kernel, spec: &FamilySpec, exist: bool) -> Result<Cre
             spec.name
         )));
     }
-    let mut created: Vec<String> = Vec::new();
-    let result = (|| -> Result<()> {
-        for shard in spec.shard_names() {
-            crate::interrupt::check()?;
-            kernel.create_shard(spec, &shard)?;
-            created.push(shard);
-        }
-        let name = &spec.name;
-        kernel.exec(
-            &format!("create {name}"),
-            name,
-            &format!("create {name} list:set size {} comment", spec.shards.max(8)),
-        )?;
-        created.push(name.clone());
-        for (i, shard) in spec.shard_names().enumerate() {
-            let comment = spec.encode(i as u32);
-            kernel.exec(
-                &format!("add {shard} to umbrella {name}"),
-                name,
-                &format!("add {name} {shard} comment \"{comment}\""),
-            )?;
-        }
-        Ok(())
-    })();
-    match result {
-        Ok(()) => Ok(Created::New),
-        Err(e) => {
-            let e = match e {
-                Error::Interrupted(_) => Error::Interrupted(format!(
-                    "removed the {} created so far",
-                    plural(created.len() as u64, "set", "sets")
-                )),
-                other => other,
-            };
-            // Umbrella first: it holds references to the shards.
-            let leftovers: Vec<String> = created
-                .iter()
-                .rev()
-                .filter(|set| kernel.destroy_set(set).is_err())
-                .cloned()
-                .collect();
-            if leftovers.is_empty() {
-                Err(e)
-            } else {
-                Err(Error::Partial(format!(
-                    "{e}; cleaning up also failed, these sets remain: {}",
-                    leftovers.join(" ")
-                )))
-            }
-        }
-    }
+    // One send: SIGKILL leaves the whole family or nothing.
+    kernel.create_family(spec)?;
+    Ok(Created::New)
 }

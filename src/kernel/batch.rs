@@ -21,7 +21,7 @@
 use crate::addr::{AddrFamily, Entry};
 use crate::error::{Error, KernelErrorKind, Result};
 use crate::kernel::netlink::{
-    align, os_error, push_attr, request, Socket, NLA_F_NESTED, NLA_F_NET_BYTEORDER, NLMSG_ERROR,
+    acks, align, os_error, push_attr, request, Socket, NLA_F_NESTED, NLA_F_NET_BYTEORDER,
     NLM_F_REQUEST,
 };
 
@@ -154,37 +154,13 @@ impl Acked {
         let mut buf = [0u8; 8192];
         loop {
             let data = self.0.recv(&mut buf)?;
-            for (reply_seq, code) in acks(data)? {
+            for (reply_seq, code) in acks(data) {
                 if reply_seq == seq {
                     return ack_result(set, code);
                 }
             }
         }
     }
-}
-
-/// The acknowledgements in a datagram of replies: (sequence, error code).
-fn acks(mut data: &[u8]) -> Result<Vec<(u32, i32)>> {
-    let mut out = Vec::new();
-    while data.len() >= 16 {
-        let len = u32::from_ne_bytes(data[0..4].try_into().unwrap_or_default()) as usize;
-        if len < 16 || len > data.len() {
-            break;
-        }
-        let kind = u16::from_ne_bytes([data[4], data[5]]);
-        let seq = u32::from_ne_bytes(data[8..12].try_into().unwrap_or_default());
-        if kind == NLMSG_ERROR {
-            if len < 20 {
-                return Err(Error::kernel(KernelErrorKind::Other, "short netlink reply"));
-            }
-            out.push((
-                seq,
-                -i32::from_ne_bytes(data[16..20].try_into().unwrap_or_default()),
-            ));
-        }
-        data = &data[align(len).min(data.len())..];
-    }
-    Ok(out)
 }
 
 /// What an acknowledgement's error code means for `set`.
@@ -335,8 +311,9 @@ pub fn apply_in_one_send<'a>(
     if seqs.is_empty() {
         return Ok((0, 0));
     }
-    // Replies: an ack of ~36 bytes per message (payload not echoed).
-    let replies = 64 * 1024 + seqs.len() * 256;
+    // Replies: refusals only (and one ack), ~1 KiB each as the kernel
+    // counts socket memory.
+    let replies = 64 * 1024 + seqs.len() * 1024;
     if datagram.len() > ONE_SEND_BYTES || !socket.make_room(datagram.len(), replies) {
         return Err(Error::kernel(
             KernelErrorKind::Other,
@@ -346,25 +323,9 @@ pub fn apply_in_one_send<'a>(
             ),
         ));
     }
-    socket.send_all(&datagram)?;
-    // Every message is acknowledged; the first refusal (by order) is the
-    // error, after all replies are read.
-    let mut pending: std::collections::BTreeMap<u32, usize> =
-        seqs.iter().enumerate().map(|(i, &s)| (s, i)).collect();
-    let mut first_error: Option<(usize, i32)> = None;
-    let mut buf = vec![0u8; 64 * 1024];
-    while !pending.is_empty() {
-        let data = socket.recv(&mut buf)?;
-        for (seq, code) in acks(data)? {
-            if let Some(index) = pending.remove(&seq) {
-                if code != 0 && first_error.map_or(true, |(i, _)| index < i) {
-                    first_error = Some((index, code));
-                }
-            }
-        }
-    }
-    match first_error {
-        Some((_, code)) => ack_result(set, code).map(|_| (counts[0], counts[1])),
+    // The first refusal (by order) is the error.
+    match socket.send_in_one_call(&mut datagram)?.first() {
+        Some(&(_, code)) => ack_result(set, code).map(|_| (counts[0], counts[1])),
         None => Ok((counts[0], counts[1])),
     }
 }

@@ -18,6 +18,7 @@
 //! descriptors.
 
 pub mod batch;
+pub mod create;
 pub mod dump;
 pub(crate) mod libipset;
 pub(crate) mod netlink;
@@ -278,6 +279,16 @@ impl Kernel {
     }
 
     /// Create one hash shard through the crate.
+    /// Create the whole family `spec` in one netlink send (see
+    /// [`create::create_family`]): SIGKILL leaves all of it or none.
+    pub fn create_family(&mut self, spec: &FamilySpec) -> Result<()> {
+        for name in spec.shard_names() {
+            self.sessions.remove(&name);
+        }
+        self.sessions.remove(&spec.name);
+        create::create_family(spec)
+    }
+
     pub fn create_shard(&mut self, spec: &FamilySpec, name: &str) -> Result<()> {
         let what = format!("create {name}");
         let map = |e: ipset::types::Error| kernel_error(&what, name, &crate_message(&e));

@@ -182,6 +182,67 @@ impl Socket {
         Ok(())
     }
 
+    /// Send `datagram`, messages already numbered, in ONE sendmsg and
+    /// return the refusals: (index of the message, error code). Only the
+    /// last message asks for an acknowledgement; the kernel reports every
+    /// refused message anyway, and handles the whole datagram before the
+    /// call returns, so the last ack closes the replies. The receive room
+    /// must hold the refusals (see [`Socket::make_room`]): replies the
+    /// kernel had to drop are an error, since what was refused is unknown.
+    pub(crate) fn send_in_one_call(&mut self, datagram: &mut [u8]) -> Result<Vec<(usize, i32)>> {
+        const NLM_F_ACK: u16 = 0x4;
+        let mut seqs = Vec::new();
+        let mut at = 0;
+        while at + 16 <= datagram.len() {
+            let len =
+                u32::from_ne_bytes(datagram[at..at + 4].try_into().unwrap_or_default()) as usize;
+            if len < 16 || at + len > datagram.len() {
+                break;
+            }
+            let last = at + align(len) >= datagram.len();
+            let mut flags = u16::from_ne_bytes([datagram[at + 6], datagram[at + 7]]);
+            flags = if last {
+                flags | NLM_F_ACK
+            } else {
+                flags & !NLM_F_ACK
+            };
+            datagram[at + 6..at + 8].copy_from_slice(&flags.to_ne_bytes());
+            seqs.push(u32::from_ne_bytes(
+                datagram[at + 8..at + 12].try_into().unwrap_or_default(),
+            ));
+            at += align(len);
+        }
+        let Some(&last) = seqs.last() else {
+            return Ok(Vec::new());
+        };
+        self.send_all(datagram)?;
+        let index: std::collections::HashMap<u32, usize> =
+            seqs.iter().enumerate().map(|(i, &s)| (s, i)).collect();
+        let mut refused = Vec::new();
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let data = match self.recv(&mut buf) {
+                Err(e) => {
+                    return Err(Error::kernel(
+                        KernelErrorKind::Other,
+                        format!("{e}: the kernel's replies to one batch were lost; what it refused is unknown"),
+                    ))
+                }
+                Ok(data) => data,
+            };
+            for (seq, code) in acks(data) {
+                let Some(&i) = index.get(&seq) else { continue };
+                if code != 0 {
+                    refused.push((i, code));
+                }
+                if seq == last {
+                    refused.sort_unstable();
+                    return Ok(refused);
+                }
+            }
+        }
+    }
+
     /// Receive one datagram (one or more netlink messages) into `buf`.
     pub(crate) fn recv<'b>(&mut self, buf: &'b mut [u8]) -> Result<&'b [u8]> {
         loop {
@@ -203,6 +264,29 @@ impl Socket {
             }
         }
     }
+}
+
+/// The acknowledgements and refusals in a datagram of replies: (sequence,
+/// error code; 0 is an acknowledgement).
+pub(crate) fn acks(mut data: &[u8]) -> Vec<(u32, i32)> {
+    let mut out = Vec::new();
+    while data.len() >= 16 {
+        let len = u32::from_ne_bytes(data[0..4].try_into().unwrap_or_default()) as usize;
+        if len < 16 || len > data.len() {
+            break;
+        }
+        let kind = u16::from_ne_bytes([data[4], data[5]]);
+        let seq = u32::from_ne_bytes(data[8..12].try_into().unwrap_or_default());
+        if kind == NLMSG_ERROR {
+            let code = match data.get(16..20) {
+                Some(c) => -i32::from_ne_bytes(c.try_into().unwrap_or_default()),
+                None => libc::EPROTO,
+            };
+            out.push((seq, code));
+        }
+        data = &data[align(len).min(data.len())..];
+    }
+    out
 }
 
 #[cfg(test)]
