@@ -65,6 +65,7 @@ fn main() {
             std::fs::copy(&archive, &link).expect("copy libipset.a");
             println!("cargo:rerun-if-changed={}", archive.display());
             println!("cargo:rustc-link-search=native={}", dir.display());
+            println!("cargo:rustc-link-lib=static=ipset");
             // After every library on the command line, so the archive's
             // references to libmnl are resolved.
             println!("cargo:rustc-link-arg=-Wl,--push-state,--no-as-needed,-lmnl,--pop-state");

@@ -237,21 +237,18 @@ pub fn check(kernel: &mut Kernel, name: &str, repair: bool) -> Result<Report> {
 /// flush it and add them again (a list:set match sees an empty umbrella for
 /// that moment; dispatch rules, which use the shards, do not notice).
 fn rebuild_umbrella(kernel: &mut Kernel, spec: &FamilySpec) -> Result<()> {
-    let mut script = format!("flush {}\n", spec.name);
     let encoder = spec.encoder();
-    for (i, shard) in spec.shard_names().enumerate() {
-        script.push_str(&format!(
-            "add {} {shard} comment \"{}\"\n",
-            spec.name,
-            encoder.encode(i as u32)
-        ));
-    }
-    kernel
-        .restore(&format!("repair {}", spec.name), &script)
-        .map_err(|e| {
-            Error::kernel(
-                e.kernel_kind().unwrap_or(KernelErrorKind::Other),
-                format!("{e}"),
-            )
-        })
+    let rebuilt = (|| {
+        kernel.flush_set(&spec.name)?;
+        for (i, shard) in spec.shard_names().enumerate() {
+            kernel.add_member(&spec.name, &shard, &encoder.encode(i as u32), false)?;
+        }
+        Ok(())
+    })();
+    rebuilt.map_err(|e: Error| {
+        Error::kernel(
+            e.kernel_kind().unwrap_or(KernelErrorKind::Other),
+            format!("{e}"),
+        )
+    })
 }

@@ -35,6 +35,7 @@ use crate::addr::Entry;
 use crate::bulk;
 use crate::error::{Error, KernelErrorKind, Result};
 use crate::family::leftovers;
+use crate::kernel::ops::SetKind;
 use crate::kernel::{batch, dump, Kernel};
 use crate::meta::{FamilySpec, Records};
 use crate::route;
@@ -64,13 +65,10 @@ fn create_filled(
     name: &str,
     contents: &Contents,
 ) -> Result<()> {
-    kernel.exec(
-        &format!("create {name}"),
+    kernel.create_set(
         name,
-        &format!(
-            "create {name} {}",
-            bulk::apply::create_args(spec, contents.len())
-        ),
+        &bulk::apply::replacement_kind(spec, contents.len()),
+        false,
     )?;
     let elements = contents.iter().map(|(e, k)| match k {
         Some(d) => batch::Element::from_dumped(d),
@@ -160,20 +158,26 @@ fn nothing_changed(e: Error) -> Error {
 /// umbrella is then `temp`). Its first member records `first` (the old
 /// umbrella, and shards a shrink is about to destroy).
 fn swap_umbrella(kernel: &mut Kernel, new: &FamilySpec, temp: &str, first: &Records) -> Result<()> {
-    let mut script = format!(
-        "create {temp} list:set size {} comment\n",
-        new.shards.max(8)
-    );
-    for i in 0..new.shards {
-        let none = Records::default();
-        let records = if i == 0 { first } else { &none };
-        script.push_str(&leftovers::member_line(temp, new, i, records));
-        script.push('\n');
+    let prepared = (|| {
+        kernel.create_set(
+            temp,
+            &SetKind::List {
+                size: new.shards.max(8),
+            },
+            false,
+        )?;
+        for i in 0..new.shards {
+            let none = Records::default();
+            let records = if i == 0 { first } else { &none };
+            let comment = leftovers::member_comment(new, i, records);
+            kernel.add_member(temp, &new.shard_name(i), &comment, false)?;
+        }
+        Ok(())
+    })();
+    if let Err(e) = prepared {
+        let _ = kernel.destroy_set(temp);
+        return Err(e);
     }
-    kernel.restore(
-        &format!("prepare {} for {} shards", new.name, new.shards),
-        &script,
-    )?;
     if let Err(e) = kernel.swap_sets(&new.name, temp) {
         let _ = kernel.destroy_set(temp);
         return Err(e);

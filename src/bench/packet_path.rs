@@ -31,6 +31,7 @@ use super::stats::{summarize, Summary};
 use crate::addr::{AddrFamily, Entry, SetType};
 use crate::error::{Error, KernelErrorKind, Result};
 use crate::family;
+use crate::kernel::ops::SetKind;
 use crate::kernel::Kernel;
 use crate::meta::FamilySpec;
 use crate::packet;
@@ -135,13 +136,18 @@ pub fn run(kernel: &mut Kernel, cfg: &Config, progress: &mut dyn FnMut(&str)) ->
     let total_hashsize = (cfg.entries as u32 / 2).next_power_of_two().max(1024);
     let total_maxelem = (cfg.entries as u32).saturating_mul(2).max(65536);
     progress("loading the single set");
-    kernel.exec(
-        "create",
+    kernel.create_set(
         SINGLE,
-        &format!(
-            "create {SINGLE} {} family inet hashsize {total_hashsize} maxelem {total_maxelem}",
-            cfg.set_type.as_str()
-        ),
+        &SetKind::Hash {
+            set_type: cfg.set_type,
+            family: AddrFamily::Inet,
+            hashsize: total_hashsize,
+            maxelem: total_maxelem,
+            timeout: None,
+            counters: false,
+            comment: false,
+        },
+        false,
     )?;
     super::fill::fill(SINGLE, AddrFamily::Inet, &members)?;
     let mut families = Vec::new();

@@ -96,7 +96,7 @@ impl Drop for InPlaceCleanup {
             names.push(single.to_string());
         }
         for name in names {
-            let _ = crate::kernel::run_line(&format!("destroy {name}"));
+            let _ = crate::kernel::destroy_now(&name);
         }
     }
 }

@@ -7,6 +7,7 @@ use super::plan::{Kept, Plan, ShardPlan};
 use crate::addr::Entry;
 use crate::error::{Error, KernelErrorKind, Result};
 use crate::family::leftovers;
+use crate::kernel::ops::SetKind;
 use crate::kernel::{batch, Kernel};
 use crate::listfile::ListEntry;
 use crate::meta::{FamilySpec, Records};
@@ -62,11 +63,7 @@ fn update_in_place(spec: &FamilySpec, name: &str, plan: &ShardPlan) -> Result<()
 
 /// Create and fill the temporary set of a rebuild.
 fn fill(kernel: &mut Kernel, spec: &FamilySpec, temp: &str, plan: &ShardPlan) -> Result<()> {
-    kernel.exec(
-        &format!("create {temp}"),
-        temp,
-        &format!("create {temp} {}", create_args(spec, plan.after)),
-    )?;
+    kernel.create_set(temp, &replacement_kind(spec, plan.after), false)?;
     let kept = plan.keep.iter().map(|(e, k)| kept_element(e, k));
     let added = plan.add_items.iter().map(|i| list_element(i)).chain(
         plan.refresh_items
@@ -80,27 +77,22 @@ fn fill(kernel: &mut Kernel, spec: &FamilySpec, temp: &str, plan: &ShardPlan) ->
     Ok(())
 }
 
-/// `ipset create` arguments for a shard's replacement, sized so the kernel
-/// never resizes it while it is filled (hashsize ≥ elements / 4, as
-/// measured in the design notes).
-pub(crate) fn create_args(spec: &FamilySpec, elements: usize) -> String {
+/// What a shard's replacement is, sized so the kernel never resizes it
+/// while it is filled (hashsize ≥ elements / 4, as measured in the design
+/// notes).
+pub(crate) fn replacement_kind(spec: &FamilySpec, elements: usize) -> SetKind {
     let hashsize =
         options::per_shard_hashsize(elements.div_ceil(4).min(u32::MAX as usize) as u32, 1)
             .max(spec.hashsize);
-    let mut args = format!(
-        "{} family {} hashsize {hashsize} maxelem {}",
-        spec.set_type, spec.family, spec.maxelem
-    );
-    if let Some(t) = spec.timeout {
-        args.push_str(&format!(" timeout {t}"));
+    SetKind::Hash {
+        set_type: spec.set_type,
+        family: spec.family,
+        hashsize,
+        maxelem: spec.maxelem,
+        timeout: spec.timeout,
+        counters: spec.counters,
+        comment: spec.comment,
     }
-    if spec.counters {
-        args.push_str(" counters");
-    }
-    if spec.comment {
-        args.push_str(" comment");
-    }
-    args
 }
 
 /// Destroy the temporary sets an interrupted run of this family recorded

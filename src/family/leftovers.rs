@@ -42,25 +42,16 @@ pub fn recorded(kernel: &mut Kernel, spec: &FamilySpec) -> Result<Vec<(u32, Reco
     Ok(found)
 }
 
-/// The text of member `index` of the umbrella with `records` (for an
-/// `ipset restore` script).
-pub fn member_line(umbrella: &str, spec: &FamilySpec, index: u32, records: &Records) -> String {
-    format!(
-        "add {umbrella} {} comment \"{}{}\"",
-        spec.shard_name(index),
-        spec.encode(index),
-        records.encode()
-    )
+/// The comment of member `index` of the umbrella with `records`.
+pub fn member_comment(spec: &FamilySpec, index: u32, records: &Records) -> String {
+    format!("{}{}", spec.encode(index), records.encode())
 }
 
 /// Write `records` after member `index`'s metadata in the umbrella (an
 /// empty `records` clears them).
 pub fn record(kernel: &mut Kernel, spec: &FamilySpec, index: u32, records: &Records) -> Result<()> {
-    let line = member_line(&spec.name, spec, index, records);
-    kernel.restore(
-        &format!("record in {}", spec.name),
-        &format!("{line} -exist\n"),
-    )
+    let comment = member_comment(spec, index, records);
+    kernel.add_member(&spec.name, &spec.shard_name(index), &comment, true)
 }
 
 /// What [`clean`] did.

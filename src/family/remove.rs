@@ -138,7 +138,7 @@ fn undo_dels(kernel: &mut Kernel, spec: &FamilySpec, done: &[(u32, Entry)], caus
 /// Remove every entry from every shard (shard by shard, not atomic).
 pub fn flush(kernel: &mut Kernel, spec: &FamilySpec) -> Result<()> {
     for (i, shard) in spec.shard_names().enumerate() {
-        if let Err(e) = kernel.flush_set(&shard, spec.set_type) {
+        if let Err(e) = kernel.flush_set(&shard) {
             return Err(if i == 0 {
                 e
             } else {

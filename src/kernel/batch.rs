@@ -20,9 +20,9 @@
 
 use crate::addr::{AddrFamily, Entry};
 use crate::error::{Error, KernelErrorKind, Result};
+use crate::kernel::codes::{refusal, Command};
 use crate::kernel::netlink::{
-    acks, align, os_error, push_attr, request, Socket, NLA_F_NESTED, NLA_F_NET_BYTEORDER,
-    NLM_F_REQUEST,
+    acks, align, push_attr, request, Socket, NLA_F_NESTED, NLA_F_NET_BYTEORDER, NLM_F_REQUEST,
 };
 
 const NLM_F_ACK: u16 = 0x4;
@@ -39,8 +39,6 @@ const ATTR_PACKETS: u16 = 25;
 const ATTR_COMMENT: u16 = 26;
 const ATTR_IPADDR_IPV4: u16 = 1;
 const ATTR_IPADDR_IPV6: u16 = 2;
-const IPSET_ERR_EXIST: i32 = 4103;
-const IPSET_ERR_HASH_FULL: i32 = 4352;
 /// Payload bytes per message before it is sent.
 const MESSAGE_BYTES: usize = 32 * 1024;
 /// The largest delta written in one `sendmsg` (see [`apply_in_one_send`]);
@@ -106,7 +104,8 @@ fn nested(buf: &mut Vec<u8>, kind: u16, fill: impl FnOnce(&mut Vec<u8>)) {
     buf.resize(align(buf.len()), 0);
 }
 
-fn push_element(buf: &mut Vec<u8>, e: &Element, entry: &Entry) {
+/// One element's IPSET_ATTR_DATA container.
+pub(crate) fn push_element(buf: &mut Vec<u8>, e: &Element, entry: &Entry) {
     nested(buf, ATTR_DATA, |b| {
         nested(b, ATTR_IP, |b| match entry.addr {
             std::net::IpAddr::V4(a) => {
@@ -167,37 +166,7 @@ impl Acked {
 fn ack_result(set: &str, code: i32) -> Result<()> {
     match code {
         0 => Ok(()),
-        libc::ENOENT => Err(Error::kernel(
-            KernelErrorKind::NoSuchSet,
-            format!("set {set} does not exist"),
-        )),
-        IPSET_ERR_HASH_FULL => Err(Error::kernel(
-            KernelErrorKind::Full,
-            format!("set {set} is full: the kernel refused more elements (maxelem)"),
-        )),
-        IPSET_ERR_EXIST => Err(Error::kernel(
-            KernelErrorKind::ElementExists,
-            format!("set {set}: an element is already there"),
-        )),
-        c if c < 4096 => Err(os_error(
-            &format!("set {set}"),
-            std::io::Error::from_raw_os_error(c),
-        )),
-        c @ (4107 | 4111 | 4112) => Err(Error::kernel(
-            KernelErrorKind::Other,
-            format!(
-                "set {set} was created without {} support",
-                match c {
-                    4107 => "timeout",
-                    4111 => "counter",
-                    _ => "comment",
-                }
-            ),
-        )),
-        c => Err(Error::kernel(
-            KernelErrorKind::Other,
-            format!("set {set}: ipset kernel error {c}"),
-        )),
+        code => Err(refusal(Command::Batch, set, code)),
     }
 }
 

@@ -23,7 +23,6 @@ struct RawIpset {
 extern "C" {
     fn mipset_shim_init(ctx: *mut c_void) -> *mut RawIpset;
     fn ipset_parse_line(ipset: *mut RawIpset, line: *mut c_char) -> c_int;
-    fn ipset_parse_stream(ipset: *mut RawIpset, f: *mut libc::FILE) -> c_int;
     fn ipset_fini(ipset: *mut RawIpset) -> c_int;
     fn ipset_cache_init() -> c_int;
     fn ipset_cache_fini();
@@ -115,42 +114,6 @@ impl Libipset {
     /// a session unusable ("Internal protocol error").
     pub(crate) fn run(line: &str) -> Result<String, LibipsetError> {
         Libipset::new()?.run_once(line)
-    }
-
-    /// Run a whole `ipset restore` script in-process, on a fresh handle.
-    /// libipset sends consecutive adds (or dels) to one set in batched
-    /// netlink messages and commits at the end; it does not stop at a failed
-    /// line, so every error is returned (with libipset's "line N" prefix).
-    /// Not atomic: lines before a failure stay applied.
-    pub(crate) fn restore(script: &str) -> Result<(), Vec<String>> {
-        let handle = Libipset::new().map_err(|e| vec![e.0])?;
-        if script.is_empty() {
-            return Ok(());
-        }
-        // SAFETY: fmemopen reads from `script`, which outlives the stream;
-        // the stream is closed before returning.
-        let stream =
-            unsafe { libc::fmemopen(script.as_ptr() as *mut c_void, script.len(), c"r".as_ptr()) };
-        if stream.is_null() {
-            return Err(vec![format!(
-                "fmemopen: {}",
-                std::io::Error::last_os_error()
-            )]);
-        }
-        // SAFETY: live handle and stream; the callbacks write to `collected`.
-        let rc = unsafe { ipset_parse_stream(handle.raw, stream) };
-        // SAFETY: opened above, closed once.
-        unsafe { libc::fclose(stream) };
-        // SAFETY: the callbacks have returned.
-        let collected = std::mem::take(unsafe { &mut *handle.collected });
-        if rc < 0 || !collected.errors.is_empty() {
-            let mut errors = collected.errors;
-            if errors.is_empty() {
-                errors.push("libipset restore failed".into());
-            }
-            return Err(errors);
-        }
-        Ok(())
     }
 
     fn run_once(&mut self, line: &str) -> Result<String, LibipsetError> {

@@ -1,43 +1,34 @@
-//! The kernel backend: the only module that talks to libipset.
+//! The kernel backend: the only module that talks to ipset's kernel API.
 //!
-//! * Per-element add/del/test, the hot path, go through the `ipset` crate's
-//!   typed `Session`s (one cached per set).
-//! * Creating the umbrella list:set (the crate cannot set its `size`),
-//!   listing (the crate's list parser panics on fields it does not know) and
-//!   other whole-set commands go through [`libipset`], which runs stock ipset
-//!   command lines in-process with callbacks that never exit.
-//!
-//! libipset reports errors as text only; [`classify`] is the one place that
-//! reads that text, and the kernel tests pin each message it relies on.
+//! * Requests go over mipset's own netlink socket: single elements and
+//!   whole-set commands ([`ops`]), batches ([`batch`]), a whole family in one
+//!   send ([`create`]), element dumps ([`dump`]); what a refusal means is in
+//!   [`codes`].
+//! * Listing headers and `save` text still run stock ipset command lines
+//!   through libipset in-process ([`libipset`]); libipset reports errors as
+//!   text only, and [`classify`] is the one place that reads that text.
 //!
 //! libipset keeps a process-global cache of set names, so a [`Kernel`] holds
 //! a process-wide lock: one per process at a time.
-//!
-//! Every cached crate `Session` owns a netlink socket, so the cache is
-//! bounded ([`MAX_SESSIONS`]): a 1024-shard family must not use 1024 file
-//! descriptors.
 
 pub mod batch;
+pub mod codes;
 pub mod create;
 pub mod dump;
 pub(crate) mod libipset;
 pub(crate) mod netlink;
+pub mod ops;
 
-use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
-
-use ipset::types::{AddOption, EnvOption, HashIp, HashNet, IpDataType, ListSet, NetDataType};
-use ipset::Session;
 
 use crate::addr::{AddrFamily, Entry, SetType};
 use crate::error::{Error, KernelErrorKind, Result};
+use crate::kernel::batch::Element;
+use crate::kernel::ops::{Conn, SetKind};
 use crate::listing::{self, SetInfo};
 use crate::meta::FamilySpec;
 
 static KERNEL_LOCK: Mutex<()> = Mutex::new(());
-
-/// Most crate sessions (netlink sockets) kept open at once.
-pub const MAX_SESSIONS: usize = 64;
 
 thread_local!(static HELD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) });
 
@@ -95,12 +86,6 @@ pub fn kernel_error(what: &str, set: &str, raw: &str) -> Error {
     Error::kernel(kind, text)
 }
 
-/// Run one ipset command line through libipset without a [`Kernel`]
-/// (for cleanup that runs after the handle is gone).
-pub fn run_line(line: &str) -> std::result::Result<String, String> {
-    libipset::Libipset::run(line).map_err(|e| e.0)
-}
-
 /// How long a set busy with someone else's listing is waited for.
 const BUSY_RETRY_BUDGET: std::time::Duration = std::time::Duration::from_millis(1500);
 
@@ -136,14 +121,9 @@ pub struct AddOptions {
     pub comment: Option<String>,
 }
 
-enum SetSession {
-    Ip(Session<HashIp>),
-    Net(Session<HashNet>),
-}
-
 /// The kernel, as seen from this network namespace.
 pub struct Kernel {
-    sessions: HashMap<String, SetSession>,
+    conn: Conn,
     _lock: MutexGuard<'static, ()>,
 }
 
@@ -159,38 +139,16 @@ impl Kernel {
                 "internal: a second Kernel opened on the same thread".into(),
             ));
         }
+        let conn = Conn::open()?;
         let lock = KERNEL_LOCK.lock().unwrap_or_else(|p| p.into_inner());
         HELD.with(|h| h.set(true));
         libipset::Libipset::reset_cache();
-        Ok(Kernel {
-            sessions: HashMap::new(),
-            _lock: lock,
-        })
+        Ok(Kernel { conn, _lock: lock })
     }
 
-    /// Run one stock ipset command line (e.g. `create x list:set size 16`).
-    /// Callers pass only names and values they validated.
-    pub fn exec(&mut self, what: &str, set: &str, line: &str) -> Result<String> {
+    /// Run one stock ipset command line through libipset (listing only).
+    fn exec(&mut self, what: &str, set: &str, line: &str) -> Result<String> {
         libipset::Libipset::run(line).map_err(|e| kernel_error(what, set, &e.0))
-    }
-
-    /// Apply an `ipset restore` script in one libipset session (batched
-    /// netlink messages). Callers build scripts only from validated names
-    /// and entries. Not atomic; see [`libipset::Libipset::restore`].
-    pub fn restore(&mut self, what: &str, script: &str) -> Result<()> {
-        libipset::Libipset::restore(script).map_err(|errors| {
-            let first = errors.first().cloned().unwrap_or_default();
-            let more = if errors.len() > 1 {
-                format!(" (and {} more errors)", errors.len() - 1)
-            } else {
-                String::new()
-            };
-            let e = kernel_error(what, "-", &first);
-            Error::kernel(
-                e.kernel_kind().unwrap_or(KernelErrorKind::Other),
-                format!("{e}{more}"),
-            )
-        })
     }
 
     /// Headers (no members) of every set, or of one.
@@ -223,188 +181,98 @@ impl Kernel {
         listing::parse(&text).map_err(|e| Error::kernel(KernelErrorKind::Other, e))
     }
 
-    fn session(&mut self, set: &str, set_type: SetType) -> &mut SetSession {
-        if self.sessions.len() >= MAX_SESSIONS && !self.sessions.contains_key(set) {
-            self.sessions.clear();
-        }
-        // Names reach here validated ([A-Za-z0-9_.-]), so no NUL for the
-        // crate's CString::new(..).unwrap().
-        self.sessions
-            .entry(set.to_string())
-            .or_insert_with(|| match set_type {
-                SetType::HashIp => SetSession::Ip(Session::new(set.to_string())),
-                SetType::HashNet => SetSession::Net(Session::new(set.to_string())),
-            })
+    /// A set's type name and address family, without walking its buckets
+    /// (cheap whatever its size).
+    pub fn set_type(&mut self, name: &str) -> Result<(String, Option<AddrFamily>)> {
+        self.conn.header(name)
     }
 
     /// Add one entry; Ok(false) if it was already there (without `exist`).
     pub fn add(
         &mut self,
         set: &str,
-        set_type: SetType,
+        _set_type: SetType,
         entry: &Entry,
         opts: &AddOptions,
     ) -> Result<bool> {
-        let mut options = Vec::new();
-        if let Some(t) = opts.timeout {
-            options.push(AddOption::Timeout(t));
-        }
-        if let Some(c) = &opts.comment {
-            options.push(AddOption::Comment(c.clone()));
-        }
-        let result = match self.session(set, set_type) {
-            SetSession::Ip(s) => with_exist(s, opts.exist, |s| s.add(ip(entry), &options)),
-            SetSession::Net(s) => with_exist(s, opts.exist, |s| s.add(net(entry), &options)),
+        let element = Element {
+            entry: Some(*entry),
+            timeout: opts.timeout,
+            comment: opts.comment.as_deref(),
+            ..Element::default()
         };
-        result.map_err(|e| kernel_error(&format!("add {entry}"), set, &crate_message(&e)))
+        self.conn.add(set, &element, opts.exist)
     }
 
     /// Delete one entry; Ok(false) if it was not there.
-    pub fn del(&mut self, set: &str, set_type: SetType, entry: &Entry) -> Result<bool> {
-        let result = match self.session(set, set_type) {
-            SetSession::Ip(s) => s.del(ip(entry)),
-            SetSession::Net(s) => s.del(net(entry)),
-        };
-        result.map_err(|e| kernel_error(&format!("del {entry}"), set, &crate_message(&e)))
+    pub fn del(&mut self, set: &str, _set_type: SetType, entry: &Entry) -> Result<bool> {
+        self.conn.del(set, entry)
     }
 
     /// Is the entry a member? For hash:net a host address matches any
     /// network holding it; a network must be present exactly (as `ipset test`).
-    pub fn test(&mut self, set: &str, set_type: SetType, entry: &Entry) -> Result<bool> {
-        let result = match self.session(set, set_type) {
-            SetSession::Ip(s) => s.test(ip(entry)),
-            SetSession::Net(s) => s.test(net(entry)),
-        };
-        result.map_err(|e| kernel_error(&format!("test {entry}"), set, &crate_message(&e)))
+    pub fn test(&mut self, set: &str, _set_type: SetType, entry: &Entry) -> Result<bool> {
+        self.conn.test(set, entry)
     }
 
-    /// Create one hash shard through the crate.
     /// Create the whole family `spec` in one netlink send (see
     /// [`create::create_family`]): SIGKILL leaves all of it or none.
     pub fn create_family(&mut self, spec: &FamilySpec) -> Result<()> {
-        for name in spec.shard_names() {
-            self.sessions.remove(&name);
-        }
-        self.sessions.remove(&spec.name);
         create::create_family(spec)
     }
 
-    pub fn create_shard(&mut self, spec: &FamilySpec, name: &str) -> Result<()> {
-        let what = format!("create {name}");
-        let map = |e: ipset::types::Error| kernel_error(&what, name, &crate_message(&e));
-        fn build<T>(
-            b: ipset::CreateBuilder<'_, T>,
-            spec: &FamilySpec,
-        ) -> std::result::Result<(), ipset::types::Error>
-        where
-            T: ipset::types::SetType<Method = ipset::types::HashMethod>,
-            T::DataType: ipset::types::TypeName,
-        {
-            let mut b = b
-                .with_ipv6(spec.family == AddrFamily::Inet6)?
-                .with_hash_size(spec.hashsize)?
-                .with_max_elem(spec.maxelem)?;
-            if let Some(t) = spec.timeout {
-                b = b.with_timeout(t)?;
-            }
-            if spec.counters {
-                b = b.with_counters()?;
-            }
-            if spec.comment {
-                b = b.with_comment()?;
-            }
-            b.build()
-        }
-        self.sessions.remove(name);
-        match spec.set_type {
-            SetType::HashIp => Session::<HashIp>::new(name.to_string())
-                .create(|b| build(b, spec))
-                .map_err(map)?,
-            SetType::HashNet => Session::<HashNet>::new(name.to_string())
-                .create(|b| build(b, spec))
-                .map_err(map)?,
-        };
-        Ok(())
+    /// Create one set of `kind` (`exist`: an identical one is fine).
+    pub fn create_set(&mut self, name: &str, kind: &SetKind, exist: bool) -> Result<()> {
+        self.conn.create(name, kind, exist)
     }
 
-    /// Remove every entry of a hash shard.
-    pub fn flush_set(&mut self, name: &str, set_type: SetType) -> Result<()> {
-        let result = match self.session(name, set_type) {
-            SetSession::Ip(s) => s.flush(),
-            SetSession::Net(s) => s.flush(),
-        };
-        result
-            .map(|_| ())
-            .map_err(|e| kernel_error(&format!("flush {name}"), name, &crate_message(&e)))
+    /// Create one shard of the family `spec`, named `name`.
+    pub fn create_shard(&mut self, spec: &FamilySpec, name: &str) -> Result<()> {
+        self.conn.create(name, &create::kinds(spec).0, false)
+    }
+
+    /// Add `member` to the list:set `list` with `comment`; with `exist`
+    /// an existing member's comment is replaced.
+    pub fn add_member(
+        &mut self,
+        list: &str,
+        member: &str,
+        comment: &str,
+        exist: bool,
+    ) -> Result<()> {
+        self.conn.add_member(list, member, comment, exist)
+    }
+
+    /// Remove every entry of a set.
+    pub fn flush_set(&mut self, name: &str) -> Result<()> {
+        self.conn.flush(name)
     }
 
     /// Exchange two sets' names atomically (`ipset swap`). The kernel
     /// refuses a swap while another process lists either set; that is
     /// retried for a bounded time.
     pub fn swap_sets(&mut self, a: &str, b: &str) -> Result<()> {
-        let line = format!("swap {a} {b}");
-        retry_while_busy(|| self.exec(&line, a, &line).map(|_| ()))
+        retry_while_busy(|| self.conn.swap(a, b))
     }
 
     /// Destroy one set of any type. A set another process is listing, or
     /// one an iptables rule released a moment ago, is reported in use for
     /// a short while: that is retried for a bounded time.
     pub fn destroy_set(&mut self, name: &str) -> Result<()> {
-        retry_while_busy(|| self.destroy_set_once(name))
-    }
-
-    fn destroy_set_once(&mut self, name: &str) -> Result<()> {
-        self.sessions.remove(name);
-        let result = Session::<ListSet>::new(name.to_string()).destroy();
-        libipset::Libipset::reset_cache();
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) => Err(kernel_error(
-                &format!("destroy {name}"),
-                name,
-                &crate_message(&e),
-            )),
-        }
+        retry_while_busy(|| self.conn.destroy(name))
     }
 }
 
 impl Drop for Kernel {
     fn drop(&mut self) {
-        // Close the sessions before the lock is released.
-        self.sessions.clear();
         HELD.with(|h| h.set(false));
     }
 }
 
-fn with_exist<T: ipset::types::SetType, R>(
-    session: &mut Session<T>,
-    exist: bool,
-    f: impl FnOnce(&mut Session<T>) -> R,
-) -> R {
-    if exist {
-        session.set_option(EnvOption::Exist);
-    }
-    let r = f(session);
-    if exist {
-        session.unset_option(EnvOption::Exist);
-    }
-    r
-}
-
-fn ip(entry: &Entry) -> IpDataType {
-    IpDataType::from(entry.addr)
-}
-
-fn net(entry: &Entry) -> NetDataType {
-    NetDataType::new(entry.addr, entry.prefix)
-}
-
-fn crate_message(e: &ipset::types::Error) -> String {
-    use ipset::types::Error as E;
-    match e {
-        E::DataSet(m, _) | E::Cmd(m, _) | E::TypeGet(m, _) => m.clone(),
-        other => other.to_string(),
-    }
+/// Destroy one set without a [`Kernel`] (cleanup after the handle is
+/// gone); errors are the caller's to ignore.
+pub fn destroy_now(name: &str) -> Result<()> {
+    Conn::open()?.destroy(name)
 }
 
 #[cfg(test)]

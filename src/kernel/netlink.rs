@@ -31,6 +31,24 @@ pub(crate) fn push_attr(buf: &mut Vec<u8>, kind: u16, payload: &[u8]) {
     buf.resize(align(buf.len()), 0);
 }
 
+/// A NUL-terminated string attribute.
+pub(crate) fn push_str(buf: &mut Vec<u8>, kind: u16, text: &str) {
+    let mut bytes = Vec::with_capacity(text.len() + 1);
+    bytes.extend_from_slice(text.as_bytes());
+    bytes.push(0);
+    push_attr(buf, kind, &bytes);
+}
+
+/// A 32-bit attribute in network byte order, flagged as such.
+pub(crate) fn push_u32(buf: &mut Vec<u8>, kind: u16, value: u32) {
+    push_attr(buf, kind | NLA_F_NET_BYTEORDER, &value.to_be_bytes());
+}
+
+/// A nested attribute holding the already encoded `inner`.
+pub(crate) fn push_nested(buf: &mut Vec<u8>, kind: u16, inner: &[u8]) {
+    push_attr(buf, kind | NLA_F_NESTED, inner);
+}
+
 /// Attributes in `data`: (type without flags, payload).
 pub(crate) fn attrs(mut data: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
     std::iter::from_fn(move || {
