@@ -151,19 +151,18 @@ fn preflight_add(kernel: &mut Kernel, spec: &FamilySpec, entries: &[Entry]) -> R
     Ok(())
 }
 
-fn full_message(spec: &FamilySpec, e: Error) -> Error {
-    match e {
-        Error::Kernel {
-            kind: KernelErrorKind::Full,
-            message,
-        } => Error::kernel(
+fn full_message(spec: &FamilySpec, shard: &str, e: Error) -> Error {
+    match e.kernel_kind() {
+        Some(KernelErrorKind::Full) => Error::kernel(
             KernelErrorKind::Full,
             format!(
-                "{message} (maxelem {} per shard); nothing was added. Recreate the family with a larger --maxelem or more --shards",
-                spec.maxelem
+                "shard {shard} is full (maxelem {} per shard); nothing was added. Make room with `mipset resize {} --shards {}`, or recreate the family with a larger --maxelem",
+                spec.maxelem,
+                spec.name,
+                (spec.shards * 2).min(route::MAX_SHARDS)
             ),
         ),
-        other => other,
+        _ => e,
     }
 }
 
@@ -246,7 +245,7 @@ fn add_unchecked(
                         spec.name
                     ),
                 )),
-                Err(e) => Err(full_message(spec, e)),
+                Err(e) => Err(full_message(spec, &name, e)),
             };
             if let Err(e) = step {
                 let e = undo_adds(kernel, spec, &done, e);

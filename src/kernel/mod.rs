@@ -21,7 +21,7 @@ pub mod ops;
 
 use std::sync::{Mutex, MutexGuard};
 
-use crate::addr::{AddrFamily, Entry, SetType};
+use crate::addr::{Entry, SetType};
 use crate::error::{Error, KernelErrorKind, Result};
 use crate::kernel::batch::Element;
 use crate::kernel::ops::{Conn, SetKind};
@@ -179,12 +179,6 @@ impl Kernel {
     fn list_with(&mut self, line: &str, name: Option<&str>) -> Result<Vec<SetInfo>> {
         let text = self.exec("list", name.unwrap_or("*"), line)?;
         listing::parse(&text).map_err(|e| Error::kernel(KernelErrorKind::Other, e))
-    }
-
-    /// A set's type name and address family, without walking its buckets
-    /// (cheap whatever its size).
-    pub fn set_type(&mut self, name: &str) -> Result<(String, Option<AddrFamily>)> {
-        self.conn.header(name)
     }
 
     /// Add one entry; Ok(false) if it was already there (without `exist`).

@@ -1,7 +1,6 @@
 //! Whole-set and single-element requests over mipset's own netlink socket:
-//! create, destroy, flush, swap, a set's type (`IPSET_CMD_HEADER`, which
-//! does not walk the set's buckets), add/del/test of one element, and
-//! list:set members with comments. One request, one acknowledgement.
+//! create, destroy, flush, swap, add/del/test of one element, and list:set
+//! members with comments. One request, one acknowledgement.
 //!
 //! The messages are built by pure functions (tested below); [`Conn`] sends
 //! them. What a refusal means is [`super::codes`]'s job.
@@ -24,7 +23,6 @@ const CMD_SWAP: u16 = 6;
 pub(crate) const CMD_ADD: u16 = 9;
 const CMD_DEL: u16 = 10;
 const CMD_TEST: u16 = 11;
-const CMD_HEADER: u16 = 12;
 const CMD_TYPE: u16 = 13;
 const ATTR_TYPENAME: u16 = 3;
 const ATTR_REVISION: u16 = 4;
@@ -279,56 +277,6 @@ impl Conn {
         let mut msg = request(CMD_SWAP, NLM_F_REQUEST | NLM_F_ACK, libc::AF_INET as u8, a);
         push_str(&mut msg, ATTR_TYPENAME, b); // IPSET_ATTR_SETNAME2
         self.run(msg, Command::Swap, a)
-    }
-
-    /// A set's type name and address family ("hash:ip", Some(Inet)), from
-    /// `IPSET_CMD_HEADER`: no bucket walk, whatever the set's size.
-    pub fn header(&mut self, name: &str) -> Result<(String, Option<AddrFamily>)> {
-        let mut msg = request(
-            CMD_HEADER,
-            NLM_F_REQUEST | NLM_F_ACK,
-            libc::AF_INET as u8,
-            name,
-        );
-        let seq = self.socket.send(&mut msg)?;
-        let mut found: Option<(String, Option<AddrFamily>)> = None;
-        loop {
-            let data = self.socket.recv(&mut self.buf)?.to_vec();
-            if let Some(body) = reply_body(&data, seq) {
-                let mut typename = String::new();
-                let mut family = None;
-                for (attr, payload) in attrs(body) {
-                    match (attr, payload) {
-                        (ATTR_TYPENAME, p) => {
-                            typename = String::from_utf8_lossy(
-                                p.split(|&b| b == 0).next().unwrap_or_default(),
-                            )
-                            .into_owned();
-                        }
-                        (ATTR_FAMILY, [f, ..]) => {
-                            family = match *f {
-                                NFPROTO_IPV4 => Some(AddrFamily::Inet),
-                                NFPROTO_IPV6 => Some(AddrFamily::Inet6),
-                                _ => None,
-                            }
-                        }
-                        _ => {}
-                    }
-                }
-                found = Some((typename, family));
-            }
-            if let Some((_, code)) = acks(&data).into_iter().find(|(s, _)| *s == seq) {
-                if code != 0 {
-                    return Err(refusal(Command::List, name, code));
-                }
-                return found.ok_or_else(|| {
-                    Error::kernel(
-                        KernelErrorKind::Other,
-                        format!("set {name}: no header in the kernel's reply"),
-                    )
-                });
-            }
-        }
     }
 
     /// Add one element; Ok(false) if it was already there (without
