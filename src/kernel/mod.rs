@@ -21,6 +21,7 @@ pub mod batch;
 pub mod create;
 pub mod dump;
 pub(crate) mod libipset;
+pub mod list;
 pub(crate) mod netlink;
 
 use std::collections::HashMap;
