@@ -16,6 +16,7 @@ pub mod codes;
 pub mod create;
 pub mod dump;
 pub(crate) mod libipset;
+pub mod list;
 pub(crate) mod netlink;
 pub mod ops;
 
