@@ -1,21 +1,19 @@
 # mipset container image: a multi-stage build on Debian 12 (bookworm).
 #   docker build -t mipset:0.1.0 --build-arg MIPSET_GIT_HASH=$(git rev-parse --short=12 HEAD) .
-# The runtime has iptables (nft and legacy; mipset detects which one the
-# node uses) and libmnl; libipset is linked statically.
+# mipset is one static binary (it talks to the kernel over its own netlink
+# code); the runtime has iptables (nft and legacy; mipset detects which one
+# the node uses) and the stock ipset command for people who look around.
 
 FROM rust:1-bookworm AS build
-RUN apt-get update \
- && apt-get install -y --no-install-recommends libipset-dev libmnl-dev libclang-dev pkg-config \
- && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
 ARG MIPSET_GIT_HASH=unknown
 ENV MIPSET_GIT_HASH=${MIPSET_GIT_HASH}
-RUN cargo build --release --locked --bin mipset
+RUN scripts/build
 
 FROM debian:bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends iptables libmnl0 ipset \
+ && apt-get install -y --no-install-recommends iptables ipset \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/target/release/mipset /usr/local/bin/mipset
 COPY --from=build /src/completions/mipset.bash /usr/share/bash-completion/completions/mipset

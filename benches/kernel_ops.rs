@@ -3,7 +3,7 @@
 //! machine noise hits both sides alike:
 //!
 //! 1. in-process: one add/test/del through the family engine (routing + the
-//!    shard's libipset call) versus the same call on one set directly;
+//!    shard's netlink request) versus the same call on one set directly;
 //! 2. per process: `mipset test FAMILY ADDR` versus `ipset test SET ADDR`,
 //!    one process each, as a script would run them.
 //!

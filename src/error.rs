@@ -5,8 +5,7 @@
 
 use crate::exit::ExitCode;
 
-/// Why the kernel refused, as far as libipset's messages tell (the `ipset`
-/// crate and libipset report text only, no errno; see `kernel::classify`).
+/// Why the kernel refused (from its error code; see `kernel::codes`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KernelErrorKind {
     /// No CAP_NET_ADMIN in this network namespace.
@@ -28,7 +27,7 @@ pub enum KernelErrorKind {
     ElementExists,
     /// The entry is not in the set.
     ElementMissing,
-    /// Anything else the kernel or libipset reported.
+    /// Anything else the kernel reported.
     Other,
 }
 

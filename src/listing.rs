@@ -1,10 +1,11 @@
 //! What the kernel reports about sets, as plain data: a set's listing
-//! ([`SetInfo`], parsed here from libipset's plain `list` output, what
-//! `ipset list` prints) and one element as a netlink dump returns it
-//! ([`Element`], read by `kernel::dump`).
+//! ([`SetInfo`], built by `kernel::list` from the kernel's reply, or parsed
+//! here from what the stock `ipset list` prints, which tests compare) and
+//! one element as a netlink dump returns it ([`Element`], read by
+//! `kernel::dump`).
 //!
 //! Pure, and tolerant of header fields it does not know: a newer kernel or
-//! libipset may add some, and mipset must keep reading families.
+//! ipset may add some, and mipset must keep reading families.
 
 use std::collections::BTreeMap;
 

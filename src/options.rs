@@ -20,7 +20,7 @@ pub const MAX_COMMENT_LEN: usize = 255;
 
 /// A per-entry comment as the kernel stores it: 1 to [`MAX_COMMENT_LEN`]
 /// bytes of text without control characters (newlines, NUL) or `"`, which
-/// libipset's own quoting cannot carry. One rule for `add --comment` and for
+/// the stock `ipset save`/`restore` quoting cannot carry. One rule for `add --comment` and for
 /// `comment "..."` in lists.
 pub fn check_comment(text: &str) -> std::result::Result<(), String> {
     if text.is_empty() || text.chars().any(|c| c.is_control() || c == '"') {

@@ -62,7 +62,7 @@ pub fn private_namespace() -> Result<()> {
 }
 
 /// With `--in-place`: whatever happens (an error, a signal), the sets the
-/// bench created go again, through a libipset session of its own (not the
+/// bench created go again, through a netlink socket of its own (not the
 /// run's `Kernel` handle); names that do not exist are skipped.
 pub struct InPlaceCleanup {
     pub shard_counts: Vec<u32>,

@@ -15,8 +15,8 @@ mod render;
 
 use crate::error::{Error, KernelErrorKind, Result};
 use crate::kernel::netlink::{
-    align, attrs, os_error, push_attr, request, Socket, NLA_F_NET_BYTEORDER, NLMSG_DONE,
-    NLMSG_ERROR, NLM_F_REQUEST,
+    align, attrs, push_attr, request, Socket, NLA_F_NET_BYTEORDER, NLMSG_DONE, NLMSG_ERROR,
+    NLM_F_REQUEST,
 };
 use crate::listing::SetInfo;
 
@@ -95,20 +95,13 @@ fn unsupported(message: String) -> Error {
     Error::kernel(KernelErrorKind::Other, message)
 }
 
-/// The error for a refused dump, in the words the libipset path used
-/// (`what: set NAME: reason`), so callers and users see no difference.
-fn refusal(what: &str, name: Option<&str>, code: i32) -> Error {
-    let set = name.unwrap_or("*");
-    match code {
-        libc::ENOENT => Error::kernel(
-            KernelErrorKind::NoSuchSet,
-            format!("{what}: set {set}: The set with the given name does not exist"),
-        ),
-        _ => os_error(
-            &format!("{what}: set {set}"),
-            std::io::Error::from_raw_os_error(code),
-        ),
-    }
+/// The error for a refused dump (`list: set NAME: reason`).
+fn refusal(_what: &str, name: Option<&str>, code: i32) -> Error {
+    crate::kernel::codes::refusal(
+        crate::kernel::codes::Command::List,
+        name.unwrap_or("*"),
+        code,
+    )
 }
 
 /// The LIST request: every set (no IPSET_ATTR_SETNAME) or one, headers
