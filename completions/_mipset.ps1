@@ -402,7 +402,7 @@ Register-ArgumentCompleter -Native -CommandName 'mipset' -ScriptBlock {
             [CompletionResult]::new('--family', '--family', [CompletionResultType]::ParameterName, 'Address family (inet6 has no packet method: only ::1 is reachable)')
             [CompletionResult]::new('--route', '--route', [CompletionResultType]::ParameterName, 'Routing (default: bits:0 for hash:ip, the type''s default otherwise)')
             [CompletionResult]::new('--ops', '--ops', [CompletionResultType]::ParameterName, 'Timed operations per measurement (netlink; exec uses --exec-ops)')
-            [CompletionResult]::new('--exec-ops', '--exec-ops', [CompletionResultType]::ParameterName, 'Processes per operation for the exec method (each takes ~1 ms)')
+            [CompletionResult]::new('--exec-ops', '--exec-ops', [CompletionResultType]::ParameterName, 'Processes per operation and side for the exec method (each takes ~1 ms)')
             [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'Stop each measurement after this long even if --ops are not done')
             [CompletionResult]::new('--warmup', '--warmup', [CompletionResultType]::ParameterName, 'Untimed operations first (exec: at most 5)')
             [CompletionResult]::new('--method', '--method', [CompletionResultType]::ParameterName, 'Methods, comma-separated: netlink, exec, packet, or all')

@@ -371,7 +371,7 @@ set edit:completion:arg-completer[mipset] = {|@words|
             cand --family 'Address family (inet6 has no packet method: only ::1 is reachable)'
             cand --route 'Routing (default: bits:0 for hash:ip, the type''s default otherwise)'
             cand --ops 'Timed operations per measurement (netlink; exec uses --exec-ops)'
-            cand --exec-ops 'Processes per operation for the exec method (each takes ~1 ms)'
+            cand --exec-ops 'Processes per operation and side for the exec method (each takes ~1 ms)'
             cand --duration 'Stop each measurement after this long even if --ops are not done'
             cand --warmup 'Untimed operations first (exec: at most 5)'
             cand --method 'Methods, comma-separated: netlink, exec, packet, or all'

@@ -261,7 +261,7 @@ complete -c mipset -n "__fish_mipset_using_subcommand bench" -l family -d 'Addre
 inet6\t''"
 complete -c mipset -n "__fish_mipset_using_subcommand bench" -l route -d 'Routing (default: bits:0 for hash:ip, the type\'s default otherwise)' -r
 complete -c mipset -n "__fish_mipset_using_subcommand bench" -l ops -d 'Timed operations per measurement (netlink; exec uses --exec-ops)' -r
-complete -c mipset -n "__fish_mipset_using_subcommand bench" -l exec-ops -d 'Processes per operation for the exec method (each takes ~1 ms)' -r
+complete -c mipset -n "__fish_mipset_using_subcommand bench" -l exec-ops -d 'Processes per operation and side for the exec method (each takes ~1 ms)' -r
 complete -c mipset -n "__fish_mipset_using_subcommand bench" -l duration -d 'Stop each measurement after this long even if --ops are not done' -r
 complete -c mipset -n "__fish_mipset_using_subcommand bench" -l warmup -d 'Untimed operations first (exec: at most 5)' -r
 complete -c mipset -n "__fish_mipset_using_subcommand bench" -l method -d 'Methods, comma-separated: netlink, exec, packet, or all' -r -f -a "netlink\t''

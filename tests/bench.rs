@@ -1,9 +1,12 @@
 //! `mipset bench`: it runs in its own private namespace (it unshares
 //! itself), its JSON validates against docs/bench-schema.json, and its
-//! rows show what they must (process start-up in exec rows, counters
-//! confirmed for packet rows).
+//! rows show what they must (process start-up in exec rows, the exec
+//! method's three sides on the same entries, counters confirmed for packet
+//! rows).
 
-use std::process::Command;
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use crate::util::{kernel_tests_enabled, MIPSET};
 
@@ -67,6 +70,26 @@ fn bench_json_follows_the_schema_and_rows_mean_what_they_say() {
         .map(|e| e.to_string())
         .collect();
     assert!(errors.is_empty(), "schema violations: {errors:?}");
+    // The schema holds exec rows to their three sides, and only them.
+    let exec_row = report["measurements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|m| m["method"] == "exec")
+        .expect("an exec row");
+    let mut without = report.clone();
+    without["measurements"][exec_row]
+        .as_object_mut()
+        .unwrap()
+        .remove("one_shard");
+    assert!(!validator.is_valid(&without), "exec row without one_shard");
+    let mut netlink_too = report.clone();
+    netlink_too["measurements"][0]["tool_ratio"] =
+        report["measurements"][exec_row]["tool_ratio"].clone();
+    assert!(
+        !validator.is_valid(&netlink_too),
+        "netlink row with tool_ratio"
+    );
 
     let m = report["measurements"].as_array().unwrap();
     // 2 sizes x (4 netlink + 5 exec + 2 packet) rows.
@@ -84,6 +107,8 @@ fn bench_json_follows_the_schema_and_rows_mean_what_they_say() {
             e - n > 200_000.0 && e > 20.0 * n,
             "exec {e} ns vs netlink {n} ns"
         );
+        assert!(exec["one_shard"]["median"].as_f64().unwrap() > n, "{exec}");
+        assert!(netlink.get("one_shard").is_none(), "{netlink}");
         find(m, "packet", "Policy Evaluation Time (packet, hit)", entries);
     }
     assert!(
@@ -113,8 +138,15 @@ fn bench_json_follows_the_schema_and_rows_mean_what_they_say() {
     assert!(scale["replace"]["whole"]["median"].as_f64().unwrap() > 0.0);
     assert!(std::fs::read_to_string(&svg).unwrap().starts_with("<svg"));
     let csv_text = std::fs::read_to_string(&csv).unwrap();
-    assert_eq!(csv_text.lines().count(), 1 + 2 * 22);
+    // Two sides per row, three for the 2 x 5 exec rows.
+    assert_eq!(csv_text.lines().count(), 1 + 2 * 22 + 2 * 5);
     assert!(csv_text.starts_with("method,metric,operation,entries"));
+    let one_shard_rows: Vec<&str> = csv_text
+        .lines()
+        .filter(|l| l.contains(",one_shard,"))
+        .collect();
+    assert_eq!(one_shard_rows.len(), 2 * 5, "{csv_text}");
+    assert!(one_shard_rows.iter().all(|l| l.starts_with("exec,")));
     // Nothing left in this namespace: the bench used its own.
     let sets = Command::new("ipset").args(["list", "-n"]).output().unwrap();
     assert!(!String::from_utf8_lossy(&sets.stdout)
@@ -312,4 +344,197 @@ fn bench_of_a_hash_routed_family_needs_the_umbrella_only_for_rules() {
     let (code, stdout, stderr) = bench(&[&with_rules[..], &["--layout", "umbrella"]].concat());
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("\"exec\""), "{stdout}");
+}
+
+/// `ipset save` in the network namespace of process `pid`, as sets: name ->
+/// (create options, members); None if it cannot be read.
+fn sets_of(pid: u32) -> Option<BTreeMap<String, (String, BTreeSet<String>)>> {
+    let out = Command::new("nsenter")
+        .arg(format!("--net=/proc/{pid}/ns/net"))
+        .args(["ipset", "save"])
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let mut sets: BTreeMap<String, (String, BTreeSet<String>)> = BTreeMap::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words[..] {
+            ["create", name, ref rest @ ..] => {
+                sets.entry(name.into()).or_default().0 = rest.join(" ");
+            }
+            ["add", name, member, ..] => {
+                sets.entry(name.into()).or_default().1.insert(member.into());
+            }
+            _ => {}
+        }
+    }
+    Some(sets)
+}
+
+/// The value after `key` in `create` options.
+fn option<'a>(create: &'a str, key: &str) -> &'a str {
+    let words: Vec<&str> = create.split_whitespace().collect();
+    let at = words.iter().position(|w| *w == key).expect(key);
+    words[at + 1]
+}
+
+/// The exec method separates the tool from the data structure: ipset on
+/// one set, mipset on a family of one shard, mipset on the N-shard family,
+/// the same entries in each. Seen from inside the bench's own namespace
+/// while it runs, the one-shard family has exactly one shard, sized like
+/// the set and holding its entries; every exec row reports all three sides
+/// and the ratios between them; the table stays narrow.
+#[test]
+fn exec_bench_has_three_sides_on_the_same_entries() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("mipset-bench3-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let json = dir.join("run.json");
+    let mut child = Command::new(MIPSET)
+        .args([
+            "bench",
+            "--method",
+            "exec",
+            "--entries",
+            "1k",
+            "--shards",
+            "4",
+            "--exec-ops",
+            "60",
+            "--no-scale",
+            "--export",
+        ])
+        .arg(&json)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run mipset bench");
+    let pid = child.id();
+    let ours = std::fs::read_link("/proc/self/ns/net").unwrap();
+    // Once in its own namespace with every set filled (the one-shard
+    // family is filled last), look at what the bench measures.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let sets = loop {
+        assert!(
+            Instant::now() < deadline,
+            "never saw the bench's sets filled"
+        );
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut stderr = String::new();
+            std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+            panic!("the bench ended ({status}) before its sets were seen filled: {stderr}");
+        }
+        let own = std::fs::read_link(format!("/proc/{pid}/ns/net")).is_ok_and(|ns| ns != ours);
+        if let Some(sets) = own.then(|| sets_of(pid)).flatten() {
+            let filled = sets.get("mbone").is_some_and(|(_, shards)| {
+                let held = shards.iter().filter_map(|s| sets.get(s)).map(|s| s.1.len());
+                held.sum::<usize>() >= 1000
+            });
+            if filled {
+                break sets;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let (umbrella, shards) = &sets["mbone"];
+    assert!(umbrella.starts_with("list:set"), "{umbrella}");
+    assert_eq!(shards.len(), 1, "the one-shard family: {shards:?}");
+    assert_eq!(
+        sets["mbf4"].1.len(),
+        4,
+        "the family of 4: {:?}",
+        sets["mbf4"]
+    );
+    let (single_opts, single) = &sets["mbs"];
+    let (shard_opts, shard) = &sets[shards.first().unwrap()];
+    // Sized like the set: the tool is measured on the same structure.
+    assert!(single_opts.starts_with("hash:ip ") && shard_opts.starts_with("hash:ip "));
+    for key in ["family", "hashsize", "maxelem"] {
+        assert_eq!(option(shard_opts, key), option(single_opts, key), "{key}");
+    }
+    // The same 1000 entries; the exec loop may be adding one stranger to
+    // either while the namespace is read.
+    assert!(
+        single.len() >= 1000 && single.len() <= 1001,
+        "{}",
+        single.len()
+    );
+    assert!(
+        single.symmetric_difference(shard).count() <= 2,
+        "the one-shard family does not hold the set's entries"
+    );
+    let family4: BTreeSet<&String> = sets["mbf4"].1.iter().flat_map(|s| &sets[s].1).collect();
+    assert!(family4.len() >= 1000 && family4.len() <= 1001);
+
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let rows = report["measurements"].as_array().unwrap();
+    assert_eq!(rows.len(), 5, "{rows:?}");
+    let median = |row: &serde_json::Value, side: &str| row[side]["median"].as_f64().unwrap();
+    for row in rows {
+        assert_eq!(
+            (row["method"].as_str(), row["shards"].as_u64()),
+            (Some("exec"), Some(4))
+        );
+        for side in ["single", "one_shard", "multi"] {
+            let s = &row[side];
+            assert_eq!(s["samples"], 60, "{side}: {row}");
+            // A process per sample: more than 10 µs, less than 10 s.
+            let m = median(row, side);
+            assert!(m > 1e4 && m < 1e10, "{side}: {row}");
+            let (p5, p95) = (s["p5"].as_f64().unwrap(), s["p95"].as_f64().unwrap());
+            assert!(p5 > 0.0 && p5 <= m && m <= p95, "{side}: {row}");
+        }
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs();
+        let (one, single, multi) = (
+            median(row, "one_shard"),
+            median(row, "single"),
+            median(row, "multi"),
+        );
+        assert!(
+            close(row["tool_ratio"]["ratio"].as_f64().unwrap(), one / single),
+            "{row}"
+        );
+        assert!(
+            close(
+                row["sharding_ratio"]["ratio"].as_f64().unwrap(),
+                multi / one
+            ),
+            "{row}"
+        );
+        assert!(
+            close(row["ratio"].as_f64().unwrap(), multi / single),
+            "{row}"
+        );
+    }
+    // The table: each metric, then its three sides; no wider than the
+    // two-sided tables before (up to 136 columns).
+    for (label, count) in [
+        ("(1) ipset, one set", 4),
+        ("(2) mipset, 1 shard", 4),
+        ("(3) mipset, 4 shards", 4),
+        ("(2) rule of 1 shard", 1),
+    ] {
+        assert_eq!(stdout.matches(label).count(), count, "{label}: {stdout}");
+    }
+    let widest = stdout
+        .lines()
+        .filter(|l| l.starts_with(' '))
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap();
+    assert!(widest <= 136, "{widest} columns: {stdout}");
 }

@@ -9,12 +9,15 @@
 //!   replacing a shard versus a whole set, memory, capacity), reported by
 //!   [`scale_report`] (pure);
 //! * [`report`] (pure): the result, its renderings and verdicts;
+//!   [`exec_report`] (pure): the exec method's middle side, `mipset` on a
+//!   family of one shard, which splits the tool's cost from sharding's;
 //!   [`stats`] (pure): summaries and ratios; [`plot`]: the SVG plot;
 //!   [`machine`]: where it ran; [`workload`] (pure): the addresses measured;
 //! * [`run`]: the whole measurement, from sets to report; [`fill`]: loading
 //!   its sets; [`setup`]: its private namespace, or the cleanup of its
 //!   sets with `--in-place`.
 
+pub mod exec_report;
 pub mod fill;
 pub mod machine;
 pub mod ops;

@@ -1,13 +1,15 @@
 //! Lookup, insertion and deletion on one set and on a family, measured
-//! two ways, single and multi interleaved (alternating which goes first):
+//! two ways, the sides interleaved (changing which goes first):
 //!
 //! * `netlink`: one in-process kernel call through mipset's backend
 //!   (`Kernel::test/add/del` on the set; routing plus the same call on the
 //!   family): what mipset itself costs;
-//! * `exec`: one process per operation, the paper's way: `ipset test|add|del
-//!   SET ADDR` against `mipset test|add|del FAMILY ADDR`, and `iptables -C`
-//!   of the rule that matches each (the paper's "policy evaluation", which
-//!   checks that a rule exists and never reads the set).
+//! * `exec`: one process per operation, the paper's way, on three sides
+//!   holding the same entries: `ipset test|add|del SET ADDR` on one set,
+//!   `mipset test|add|del FAMILY ADDR` on a family of one shard (what the
+//!   tool costs) and on the N-shard family (what sharding costs); and
+//!   `iptables -C` of the rule that matches each (the paper's "policy
+//!   evaluation", which checks that a rule exists and never reads the set).
 //!
 //! Every operation's answer is checked (a hit must be a member, a command
 //! must exit as expected); a wrong answer stops the benchmark.
@@ -16,6 +18,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use super::exec_report::ToolBaseline;
 use super::report::Measurement;
 use super::stats::{ratio, summarize};
 use crate::addr::Entry;
@@ -58,8 +61,10 @@ fn measurement(
     s: &Subjects,
     single: Vec<f64>,
     multi: Vec<f64>,
+    one_shard: Option<Vec<f64>>,
 ) -> Measurement {
     Measurement {
+        tool: one_shard.map(|o| ToolBaseline::new(&single, o, &multi)),
         method,
         metric: metric.into(),
         operation: operation.into(),
@@ -135,7 +140,9 @@ pub fn netlink(kernel: &mut Kernel, s: &Subjects, budget: Budget) -> Result<Vec<
     Ok([hit, miss, add, del]
         .into_iter()
         .zip(names)
-        .map(|([single, multi], (metric, op))| measurement("netlink", metric, op, s, single, multi))
+        .map(|([single, multi], (metric, op))| {
+            measurement("netlink", metric, op, s, single, multi, None)
+        })
         .collect())
 }
 
@@ -162,27 +169,36 @@ pub struct Programs<'a> {
     pub ipset: &'a Path,
     pub mipset: &'a Path,
     pub iptables: &'a Path,
-    /// `iptables -C` arguments of the rule matching the single set and of
-    /// the one matching the family (after `-C`).
+    /// `iptables -C` arguments of the rule matching the single set, the
+    /// one-shard family and the family (after `-C`).
     pub single_rule: Vec<String>,
+    pub one_shard_rule: Vec<String>,
     pub family_rule: Vec<String>,
 }
 
-/// One process per operation, as the paper measured.
-pub fn exec(s: &Subjects, p: &Programs, budget: Budget) -> Result<Vec<Measurement>> {
-    let mut samples: [[Vec<f64>; 2]; 5] = Default::default();
+/// One process per operation, as the paper measured, on three sides in
+/// turn (rotating which goes first): `ipset` on the single set, `mipset`
+/// on `one_shard` (a family of one shard holding the same entries) and
+/// `mipset` on the family.
+pub fn exec(
+    s: &Subjects,
+    one_shard: &FamilySpec,
+    p: &Programs,
+    budget: Budget,
+) -> Result<Vec<Measurement>> {
+    // [hit, miss, add, del, iptables -C] x [single, one shard, multi]
+    let mut samples: [[Vec<f64>; 3]; 5] = Default::default();
     let start = Instant::now();
     let warm = budget.warmup.min(5);
     for round in 0..warm + budget.ops {
         let hit = s.members[round % s.members.len()].to_string();
         let new = s.strangers[round % s.strangers.len()].to_string();
-        let first = round % 2;
-        let mut times = [[0f64; 2]; 5];
-        for side in [first, 1 - first] {
-            let (program, set) = if side == 0 {
-                (p.ipset, s.single)
-            } else {
-                (p.mipset, s.family.name.as_str())
+        let mut times = [[0f64; 3]; 5];
+        for side in (0..3).map(|i| (round + i) % 3) {
+            let (program, set, rule) = match side {
+                0 => (p.ipset, s.single, &p.single_rule),
+                1 => (p.mipset, one_shard.name.as_str(), &p.one_shard_rule),
+                _ => (p.mipset, s.family.name.as_str(), &p.family_rule),
             };
             let steps: [(&[&str], i32); 4] = [
                 (&["test", set, &hit], 0),
@@ -201,11 +217,6 @@ pub fn exec(s: &Subjects, p: &Programs, budget: Budget) -> Result<Vec<Measuremen
                 }
                 times[slot][side] = ns;
             }
-            let rule = if side == 0 {
-                &p.single_rule
-            } else {
-                &p.family_rule
-            };
             let mut args: Vec<&str> = vec!["-C"];
             args.extend(rule.iter().map(String::as_str));
             let (ns, code) = run_timed(p.iptables, &args)?;
@@ -215,9 +226,10 @@ pub fn exec(s: &Subjects, p: &Programs, budget: Budget) -> Result<Vec<Measuremen
             times[4][side] = ns;
         }
         if round >= warm {
-            for (slot, pair) in times.iter().enumerate() {
-                samples[slot][0].push(pair[0]);
-                samples[slot][1].push(pair[1]);
+            for (slot, sides) in times.iter().enumerate() {
+                for (side, ns) in sides.iter().enumerate() {
+                    samples[slot][side].push(*ns);
+                }
             }
         }
         if budget.duration.is_some_and(|d| start.elapsed() > d) && round > warm {
@@ -225,21 +237,23 @@ pub fn exec(s: &Subjects, p: &Programs, budget: Budget) -> Result<Vec<Measuremen
         }
     }
     let names = [
-        ("Lookup Time (hit)", "ipset test / mipset test, a member"),
+        ("Lookup Time (hit)", "ipset test on one set / mipset test on a family of 1 shard and of N, a member"),
         (
             "Lookup Time (miss)",
-            "ipset test / mipset test, a non-member",
+            "ipset test on one set / mipset test on a family of 1 shard and of N, a non-member",
         ),
-        ("Insertion Time", "ipset add / mipset add"),
-        ("Deletion Time", "ipset del / mipset del"),
+        ("Insertion Time", "ipset add on one set / mipset add on a family of 1 shard and of N"),
+        ("Deletion Time", "ipset del on one set / mipset del on a family of 1 shard and of N"),
         (
             "Policy Evaluation Time (iptables -C)",
-            "iptables -C of the matching rule: checks the rule exists, never reads the set",
+            "iptables -C of the rule matching each (one set, 1 shard, N shards): checks the rule exists, never reads the set",
         ),
     ];
     Ok(samples
         .into_iter()
         .zip(names)
-        .map(|([single, multi], (metric, op))| measurement("exec", metric, op, s, single, multi))
+        .map(|([single, one, multi], (metric, op))| {
+            measurement("exec", metric, op, s, single, multi, Some(one))
+        })
         .collect())
 }

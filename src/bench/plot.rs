@@ -1,5 +1,6 @@
 //! `--plot FILE.svg`: box plots of each operation's latency, one set
-//! against the family, one panel per method, at the largest size.
+//! against the family (and, for exec, a family of one shard), one panel
+//! per method, at the largest size.
 
 use std::path::Path;
 
@@ -23,7 +24,10 @@ pub fn svg(report: &Report, path: &Path) -> Result<(), String> {
         return Err("no measurements to plot".into());
     }
     let shards = report.measurements.first().map_or(0, |m| m.shards);
-    let root = SVGBackend::new(path, (1100, 330 * methods.len() as u32)).into_drawing_area();
+    // Exec panels hold three boxes per operation.
+    let panel_height = if methods.contains(&"exec") { 450 } else { 330 };
+    let root =
+        SVGBackend::new(path, (1100, panel_height * methods.len() as u32)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| e.to_string())?;
     let panels = root.split_evenly((methods.len(), 1));
     for (panel, method) in panels.iter().zip(&methods) {
@@ -35,11 +39,15 @@ pub fn svg(report: &Report, path: &Path) -> Result<(), String> {
         // One labelled box per (operation, side).
         let mut labels = Vec::new();
         let mut boxes = Vec::new();
+        let mut colours = Vec::new();
         let scale = if *method == "exec" { 1e6 } else { 1e3 };
         let unit = if *method == "exec" { "ms" } else { "µs" };
         let mut max = 0f32;
         for m in &rows {
-            for (side, samples) in [("single", &m.samples.0), ("multi", &m.samples.1)] {
+            let mut sides = vec![("single", &m.samples.0, BLUE)];
+            sides.extend(m.tool.as_ref().map(|t| ("1 shard", &t.samples, GREEN)));
+            sides.push(("multi", &m.samples.1, RED));
+            for (side, samples, colour) in sides {
                 if samples.is_empty() {
                     continue;
                 }
@@ -48,6 +56,7 @@ pub fn svg(report: &Report, path: &Path) -> Result<(), String> {
                 max = max.max(q.values()[4]);
                 labels.push(format!("{} - {side}", m.metric));
                 boxes.push(q);
+                colours.push(colour);
             }
         }
         let caption = format!(
@@ -63,6 +72,8 @@ pub fn svg(report: &Report, path: &Path) -> Result<(), String> {
         chart
             .configure_mesh()
             .x_desc(unit)
+            // Every box named (plotters thins labels to about ten).
+            .y_labels(labels.len() + 1)
             .y_label_formatter(&|v| match v {
                 SegmentValue::Exact(s) | SegmentValue::CenterOf(s) => s.to_string(),
                 SegmentValue::Last => String::new(),
@@ -75,9 +86,8 @@ pub fn svg(report: &Report, path: &Path) -> Result<(), String> {
                 labels
                     .iter()
                     .zip(&boxes)
-                    .enumerate()
-                    .map(|(i, (label, q))| {
-                        let colour = if i % 2 == 0 { BLUE } else { RED };
+                    .zip(&colours)
+                    .map(|((label, q), colour)| {
                         Boxplot::new_horizontal(SegmentValue::CenterOf(label), q)
                             .width(12)
                             .style(colour)

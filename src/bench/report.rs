@@ -1,6 +1,7 @@
 //! A benchmark's result and its renderings: terminal table, Markdown, CSV
 //! and JSON (schema: docs/bench-schema.json); plain-word verdicts. Pure
-//! (the SVG plot is [`super::plot`]).
+//! (the SVG plot is [`super::plot`]; the exec method's third side, `mipset`
+//! on one shard, is [`super::exec_report`]).
 
 use std::fmt::Write as _;
 
@@ -8,6 +9,7 @@ use comfy_table::presets::NOTHING;
 use comfy_table::{Cell, CellAlignment, Table};
 use serde::Serialize;
 
+use super::exec_report::{self, ToolBaseline};
 use super::scale_report::ScaleReport;
 use super::stats::{Overhead, Ratio, Summary};
 use crate::text::human_ns;
@@ -86,7 +88,8 @@ pub fn render(r: &Report, format: Format) -> String {
     }
 }
 
-/// One operation measured on one set and on the family.
+/// One operation measured on one set and on the family (and, by the exec
+/// method, on a family of one shard).
 #[derive(Debug, Clone, Serialize)]
 pub struct Measurement {
     /// `netlink`, `exec` or `packet`.
@@ -97,10 +100,16 @@ pub struct Measurement {
     pub entries: usize,
     pub shards: u32,
     /// Nanoseconds per operation (packet: per packet above the baseline).
+    /// Exec: `ipset` on one set; `mipset` on the N-shard family.
     pub single: Summary,
     pub multi: Summary,
+    /// multi / single: what a user sees.
     #[serde(flatten)]
     pub ratio: Ratio,
+    /// Exec only: `mipset` on a family of one shard (`one_shard`,
+    /// `tool_ratio`, `sharding_ratio` in JSON).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub tool: Option<ToolBaseline>,
     /// Raw samples (ns), for plots; not exported.
     #[serde(skip)]
     pub samples: (Vec<f64>, Vec<f64>),
@@ -159,16 +168,6 @@ pub struct Report {
     pub notes: Vec<String>,
 }
 
-fn ratio_text(r: &Ratio) -> String {
-    format!(
-        "{:.2}x [{:.2}-{:.2}]{}",
-        r.ratio,
-        r.ci_low,
-        r.ci_high,
-        if r.within_noise { " ~" } else { "" }
-    )
-}
-
 fn method_title(method: &str) -> &'static str {
     match method {
         "netlink" => "in process (one kernel call through mipset's backend)",
@@ -216,6 +215,31 @@ const HEADER: [&str; 8] = [
     "multi/single [95% CI]",
 ];
 
+/// A group's header and rows: one row per measurement, or four per exec
+/// measurement (its name, then one per side).
+fn header_and_rows(ms: &[&Measurement]) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    if ms.iter().all(|m| m.tool.is_some()) {
+        let rows = ms
+            .iter()
+            .flat_map(|m| match &m.tool {
+                Some(t) => exec_report::rows(&m.metric, m.shards, &m.single, &m.multi, &m.ratio, t),
+                None => Vec::new(),
+            })
+            .collect();
+        (exec_report::HEADER.to_vec(), rows)
+    } else {
+        (HEADER.to_vec(), ms.iter().map(|m| row(m)).collect())
+    }
+}
+
+/// What a group's sides are, if they need saying.
+fn legend(ms: &[&Measurement]) -> Option<String> {
+    match ms.first() {
+        Some(m) if m.tool.is_some() => Some(exec_report::legend(m.shards)),
+        _ => None,
+    }
+}
+
 fn row(m: &Measurement) -> Vec<String> {
     vec![
         m.metric.clone(),
@@ -225,7 +249,7 @@ fn row(m: &Measurement) -> Vec<String> {
         human_ns(m.multi.p95),
         human_ns(m.single.median),
         human_ns(m.multi.median),
-        ratio_text(&m.ratio),
+        m.ratio.text(),
     ]
 }
 
@@ -263,13 +287,17 @@ pub fn table(r: &Report) -> String {
             entries,
             title(r, method)
         );
+        if let Some(l) = legend(&ms) {
+            let _ = writeln!(s, "{l}");
+        }
+        let (header, rows) = header_and_rows(&ms);
         let mut t = Table::new();
         t.load_preset(NOTHING);
-        t.set_header(HEADER.iter().map(Cell::new));
-        for m in ms {
-            t.add_row(row(m));
+        t.set_header(header.iter().map(Cell::new));
+        for r in rows {
+            t.add_row(r);
         }
-        for i in 1..HEADER.len() {
+        for i in 1..header.len() {
             if let Some(c) = t.column_mut(i) {
                 c.set_cell_alignment(CellAlignment::Right);
             }
@@ -306,10 +334,14 @@ pub fn markdown(r: &Report) -> String {
             "\n### {method}: {entries} entries, {shards} shards\n\n{}\n",
             title(r, method)
         );
-        let _ = writeln!(s, "| {} |", HEADER.join(" | "));
-        let _ = writeln!(s, "|---|{}", "---:|".repeat(HEADER.len() - 1));
-        for m in ms {
-            let _ = writeln!(s, "| {} |", row(m).join(" | "));
+        if let Some(l) = legend(&ms) {
+            let _ = writeln!(s, "{}\n", l.replace('\n', "  \n"));
+        }
+        let (header, rows) = header_and_rows(&ms);
+        let _ = writeln!(s, "| {} |", header.join(" | "));
+        let _ = writeln!(s, "|---|{}", "---:|".repeat(header.len() - 1));
+        for row in rows {
+            let _ = writeln!(s, "| {} |", row.join(" | "));
         }
     }
     if let Some(scale) = &r.scale {
@@ -331,17 +363,24 @@ pub fn markdown(r: &Report) -> String {
     s
 }
 
-/// One CSV row per measurement and side, all times in nanoseconds.
+/// One CSV row per measurement and side (single, one_shard for exec,
+/// multi), all times in nanoseconds; the ratio columns are the
+/// measurement's, on each of its rows.
 pub fn csv(r: &Report) -> String {
-    let mut s = String::from(
-        "method,metric,operation,entries,shards,side,samples,min_ns,p5_ns,p25_ns,median_ns,p75_ns,p95_ns,p99_ns,p999_ns,max_ns,mean_ns,stddev_ns,ratio,ci_low,ci_high,within_noise\n",
+    let mut s = format!(
+        "method,metric,operation,entries,shards,side,samples,min_ns,p5_ns,p25_ns,median_ns,p75_ns,p95_ns,p99_ns,p999_ns,max_ns,mean_ns,stddev_ns,ratio,ci_low,ci_high,within_noise,{}\n",
+        exec_report::CSV_COLUMNS
     );
     let quote = |t: &str| format!("\"{}\"", t.replace('"', "\"\""));
     for m in &r.measurements {
-        for (side, x) in [("single", &m.single), ("multi", &m.multi)] {
+        let mut sides = vec![("single", &m.single)];
+        sides.extend(m.tool.as_ref().map(|t| ("one_shard", &t.one_shard)));
+        sides.push(("multi", &m.multi));
+        let tail = exec_report::csv_values(m.tool.as_ref());
+        for (side, x) in sides {
             let _ = writeln!(
                 s,
-                "{},{},{},{},{},{side},{},{:.1},{:.1},{:.1},{:.1},{:.1},{:.1},{:.1},{:.1},{:.1},{:.1},{:.1},{:.4},{:.4},{:.4},{}",
+                "{},{},{},{},{},{side},{},{:.1},{:.1},{:.1},{:.1},{:.1},{:.1},{:.1},{:.1},{:.1},{:.1},{:.1},{:.4},{:.4},{:.4},{},{tail}",
                 m.method,
                 quote(&m.metric),
                 quote(&m.operation),
@@ -402,6 +441,9 @@ pub fn verdicts(ms: &[Measurement], scale: Option<&ScaleReport>) -> Vec<String> 
             if diff >= 0.0 { "+" } else { "" },
             human_ns(diff)
         ));
+        if let Some(t) = &m.tool {
+            out.push(exec_report::verdict(&m.metric, m.entries, m.shards, t));
+        }
     }
     if let Some(s) = scale {
         if let (Some(one), Some(fam)) = (s.growth.first(), s.growth.get(2)) {

@@ -1,8 +1,9 @@
 //! The whole measurement of `mipset bench`, from sets to report: one set
-//! and a family per shard count hold the same entries; each size is
-//! measured by every method asked for, then (at the largest size) what
-//! changes at scale. Expects to run in the namespace its caller chose
-//! (see [`super::setup`]); removes the sets and rules it created.
+//! and a family per shard count hold the same entries (and, for the exec
+//! method, a family of one shard); each size is measured by every method
+//! asked for, then (at the largest size) what changes at scale. Expects to
+//! run in the namespace its caller chose (see [`super::setup`]); removes
+//! the sets and rules it created.
 
 use std::path::{Path, PathBuf};
 
@@ -13,7 +14,7 @@ use super::packet_path;
 use super::report::{verdicts, Machine, Measurement, Method, Report, Settings, SCHEMA_VERSION};
 use super::scale;
 use super::scale_report::ScaleReport;
-use super::setup::{InPlaceCleanup, SINGLE};
+use super::setup::{InPlaceCleanup, ONE_SHARD, SINGLE};
 use super::stats::{measure_overhead, ratio, summarize, Overhead};
 use super::workload;
 use crate::addr::{AddrFamily, SetType};
@@ -124,8 +125,15 @@ pub fn run(cfg: &Config, progress: &mut dyn FnMut(&str)) -> Result<Report> {
         notes.push("the packet method was skipped: only ::1 is reachable on loopback in IPv6, so no set of many IPv6 entries can be probed without sending packets off the node".into());
         methods.retain(|m| *m != Method::Packet);
     }
-    let exec_rules = match (methods.contains(&Method::Exec), &backend) {
-        (true, Some(b)) => Some(ExecRules::install(b, cfg, &families)?),
+    // The exec method's middle side: mipset on a family of one shard, sized
+    // like the single set, so the tool's cost shows apart from sharding's.
+    let one_shard = if methods.contains(&Method::Exec) {
+        Some(create_one_shard(&mut kernel, &base)?)
+    } else {
+        None
+    };
+    let exec_rules = match (&one_shard, &backend) {
+        (Some(one), Some(b)) => Some(ExecRules::install(b, cfg, one, &families)?),
         _ => None,
     };
     let mipset_exe = std::env::current_exe().map_err(|e| {
@@ -142,7 +150,7 @@ pub fn run(cfg: &Config, progress: &mut dyn FnMut(&str)) -> Result<Report> {
         interrupt::check()?;
         progress(&format!("loading {size} entries"));
         fill(SINGLE, cfg.family, &members[loaded..size])?;
-        for f in &families {
+        for f in families.iter().chain(&one_shard) {
             fill_family(f, &members[loaded..size])?;
         }
         loaded = size;
@@ -157,20 +165,21 @@ pub fn run(cfg: &Config, progress: &mut dyn FnMut(&str)) -> Result<Report> {
                 progress(&format!("netlink: {size} entries, {} shards", f.shards));
                 measurements.extend(ops::netlink(&mut kernel, &subjects, cfg.budget)?);
             }
-            if let Some(rules) = &exec_rules {
-                progress(&format!("exec: {size} entries, {} shards", f.shards));
+            if let (Some(rules), Some(one)) = (&exec_rules, &one_shard) {
+                progress(&format!("exec: {size} entries, 1 and {} shards", f.shards));
                 let programs = Programs {
                     ipset: ipset_program.as_deref().unwrap_or(Path::new("ipset")),
                     mipset: &mipset_exe,
                     iptables: &rules.iptables,
                     single_rule: rules.single.clone(),
+                    one_shard_rule: rules.one_shard.clone(),
                     family_rule: rules.families[fi].clone(),
                 };
                 let exec_budget = Budget {
                     ops: cfg.exec_ops,
                     ..cfg.budget
                 };
-                measurements.extend(ops::exec(&subjects, &programs, exec_budget)?);
+                measurements.extend(ops::exec(&subjects, one, &programs, exec_budget)?);
             }
             if methods.contains(&Method::Packet) {
                 progress(&format!("packet path: {size} entries, {} shards", f.shards));
@@ -202,10 +211,10 @@ pub fn run(cfg: &Config, progress: &mut dyn FnMut(&str)) -> Result<Report> {
     };
 
     progress("cleaning up");
-    if let (Some(b), Some(_)) = (&backend, &exec_rules) {
-        ExecRules::remove(b, cfg, &families)?;
+    if let (Some(b), Some(_), Some(one)) = (&backend, &exec_rules, &one_shard) {
+        ExecRules::remove(b, cfg, one, &families)?;
     }
-    for f in &families {
+    for f in families.iter().chain(&one_shard) {
         family::destroy::destroy(&mut kernel, &f.name, false)?;
     }
     kernel.destroy_set(SINGLE)?;
@@ -238,12 +247,36 @@ fn refuse_taken_names(kernel: &mut Kernel) -> Result<()> {
     )))
 }
 
+/// Create the exec method's family of one shard, sized like the single
+/// set, and read it back: it must be one shard.
+fn create_one_shard(kernel: &mut Kernel, base: &FamilySpec) -> Result<FamilySpec> {
+    let spec = FamilySpec {
+        name: ONE_SHARD.into(),
+        shards: 1,
+        ..base.clone()
+    };
+    family::create::create(kernel, &spec, false)?;
+    let found = family::open::open(kernel, ONE_SHARD)?;
+    if found.shards != 1 {
+        return Err(Error::kernel(
+            KernelErrorKind::Other,
+            format!(
+                "{ONE_SHARD} was created with 1 shard but has {}",
+                found.shards
+            ),
+        ));
+    }
+    Ok(spec)
+}
+
 /// The exec method's rules, the paper's "policy evaluation": one on the
-/// single set and one per family, each as `iptables -C` arguments.
+/// single set, one on the family of one shard and one per family, each as
+/// `iptables -C` arguments.
 struct ExecRules {
     /// The iptables program of the backend.
     iptables: PathBuf,
     single: Vec<String>,
+    one_shard: Vec<String>,
     /// One per family, in the order of the families.
     families: Vec<Vec<String>>,
 }
@@ -265,27 +298,42 @@ impl ExecRules {
         }
     }
 
-    fn install(b: &Backend, cfg: &Config, families: &[FamilySpec]) -> Result<ExecRules> {
-        let single = Self::single_rule();
-        b.restore(cfg.family, &format!("*filter\n-A {single}\nCOMMIT\n"))?;
-        let mut rules = ExecRules {
-            iptables: PathBuf::from(b.command(cfg.family)),
-            single: split_words(&single),
-            families: Vec::new(),
-        };
-        for f in families {
-            let spec = Self::rule(cfg, f);
-            spec.validate(f).map_err(Error::Usage)?;
-            apply::add(b, &spec, f, None)?;
-            let mut words = vec!["INPUT".to_string()];
-            words.extend(split_words(&plan(&spec, f).rule));
-            rules.families.push(words);
-        }
-        Ok(rules)
+    /// Install a family's rule; its `iptables -C` arguments.
+    fn install_one(b: &Backend, cfg: &Config, f: &FamilySpec) -> Result<Vec<String>> {
+        let spec = Self::rule(cfg, f);
+        spec.validate(f).map_err(Error::Usage)?;
+        apply::add(b, &spec, f, None)?;
+        let mut words = vec!["INPUT".to_string()];
+        words.extend(split_words(&plan(&spec, f).rule));
+        Ok(words)
     }
 
-    fn remove(b: &Backend, cfg: &Config, families: &[FamilySpec]) -> Result<()> {
-        for f in families {
+    fn install(
+        b: &Backend,
+        cfg: &Config,
+        one_shard: &FamilySpec,
+        families: &[FamilySpec],
+    ) -> Result<ExecRules> {
+        let single = Self::single_rule();
+        b.restore(cfg.family, &format!("*filter\n-A {single}\nCOMMIT\n"))?;
+        Ok(ExecRules {
+            iptables: PathBuf::from(b.command(cfg.family)),
+            single: split_words(&single),
+            one_shard: Self::install_one(b, cfg, one_shard)?,
+            families: families
+                .iter()
+                .map(|f| Self::install_one(b, cfg, f))
+                .collect::<Result<_>>()?,
+        })
+    }
+
+    fn remove(
+        b: &Backend,
+        cfg: &Config,
+        one_shard: &FamilySpec,
+        families: &[FamilySpec],
+    ) -> Result<()> {
+        for f in families.iter().chain([one_shard]) {
             apply::del_family(b, cfg.family, &f.name)?;
         }
         b.restore(
@@ -308,7 +356,10 @@ fn report(
     let smallest = measurements
         .iter()
         .filter(|m| m.method != Method::Packet.as_str())
-        .flat_map(|m| [m.single.median, m.multi.median])
+        .flat_map(|m| {
+            let one = m.tool.as_ref().map(|t| t.one_shard.median);
+            [m.single.median, m.multi.median].into_iter().chain(one)
+        })
         .fold(f64::INFINITY, f64::min);
     let overhead_fraction = if smallest.is_finite() {
         overhead.bookkeeping_ns / smallest
@@ -381,6 +432,7 @@ fn packet(
         single: summarize(s),
         multi: summarize(m),
         ratio: ratio(s, m),
+        tool: None,
         samples: (s.clone(), m.clone()),
     };
     Ok(vec![

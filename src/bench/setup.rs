@@ -6,9 +6,13 @@ use crate::error::{Error, KernelErrorKind, Result};
 use crate::naming;
 
 /// The single set every family is measured against (the bench's other
-/// sets: `mbf{N}` families, and the `mb-grow-*` and `mb-rep-*` sets of
-/// [`super::scale`]).
+/// sets: `mbf{N}` families, [`ONE_SHARD`], and the `mb-grow-*` and
+/// `mb-rep-*` sets of [`super::scale`]).
 pub const SINGLE: &str = "mbs";
+
+/// The exec method's family of one shard (`mipset` on the structure of one
+/// set: what the tool costs).
+pub const ONE_SHARD: &str = "mbone";
 
 /// Bring `lo` up in this namespace (SIOCSIFFLAGS).
 fn loopback_up() -> Result<()> {
@@ -79,6 +83,8 @@ impl Drop for InPlaceCleanup {
             names.push(format!("mbf{n}"));
             names.extend(shards(&format!("mbf{n}"), n));
         }
+        names.push(ONE_SHARD.to_string());
+        names.extend(shards(ONE_SHARD, 1));
         let first = self.shard_counts.first().copied().unwrap_or(1);
         for f in ["mb-grow-f", "mb-grow-fs"] {
             names.push(f.to_string());

@@ -66,6 +66,19 @@ pub struct Ratio {
     pub within_noise: bool,
 }
 
+impl Ratio {
+    /// `1.23x [1.10-1.40]`, with ` ~` when within the noise.
+    pub fn text(&self) -> String {
+        format!(
+            "{:.2}x [{:.2}-{:.2}]{}",
+            self.ratio,
+            self.ci_low,
+            self.ci_high,
+            if self.within_noise { " ~" } else { "" }
+        )
+    }
+}
+
 /// The median of a bootstrap resample of `v`, drawn with `rng`.
 fn resampled_median(v: &[f64], rng: &mut u64, scratch: &mut Vec<f64>) -> f64 {
     scratch.clear();

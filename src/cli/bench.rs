@@ -12,9 +12,10 @@ touches this node's sets or rules. Entries are random addresses in 127.0.0.0/8 (
 2001:db8::/32, data only); every packet goes from 127.0.0.1 to 127.0.0.0/8 on lo.
 For each size, the same entries go into one set and into a family, then:
   netlink  in-process kernel calls through mipset's backend (what mipset costs)
-  exec     one process per operation, the paper's method: ipset vs mipset, and
-           `iptables -C` as the paper's \"policy evaluation\" (it checks that a rule
-           exists and never reads the set)
+  exec     one process per operation, the paper's method, on three sides: ipset on
+           one set, mipset on a family of 1 shard (what the tool costs) and mipset
+           on the family (what sharding costs); `iptables -C` as the paper's
+           \"policy evaluation\" (it checks that a rule exists and never reads the set)
   packet   per-packet cost of the installed rule on the real packet path (raw
            PREROUTING DROP, sendmmsg sender, baseline subtracted, counters checked)
 and, at the largest size, growth (hash resize stalls), atomic replace of one shard vs
@@ -53,7 +54,7 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 2000)]
     pub ops: usize,
 
-    /// Processes per operation for the exec method (each takes ~1 ms).
+    /// Processes per operation and side for the exec method (each takes ~1 ms).
     #[arg(long, default_value_t = 100)]
     pub exec_ops: usize,
 
