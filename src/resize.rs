@@ -35,7 +35,7 @@ use crate::addr::Entry;
 use crate::bulk;
 use crate::error::{Error, KernelErrorKind, Result};
 use crate::family::leftovers;
-use crate::kernel::ops::SetKind;
+use crate::kernel::requests::SetKind;
 use crate::kernel::{batch, dump, Kernel};
 use crate::meta::{FamilySpec, Records};
 use crate::route;

@@ -367,3 +367,65 @@ fn other_types_give_headers_but_not_members() {
         assert!(list::save_text("ipport").is_err());
     });
 }
+
+/// `Kernel::probe` learns a set's type, address family and extensions
+/// without listing it, exactly as its header says, for every combination
+/// mipset creates, and changes nothing (see: issue 12, add flat in size).
+#[test]
+fn probes_agree_with_headers_and_change_nothing() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let ns = Netns::new();
+    let mut names = Vec::new();
+    for (t, fam, host) in [
+        ("hash:ip", "inet", "10.0.0.1"),
+        ("hash:ip", "inet6", "2001:db8::1"),
+        ("hash:net", "inet", "10.0.0.0/24"),
+        ("hash:net", "inet6", "2001:db8::/64"),
+    ] {
+        for ext in 0..8u32 {
+            let name = format!("p{}{}{ext}", &t[5..6], &fam[4..]);
+            let mut args = vec!["create", &name, t, "family", fam];
+            if ext & 1 != 0 {
+                args.extend(["timeout", "0"]);
+            }
+            if ext & 2 != 0 {
+                args.push("counters");
+            }
+            if ext & 4 != 0 {
+                args.push("comment");
+            }
+            ns.ok("ipset", &args);
+            ns.ok("ipset", &["add", &name, host]);
+            names.push(name);
+        }
+    }
+    let before = ns.ipset_save();
+    ns.in_thread(move || {
+        let mut kernel = mipset::kernel::Kernel::open().unwrap();
+        for name in &names {
+            let probe = kernel
+                .probe(name)
+                .unwrap()
+                .expect("this kernel answers probes");
+            let header = &list::headers(Some(name)).unwrap()[0];
+            assert_eq!(probe.typename, header.set_type, "{name}");
+            assert_eq!(
+                probe.family.map(|f| f.as_str()),
+                header.header.get("family").map(String::as_str),
+                "{name}"
+            );
+            for (flag, have) in [
+                ("timeout", probe.timeout),
+                ("counters", probe.counters),
+                ("comment", probe.comment),
+            ] {
+                assert_eq!(have, header.header_flag(flag), "{name} {flag}");
+            }
+        }
+        let e = kernel.probe("nosuch").unwrap_err();
+        assert_eq!(e.kernel_kind(), Some(KernelErrorKind::NoSuchSet), "{e}");
+    });
+    assert_eq!(ns.ipset_save(), before, "a probe changed something");
+}

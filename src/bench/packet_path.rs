@@ -31,7 +31,7 @@ use super::stats::{summarize, Summary};
 use crate::addr::{AddrFamily, Entry, SetType};
 use crate::error::{Error, KernelErrorKind, Result};
 use crate::family;
-use crate::kernel::ops::SetKind;
+use crate::kernel::requests::SetKind;
 use crate::kernel::Kernel;
 use crate::meta::FamilySpec;
 use crate::packet;

@@ -7,7 +7,7 @@ use super::plan::{Kept, Plan, ShardPlan};
 use crate::addr::Entry;
 use crate::error::{Error, KernelErrorKind, Result};
 use crate::family::leftovers;
-use crate::kernel::ops::SetKind;
+use crate::kernel::requests::SetKind;
 use crate::kernel::{batch, Kernel};
 use crate::listfile::ListEntry;
 use crate::meta::{FamilySpec, Records};

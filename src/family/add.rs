@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde::Serialize;
 
-use super::status::check_shard;
+use super::status::{check_shard, check_shard_facts, ShardFacts};
 use crate::addr::{Entry, SetType};
 use crate::error::{Error, KernelErrorKind, Result};
 use crate::kernel::{AddOptions, Kernel};
@@ -166,6 +166,34 @@ fn full_message(spec: &FamilySpec, shard: &str, e: Error) -> Error {
     }
 }
 
+/// Before a single entry is added: each target shard exists and agrees
+/// with the metadata (type, address family, extensions), asked without
+/// walking the shard, so the cost does not grow with its size. Room is the
+/// kernel's to refuse; its refusal names the shard (see [`full_message`]).
+fn preflight_one(kernel: &mut Kernel, spec: &FamilySpec, entry: &Entry) -> Result<()> {
+    for shard in route::shards_for(entry, spec.shards, spec.routing) {
+        let name = spec.shard_name(shard);
+        let Some(probe) = kernel
+            .probe(&name)
+            .map_err(|e| missing_shard(spec, &name, e))?
+        else {
+            return preflight_add(kernel, spec, std::slice::from_ref(entry));
+        };
+        check_shard_facts(
+            spec,
+            &ShardFacts {
+                name: &name,
+                set_type: &probe.typename,
+                family: probe.family.map_or("?", |f| f.as_str()),
+                timeout: probe.timeout,
+                counters: probe.counters,
+                comment: probe.comment,
+            },
+        )?;
+    }
+    Ok(())
+}
+
 /// Add entries (validated for this family) to every shard they route to.
 /// All or nothing: on failure the elements added by this call are removed.
 pub fn add(
@@ -176,7 +204,10 @@ pub fn add(
 ) -> Result<Change> {
     validate_add_options(spec, opts)?;
     let unique = dedup(entries);
-    preflight_add(kernel, spec, &unique)?;
+    match unique.as_slice() {
+        [one] => preflight_one(kernel, spec, one)?,
+        _ => preflight_add(kernel, spec, &unique)?,
+    }
     let mut change = add_unchecked(kernel, spec, &unique, opts)?;
     change.duplicates = entries.len() - unique.len();
     Ok(change)

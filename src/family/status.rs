@@ -12,27 +12,51 @@ use crate::meta::FamilySpec;
 /// Does a shard's kernel header agree with the family's metadata (type,
 /// address family, and the timeout/counters/comment extensions)?
 pub(crate) fn check_shard(spec: &FamilySpec, header: &SetInfo) -> Result<()> {
-    let family = header
-        .header
-        .get("family")
-        .map(String::as_str)
-        .unwrap_or("?");
-    if header.set_type != spec.set_type.as_str() || family != spec.family.as_str() {
+    check_shard_facts(
+        spec,
+        &ShardFacts {
+            name: &header.name,
+            set_type: &header.set_type,
+            family: header
+                .header
+                .get("family")
+                .map(String::as_str)
+                .unwrap_or("?"),
+            timeout: header.header.contains_key("timeout"),
+            counters: header.header.contains_key("counters"),
+            comment: header.header.contains_key("comment"),
+        },
+    )
+}
+
+/// What a shard is, as far as the metadata check needs.
+pub(crate) struct ShardFacts<'a> {
+    pub name: &'a str,
+    pub set_type: &'a str,
+    pub family: &'a str,
+    pub timeout: bool,
+    pub counters: bool,
+    pub comment: bool,
+}
+
+/// [`check_shard`] on facts however they were learnt.
+pub(crate) fn check_shard_facts(spec: &FamilySpec, shard: &ShardFacts) -> Result<()> {
+    if shard.set_type != spec.set_type.as_str() || shard.family != spec.family.as_str() {
         return Err(Error::Usage(format!(
-            "family '{}' is damaged: shard {} is a {} {family} set but the family's metadata says {} {}; not touching it",
-            spec.name, header.name, header.set_type, spec.set_type, spec.family
+            "family '{}' is damaged: shard {} is a {} {} set but the family's metadata says {} {}; not touching it",
+            spec.name, shard.name, shard.set_type, shard.family, spec.set_type, spec.family
         )));
     }
-    for (extension, want) in [
-        ("timeout", spec.timeout.is_some()),
-        ("counters", spec.counters),
-        ("comment", spec.comment),
+    for (extension, have, want) in [
+        ("timeout", shard.timeout, spec.timeout.is_some()),
+        ("counters", shard.counters, spec.counters),
+        ("comment", shard.comment, spec.comment),
     ] {
-        if header.header.contains_key(extension) != want {
+        if have != want {
             return Err(Error::Usage(format!(
                 "family '{}' is damaged: shard {} {} {extension} support, unlike the family's metadata; not touching it",
                 spec.name,
-                header.name,
+                shard.name,
                 if want { "lacks" } else { "has" },
             )));
         }

@@ -11,11 +11,13 @@ pub mod dump;
 pub mod list;
 pub(crate) mod netlink;
 pub mod ops;
+pub mod requests;
 
 use crate::addr::{Entry, SetType};
 use crate::error::{KernelErrorKind, Result};
 use crate::kernel::batch::Element;
-use crate::kernel::ops::{Conn, SetKind};
+use crate::kernel::ops::{Conn, Probe};
+use crate::kernel::requests::SetKind;
 use crate::listing::SetInfo;
 use crate::meta::FamilySpec;
 
@@ -79,6 +81,13 @@ impl Kernel {
     /// One set with its members.
     pub fn list_set(&mut self, name: &str) -> Result<SetInfo> {
         list::set(name)
+    }
+
+    /// A set's type, address family and extensions, asked without walking
+    /// its buckets (see [`Conn::probe`]); `None` if this kernel's answers
+    /// could not tell.
+    pub fn probe(&mut self, name: &str) -> Result<Option<Probe>> {
+        self.conn.probe(name)
     }
 
     /// Add one entry; Ok(false) if it was already there (without `exist`).

@@ -2,167 +2,30 @@
 //! create, destroy, flush, swap, add/del/test of one element, and list:set
 //! members with comments. One request, one acknowledgement.
 //!
-//! The messages are built by pure functions (tested below); [`Conn`] sends
-//! them. What a refusal means is [`super::codes`]'s job.
+//! The messages are built by the pure functions of [`super::requests`];
+//! [`Conn`] sends them. What a refusal means is [`super::codes`]'s job.
 
 use crate::addr::{AddrFamily, Entry, SetType};
 use crate::error::{Error, KernelErrorKind, Result};
-use crate::kernel::batch::{push_element, Element};
+use crate::kernel::batch::Element;
 use crate::kernel::codes::{refusal, Command};
 use crate::kernel::netlink::{
-    acks, attrs, push_attr, push_nested, push_str, push_u32, request, Socket, NLMSG_ERROR,
-    NLM_F_REQUEST,
+    acks, attrs, push_attr, push_str, request, Socket, NLMSG_ERROR, NLM_F_REQUEST,
+};
+use crate::kernel::requests::{
+    create_message, element_message, member_message, userspace_revision, SetKind, ATTR_FAMILY,
+    ATTR_REVISION, ATTR_REVISION_MIN, ATTR_TYPENAME, CMD_ADD, CMD_DEL, CMD_DESTROY, CMD_FLUSH,
+    CMD_HEADER, CMD_SWAP, CMD_TEST, CMD_TYPE, NFPROTO_IPV4, NFPROTO_IPV6, NLM_F_ACK,
 };
 
-const NLM_F_ACK: u16 = 0x4;
-const NLM_F_EXCL: u16 = 0x200;
-pub(crate) const CMD_CREATE: u16 = 2;
-const CMD_DESTROY: u16 = 3;
-const CMD_FLUSH: u16 = 4;
-const CMD_SWAP: u16 = 6;
-pub(crate) const CMD_ADD: u16 = 9;
-const CMD_DEL: u16 = 10;
-const CMD_TEST: u16 = 11;
-const CMD_TYPE: u16 = 13;
-const ATTR_TYPENAME: u16 = 3;
-const ATTR_REVISION: u16 = 4;
-const ATTR_FAMILY: u16 = 5;
-const ATTR_DATA: u16 = 7;
-const ATTR_REVISION_MIN: u16 = 10;
-// Inside IPSET_ATTR_DATA of a create.
-const ATTR_TIMEOUT: u16 = 6;
-const ATTR_CADT_FLAGS: u16 = 8;
-const ATTR_HASHSIZE: u16 = 18;
-const ATTR_MAXELEM: u16 = 19;
-const ATTR_SIZE: u16 = 23;
-// Inside IPSET_ATTR_DATA of an add to a list:set.
-const ATTR_NAME: u16 = 18;
-const ATTR_COMMENT: u16 = 26;
-const FLAG_WITH_COUNTERS: u32 = 1 << 3;
-const FLAG_WITH_COMMENT: u32 = 1 << 4;
-pub(crate) const NFPROTO_UNSPEC: u8 = 0;
-const NFPROTO_IPV4: u8 = 2;
-const NFPROTO_IPV6: u8 = 10;
-
-/// What a new set is: a hash set of mipset's kinds, or a list:set.
+/// What [`Conn::probe`] learnt about a set.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SetKind {
-    Hash {
-        set_type: SetType,
-        family: AddrFamily,
-        hashsize: u32,
-        maxelem: u32,
-        timeout: Option<u32>,
-        counters: bool,
-        comment: bool,
-    },
-    /// A list:set of `size` members, with per-member comments.
-    List { size: u32 },
-}
-
-impl SetKind {
-    pub fn typename(&self) -> &'static str {
-        match self {
-            SetKind::Hash { set_type, .. } => set_type.as_str(),
-            SetKind::List { .. } => "list:set",
-        }
-    }
-
-    /// The netfilter protocol family of the create request.
-    pub(crate) fn nfproto(&self) -> u8 {
-        match self {
-            SetKind::Hash { family, .. } => nfproto(*family),
-            SetKind::List { .. } => NFPROTO_UNSPEC,
-        }
-    }
-}
-
-pub(crate) fn nfproto(family: AddrFamily) -> u8 {
-    match family {
-        AddrFamily::Inet => NFPROTO_IPV4,
-        AddrFamily::Inet6 => NFPROTO_IPV6,
-    }
-}
-
-fn address_family(entry: &Entry) -> u8 {
-    match entry.addr {
-        std::net::IpAddr::V4(_) => libc::AF_INET as u8,
-        std::net::IpAddr::V6(_) => libc::AF_INET6 as u8,
-    }
-}
-
-/// The highest revision of each type that ipset 7.x's userspace knows; a
-/// kernel may know more, and `ipset create` picks the highest both know.
-fn userspace_revision(typename: &str) -> u8 {
-    match typename {
-        "hash:ip" => 6,
-        "hash:net" => 7,
-        _ => 3, // list:set
-    }
-}
-
-/// The CREATE request for set `name` of `kind` at `revision` (`-exist`:
-/// an identical set already there is no error).
-pub(crate) fn create_message(name: &str, kind: &SetKind, revision: u8, exist: bool) -> Vec<u8> {
-    let flags = NLM_F_REQUEST | NLM_F_ACK | if exist { 0 } else { NLM_F_EXCL };
-    let mut msg = request(CMD_CREATE, flags, libc::AF_INET as u8, name);
-    push_str(&mut msg, ATTR_TYPENAME, kind.typename());
-    push_attr(&mut msg, ATTR_REVISION, &[revision]);
-    push_attr(&mut msg, ATTR_FAMILY, &[kind.nfproto()]);
-    let mut data = Vec::new();
-    match kind {
-        SetKind::Hash {
-            hashsize,
-            maxelem,
-            timeout,
-            counters,
-            comment,
-            ..
-        } => {
-            push_u32(&mut data, ATTR_HASHSIZE, *hashsize);
-            push_u32(&mut data, ATTR_MAXELEM, *maxelem);
-            if let Some(t) = timeout {
-                push_u32(&mut data, ATTR_TIMEOUT, *t);
-            }
-            let flags = if *counters { FLAG_WITH_COUNTERS } else { 0 }
-                | if *comment { FLAG_WITH_COMMENT } else { 0 };
-            if flags != 0 {
-                push_u32(&mut data, ATTR_CADT_FLAGS, flags);
-            }
-        }
-        SetKind::List { size } => {
-            push_u32(&mut data, ATTR_SIZE, *size);
-            push_u32(&mut data, ATTR_CADT_FLAGS, FLAG_WITH_COMMENT);
-        }
-    }
-    push_nested(&mut msg, ATTR_DATA, &data);
-    msg
-}
-
-/// Add `member` to the list:set `list` with `comment` (`-exist`: an
-/// existing member gets the new comment).
-pub(crate) fn member_message(list: &str, member: &str, comment: &str, exist: bool) -> Vec<u8> {
-    let flags = NLM_F_REQUEST | NLM_F_ACK | if exist { 0 } else { NLM_F_EXCL };
-    let mut msg = request(CMD_ADD, flags, libc::AF_INET as u8, list);
-    let mut data = Vec::new();
-    push_str(&mut data, ATTR_NAME, member);
-    push_str(&mut data, ATTR_COMMENT, comment);
-    push_nested(&mut msg, ATTR_DATA, &data);
-    msg
-}
-
-/// One element add/del/test request.
-fn element_message(
-    command: u16,
-    set: &str,
-    element: &Element,
-    entry: &Entry,
-    exist: bool,
-) -> Vec<u8> {
-    let flags = NLM_F_REQUEST | NLM_F_ACK | if exist { 0 } else { NLM_F_EXCL };
-    let mut msg = request(command, flags, address_family(entry), set);
-    push_element(&mut msg, element, entry);
-    msg
+pub struct Probe {
+    pub typename: String,
+    pub family: Option<AddrFamily>,
+    pub timeout: bool,
+    pub counters: bool,
+    pub comment: bool,
 }
 
 /// A connection to the kernel's ipset subsystem.
@@ -279,6 +142,139 @@ impl Conn {
         self.run(msg, Command::Swap, a)
     }
 
+    /// What set `name` is, asked without walking its buckets (a header
+    /// listing makes the kernel visit every bucket to size the set, which
+    /// costs milliseconds on a large one): its type and address family
+    /// (`IPSET_CMD_HEADER`), and which of timeout, counters and comment it
+    /// supports. Those come from three deletes in one send, each carrying
+    /// one extension and an element no hash set can hold (address 0, and
+    /// prefix 0 for hash:net): the kernel refuses an extension the set lacks
+    /// (IPSET_ERR_TIMEOUT, _COUNTER, _COMMENT) before it looks at the
+    /// element, and otherwise refuses the element. Nothing is changed.
+    /// (A test would not do: the kernel reports every test failure as "not
+    /// a member".)
+    /// `None` if the kernel's answers were not the ones this relies on
+    /// (callers then list the header instead).
+    pub fn probe(&mut self, name: &str) -> Result<Option<Probe>> {
+        use crate::kernel::codes::{
+            IPSET_ERR_COMMENT, IPSET_ERR_COUNTER, IPSET_ERR_INVALID_CIDR, IPSET_ERR_TIMEOUT,
+        };
+        /// The hash types' "invalid element" (IPSET_ERR_HASH_ELEM).
+        const IPSET_ERR_HASH_ELEM: i32 = 4353;
+        let (typename, family) = self.header(name)?;
+        let mut probe = Probe {
+            typename,
+            family,
+            timeout: false,
+            counters: false,
+            comment: false,
+        };
+        let (Some(family), Ok(set_type)) = (family, probe.typename.parse::<SetType>()) else {
+            return Ok(Some(probe));
+        };
+        let (addr, prefix) = match family {
+            AddrFamily::Inet => (std::net::IpAddr::from([0u8; 4]), 32),
+            AddrFamily::Inet6 => (std::net::IpAddr::from([0u8; 16]), 128),
+        };
+        let nothing = Entry {
+            addr,
+            prefix: if set_type == SetType::HashNet {
+                0
+            } else {
+                prefix
+            },
+        };
+        let plain = Element::plain(nothing);
+        let probes = [
+            (
+                Element {
+                    timeout: Some(0),
+                    ..plain.clone()
+                },
+                IPSET_ERR_TIMEOUT,
+            ),
+            (
+                Element {
+                    packets: Some(0),
+                    ..plain.clone()
+                },
+                IPSET_ERR_COUNTER,
+            ),
+            (
+                Element {
+                    comment: Some("x"),
+                    ..plain.clone()
+                },
+                IPSET_ERR_COMMENT,
+            ),
+        ];
+        let mut datagram = Vec::new();
+        for (element, _) in &probes {
+            let mut msg = element_message(CMD_DEL, name, element, &nothing, false);
+            self.socket.number(&mut msg);
+            datagram.extend_from_slice(&msg);
+        }
+        let refused = self.socket.send_in_one_call(&mut datagram)?;
+        // Each delete must have been refused (one that was not changed
+        // nothing either: no set holds the element).
+        if refused.len() != probes.len() {
+            return Ok(None);
+        }
+        let mut has = [true; 3];
+        for (i, code) in refused {
+            match code {
+                IPSET_ERR_HASH_ELEM | IPSET_ERR_INVALID_CIDR => {}
+                c if c == probes[i].1 => has[i] = false,
+                libc::ENOENT => return Err(refusal(Command::List, name, libc::ENOENT)),
+                _ => return Ok(None),
+            }
+        }
+        [probe.timeout, probe.counters, probe.comment] = has;
+        Ok(Some(probe))
+    }
+
+    /// A set's type name and address family, from `IPSET_CMD_HEADER`.
+    fn header(&mut self, name: &str) -> Result<(String, Option<AddrFamily>)> {
+        let mut msg = request(
+            CMD_HEADER,
+            NLM_F_REQUEST | NLM_F_ACK,
+            libc::AF_INET as u8,
+            name,
+        );
+        let seq = self.socket.send(&mut msg)?;
+        let mut found: Option<(String, Option<AddrFamily>)> = None;
+        loop {
+            let data = self.socket.recv(&mut self.buf)?.to_vec();
+            if let Some(body) = reply_body(&data, seq) {
+                let mut typename = String::new();
+                let mut family = None;
+                for (attr, payload) in attrs(body) {
+                    match (attr, payload) {
+                        (ATTR_TYPENAME, p) => {
+                            let text = p.split(|&b| b == 0).next().unwrap_or_default();
+                            typename = String::from_utf8_lossy(text).into_owned();
+                        }
+                        (ATTR_FAMILY, [NFPROTO_IPV4, ..]) => family = Some(AddrFamily::Inet),
+                        (ATTR_FAMILY, [NFPROTO_IPV6, ..]) => family = Some(AddrFamily::Inet6),
+                        _ => {}
+                    }
+                }
+                found = Some((typename, family));
+            }
+            if let Some((_, code)) = acks(&data).into_iter().find(|(s, _)| *s == seq) {
+                if code != 0 {
+                    return Err(refusal(Command::List, name, code));
+                }
+                return found.ok_or_else(|| {
+                    Error::kernel(
+                        KernelErrorKind::Other,
+                        format!("set {name}: no header in the kernel's reply"),
+                    )
+                });
+            }
+        }
+    }
+
     /// Add one element; Ok(false) if it was already there (without
     /// `exist`; with it, the element's extensions are refreshed).
     pub fn add(&mut self, set: &str, element: &Element, exist: bool) -> Result<bool> {
@@ -346,70 +342,4 @@ fn reply_body(data: &[u8], seq: u32) -> Option<&[u8]> {
         rest = &rest[crate::kernel::netlink::align(len).min(rest.len())..];
     }
     None
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn hash(family: AddrFamily) -> SetKind {
-        SetKind::Hash {
-            set_type: SetType::HashIp,
-            family,
-            hashsize: 64,
-            maxelem: 4096,
-            timeout: Some(60),
-            counters: false,
-            comment: true,
-        }
-    }
-
-    #[test]
-    fn create_carries_type_revision_family_and_sizes() {
-        let msg = create_message("web-s0", &hash(AddrFamily::Inet6), 6, false);
-        let top: Vec<_> = attrs(&msg[20..]).collect();
-        assert!(top.contains(&(ATTR_TYPENAME, &b"hash:ip\0"[..])));
-        assert!(top.contains(&(ATTR_REVISION, &[6u8][..])));
-        assert!(top.contains(&(ATTR_FAMILY, &[NFPROTO_IPV6][..])));
-        let data = top.iter().find(|(k, _)| *k == ATTR_DATA).unwrap().1;
-        let inner: Vec<_> = attrs(data).collect();
-        assert!(inner.contains(&(ATTR_HASHSIZE, &64u32.to_be_bytes()[..])));
-        assert!(inner.contains(&(ATTR_MAXELEM, &4096u32.to_be_bytes()[..])));
-        assert!(inner.contains(&(ATTR_TIMEOUT, &60u32.to_be_bytes()[..])));
-        assert!(inner.contains(&(ATTR_CADT_FLAGS, &FLAG_WITH_COMMENT.to_be_bytes()[..])));
-        let flags = u16::from_ne_bytes([msg[6], msg[7]]);
-        assert_ne!(
-            flags & NLM_F_EXCL,
-            0,
-            "without -exist a create is exclusive"
-        );
-    }
-
-    #[test]
-    fn a_list_is_of_unspecified_family_with_comments() {
-        let msg = create_message("web", &SetKind::List { size: 8 }, 3, true);
-        let top: Vec<_> = attrs(&msg[20..]).collect();
-        assert!(top.contains(&(ATTR_TYPENAME, &b"list:set\0"[..])));
-        assert!(top.contains(&(ATTR_FAMILY, &[NFPROTO_UNSPEC][..])));
-        let data = top.iter().find(|(k, _)| *k == ATTR_DATA).unwrap().1;
-        let inner: Vec<_> = attrs(data).collect();
-        assert!(inner.contains(&(ATTR_SIZE, &8u32.to_be_bytes()[..])));
-        let flags = u16::from_ne_bytes([msg[6], msg[7]]);
-        assert_eq!(flags & NLM_F_EXCL, 0, "-exist accepts an identical set");
-    }
-
-    #[test]
-    fn members_carry_name_and_comment() {
-        let msg = member_message("web", "web-s3", "mipset:v1 shard=3/4", false);
-        let top: Vec<_> = attrs(&msg[20..]).collect();
-        let data = top.iter().find(|(k, _)| *k == ATTR_DATA).unwrap().1;
-        let inner: Vec<_> = attrs(data).collect();
-        assert_eq!(
-            inner,
-            vec![
-                (ATTR_NAME, &b"web-s3\0"[..]),
-                (ATTR_COMMENT, &b"mipset:v1 shard=3/4\0"[..])
-            ]
-        );
-    }
 }
