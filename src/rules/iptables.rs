@@ -3,12 +3,12 @@
 //! script atomically with `--noflush`). Every command that takes the
 //! xtables lock waits for it at most 5 s (`-w 5`).
 //!
-//! Single rule checks go through the `iptables` crate (its `cmd` set to
-//! the detected binary, its own unbounded `--wait` switched off in favour
-//! of `-w 5`; the crate waits for the process without a time limit).
-//! Saves and restores, which the crate does not offer, are run directly and
-//! also killed after 30 s. Arguments are mipset's own validated names (see
-//! [`super::spec::RuleSpec::validate`]), never shell text.
+//! Every command is run directly (no shell) and killed after 30 s. (Rule
+//! checks went through the `iptables` crate before; its regex dependency
+//! alone put ~6,800 start-up relocations, 38 pages written at every start,
+//! into every one-shot mipset command: docs/BENCHMARKS.md.) Arguments are
+//! mipset's own validated names (see [`super::spec::RuleSpec::validate`]),
+//! never shell text.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -58,6 +58,21 @@ fn on_path(program: &str) -> bool {
 
 /// Run a program with a time limit; stdout if it succeeds.
 fn run(program: &str, args: &[&str], stdin: Option<&str>) -> Result<String> {
+    let (status, stdout, stderr) = run_status(program, args, stdin)?;
+    if status.success() {
+        Ok(stdout)
+    } else {
+        Err(iptables_error(program, &stderr))
+    }
+}
+
+/// Run `program`, killed after [`COMMAND_TIMEOUT`]: its exit status,
+/// stdout and stderr.
+fn run_status(
+    program: &str,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> Result<(std::process::ExitStatus, String, String)> {
     let mut child = Command::new(program)
         .args(args)
         .stdin(if stdin.is_some() {
@@ -115,11 +130,7 @@ fn run(program: &str, args: &[&str], stdin: Option<&str>) -> Result<String> {
     };
     let stdout = out_thread.join().unwrap_or_default();
     let stderr = err_thread.join().unwrap_or_default();
-    if status.success() {
-        Ok(stdout)
-    } else {
-        Err(iptables_error(program, &stderr))
-    }
+    Ok((status, stdout, stderr))
 }
 
 /// An iptables failure as one line.
@@ -361,7 +372,7 @@ impl Backend {
         .map(|_| ())
     }
 
-    /// Whether a rule exists (`iptables -C`), through the `iptables` crate.
+    /// Whether a rule exists (`iptables -C`): exit 0 yes, 1 no.
     pub fn exists(&self, family: AddrFamily, table: &str, chain: &str, args: &str) -> Result<bool> {
         let program: &'static str = match (self.suffixed, family, self.kind) {
             (false, AddrFamily::Inet, _) => "iptables",
@@ -371,23 +382,16 @@ impl Backend {
             (true, AddrFamily::Inet6, BackendKind::Nft) => "ip6tables-nft",
             (true, AddrFamily::Inet6, BackendKind::Legacy) => "ip6tables-legacy",
         };
-        let ipt = ::iptables::IPTables {
-            cmd: program,
-            has_check: true,
-            has_wait: false,
-            is_numeric: true,
-        };
-        let command = format!("-w {XTABLES_WAIT_SECS} -C {chain} {args}");
-        let output = ipt.execute(table, &command).map_err(|e| {
-            Error::kernel(KernelErrorKind::Other, format!("cannot run {program}: {e}"))
-        })?;
-        match output.status.code() {
+        let wait = XTABLES_WAIT_SECS.to_string();
+        // `args` as iptables-save prints them: quoted comments stay one word.
+        let words = super::save::split_words(args);
+        let mut argv = vec!["-t", table, "-w", &wait, "-C", chain];
+        argv.extend(words.iter().map(String::as_str));
+        let (status, _, stderr) = run_status(program, &argv, None)?;
+        match status.code() {
             Some(0) => Ok(true),
             Some(1) => Ok(false),
-            _ => Err(iptables_error(
-                program,
-                &String::from_utf8_lossy(&output.stderr),
-            )),
+            _ => Err(iptables_error(program, &stderr)),
         }
     }
 }
