@@ -11,6 +11,7 @@ mod crash;
 mod deploy;
 mod equivalence;
 mod generated;
+mod kernel_faults;
 mod kernel_list;
 mod ownership;
 mod reconcile;

@@ -23,6 +23,8 @@ pub const IPSET_ERR_COUNTER: i32 = 4111;
 pub const IPSET_ERR_COMMENT: i32 = 4112;
 /// Type-specific codes start here; hash types: "hash is full".
 pub const IPSET_ERR_TYPE_SPECIFIC: i32 = 4352;
+/// Hash types: a null-valued element.
+pub const IPSET_ERR_HASH_ELEM: i32 = 4353;
 /// list:set: the member set does not exist.
 const IPSET_ERR_LIST_NAME: i32 = 4352;
 /// list:set: the list is full.
@@ -73,9 +75,11 @@ fn meaning(command: Command, code: i32) -> (KernelErrorKind, String) {
     use KernelErrorKind as K;
     let (kind, text): (K, &str) = match code {
         libc::EPERM | libc::EACCES => (K::NoPermission, "Operation not permitted"),
-        libc::EPROTONOSUPPORT | IPSET_ERR_PROTOCOL => {
-            (K::NoIpset, "Kernel support protocol versions differ or ipset is missing")
-        }
+        libc::EPROTONOSUPPORT => (
+            K::NoIpset,
+            "Kernel support protocol versions differ or ipset is missing",
+        ),
+        IPSET_ERR_PROTOCOL => (K::Other, "Kernel error received: ipset protocol error"),
         libc::ENOENT => (K::NoSuchSet, "The set with the given name does not exist"),
         libc::EEXIST => (
             K::SetExists,
@@ -113,6 +117,10 @@ fn meaning(command: Command, code: i32) -> (KernelErrorKind, String) {
         }
         IPSET_ERR_LIST_FULL if command.is_list() => (K::Full, "Attempt to add a set to an already full list:set"),
         IPSET_ERR_TYPE_SPECIFIC => (K::Full, "Hash is full, cannot add more elements"),
+        IPSET_ERR_HASH_ELEM if !command.is_list() => (
+            K::Other,
+            "Null-valued element, cannot be stored in a hash type of set",
+        ),
         c if c > 0 && c < 4096 => {
             return (K::Other, std::io::Error::from_raw_os_error(c).to_string());
         }

@@ -84,7 +84,13 @@ pub fn create_family(spec: &FamilySpec) -> Result<()> {
         ));
     }
     crate::interrupt::check()?;
-    let refused = socket.send_in_one_call(&mut datagram)?;
+    let refused = match socket.send_in_one_call(&mut datagram) {
+        Ok(refused) => refused,
+        // The kernel took the send but its answers were lost: what it made
+        // is unknown. None of these names existed before (the caller
+        // checked, under the node lock), so say which exist now.
+        Err(e) => return Err(unknown_outcome(spec, e)),
+    };
     let Some(&(index, code)) = refused.first() else {
         return Ok(());
     };
@@ -92,11 +98,22 @@ pub fn create_family(spec: &FamilySpec) -> Result<()> {
         Some(set) => refusal(Command::Create, set, code),
         None => refusal(Command::AddMember, &spec.name, code),
     };
+    let made_by_us = |i: usize| !refused.iter().any(|(r, _)| *r == i);
+    // If the umbrella's name was taken meanwhile, the member adds went
+    // into that foreign list:set: take exactly those out again.
+    let umbrella_at = spec.shards as usize;
+    if !made_by_us(umbrella_at) {
+        for (i, shard) in spec.shard_names().enumerate() {
+            if made_by_us(umbrella_at + 1 + i) {
+                let _ = conn.del_member(&spec.name, &shard);
+            }
+        }
+    }
     // Undo what this call made, the umbrella (it references shards) first.
     let made: Vec<&str> = sent
         .iter()
         .enumerate()
-        .filter(|(i, _)| !refused.iter().any(|(r, _)| r == i))
+        .filter(|(i, _)| made_by_us(*i))
         .filter_map(|(_, creates)| creates.as_deref())
         .collect();
     let remain: Vec<&str> = made
@@ -112,5 +129,37 @@ pub fn create_family(spec: &FamilySpec) -> Result<()> {
             "{error}; cleaning up also failed, these sets remain: {}",
             remain.join(" ")
         )))
+    }
+}
+
+/// The error for a create whose answers were lost, naming the family's
+/// sets that exist now.
+fn unknown_outcome(spec: &FamilySpec, e: Error) -> Error {
+    let ours: std::collections::HashSet<String> = spec
+        .shard_names()
+        .chain(std::iter::once(spec.name.clone()))
+        .collect();
+    match crate::kernel::list::headers(None) {
+        Ok(headers) => {
+            let present: Vec<String> = headers
+                .into_iter()
+                .map(|h| h.name)
+                .filter(|n| ours.contains(n))
+                .collect();
+            if present.is_empty() {
+                e
+            } else {
+                Error::Partial(format!(
+                    "{e}; these sets of family {} exist now: {} (`mipset destroy --force {}` removes them)",
+                    spec.name,
+                    present.join(" "),
+                    spec.name
+                ))
+            }
+        }
+        Err(_) => Error::Partial(format!(
+            "{e}; some sets of family {} may exist now (`mipset destroy --force {}` removes them)",
+            spec.name, spec.name
+        )),
     }
 }

@@ -8,6 +8,8 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use crate::error::{Error, KernelErrorKind, Result};
 
 const NETLINK_NETFILTER: i32 = 12;
+/// How long a reply may take (see [`Socket::open`]).
+const REPLY_TIMEOUT_SECS: libc::time_t = 30;
 const NFNL_SUBSYS_IPSET: u16 = 6;
 const IPSET_PROTOCOL: u8 = 7;
 pub(crate) const NLM_F_REQUEST: u16 = 0x1;
@@ -109,10 +111,39 @@ impl Socket {
             return Err(os_error("netlink socket", std::io::Error::last_os_error()));
         }
         // SAFETY: a fresh descriptor, owned from here on.
-        Ok(Socket {
+        let socket = Socket {
             fd: unsafe { OwnedFd::from_raw_fd(fd) },
             seq: 0x6d69_7073,
-        })
+        };
+        // Refusals without the request echoed back (a refused 32 KiB batch
+        // message would not fit a receive buffer), and no endless wait for
+        // a reply: the kernel answers inside the send, so a reply that has
+        // not come in 30 s never will.
+        const SOL_NETLINK: i32 = 270;
+        const NETLINK_CAP_ACK: i32 = 10;
+        let one: i32 = 1;
+        let timeout = libc::timeval {
+            tv_sec: REPLY_TIMEOUT_SECS,
+            tv_usec: 0,
+        };
+        // SAFETY: setsockopt with valid option values and their sizes.
+        unsafe {
+            libc::setsockopt(
+                socket.fd.as_raw_fd(),
+                SOL_NETLINK,
+                NETLINK_CAP_ACK,
+                &one as *const i32 as *const libc::c_void,
+                std::mem::size_of::<i32>() as u32,
+            );
+            libc::setsockopt(
+                socket.fd.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_RCVTIMEO,
+                &timeout as *const libc::timeval as *const libc::c_void,
+                std::mem::size_of::<libc::timeval>() as u32,
+            );
+        }
+        Ok(socket)
     }
 
     /// Send a request; returns its sequence number.
@@ -253,6 +284,12 @@ impl Socket {
                 if code != 0 {
                     refused.push((i, code));
                 }
+                // nfnetlink refuses a send it may not take (no
+                // CAP_NET_ADMIN) at its first message, and stops there.
+                if i == 0 && matches!(code, libc::EPERM | libc::EACCES) {
+                    refused.sort_unstable();
+                    return Ok(refused);
+                }
                 if seq == last {
                     refused.sort_unstable();
                     return Ok(refused);
@@ -262,23 +299,44 @@ impl Socket {
     }
 
     /// Receive one datagram (one or more netlink messages) into `buf`.
+    /// A datagram longer than `buf` is an error, never silently cut.
     pub(crate) fn recv<'b>(&mut self, buf: &'b mut [u8]) -> Result<&'b [u8]> {
         loop {
-            // SAFETY: buf is valid for its length.
+            // SAFETY: buf is valid for its length; MSG_TRUNC makes recv
+            // return the datagram's real length.
             let n = unsafe {
                 libc::recv(
                     self.fd.as_raw_fd(),
                     buf.as_mut_ptr() as *mut libc::c_void,
                     buf.len(),
-                    0,
+                    libc::MSG_TRUNC,
                 )
             };
             if n >= 0 {
-                return Ok(&buf[..n as usize]);
+                let n = n as usize;
+                if n > buf.len() {
+                    return Err(Error::kernel(
+                        KernelErrorKind::Other,
+                        format!(
+                            "netlink receive: a reply of {n} bytes did not fit in {} bytes",
+                            buf.len()
+                        ),
+                    ));
+                }
+                return Ok(&buf[..n]);
             }
             let e = std::io::Error::last_os_error();
-            if e.kind() != std::io::ErrorKind::Interrupted {
-                return Err(os_error("netlink receive", e));
+            match e.kind() {
+                std::io::ErrorKind::Interrupted => continue,
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
+                    return Err(Error::kernel(
+                        KernelErrorKind::Other,
+                        format!(
+                            "netlink receive: the kernel did not answer within {REPLY_TIMEOUT_SECS} s"
+                        ),
+                    ))
+                }
+                _ => return Err(os_error("netlink receive", e)),
             }
         }
     }

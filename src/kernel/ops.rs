@@ -13,9 +13,10 @@ use crate::kernel::netlink::{
     acks, attrs, push_attr, push_str, request, Socket, NLMSG_ERROR, NLM_F_REQUEST,
 };
 use crate::kernel::requests::{
-    create_message, element_message, member_message, userspace_revision, SetKind, ATTR_FAMILY,
-    ATTR_REVISION, ATTR_REVISION_MIN, ATTR_TYPENAME, CMD_ADD, CMD_DEL, CMD_DESTROY, CMD_FLUSH,
-    CMD_HEADER, CMD_SWAP, CMD_TEST, CMD_TYPE, NFPROTO_IPV4, NFPROTO_IPV6, NLM_F_ACK,
+    create_message, element_message, member_del_message, member_message, userspace_revision,
+    SetKind, ATTR_FAMILY, ATTR_REVISION, ATTR_REVISION_MIN, ATTR_TYPENAME, CMD_ADD, CMD_DEL,
+    CMD_DESTROY, CMD_FLUSH, CMD_HEADER, CMD_SWAP, CMD_TEST, CMD_TYPE, NFPROTO_IPV4, NFPROTO_IPV6,
+    NLM_F_ACK,
 };
 
 /// What [`Conn::probe`] learnt about a set.
@@ -157,10 +158,9 @@ impl Conn {
     /// (callers then list the header instead).
     pub fn probe(&mut self, name: &str) -> Result<Option<Probe>> {
         use crate::kernel::codes::{
-            IPSET_ERR_COMMENT, IPSET_ERR_COUNTER, IPSET_ERR_INVALID_CIDR, IPSET_ERR_TIMEOUT,
+            IPSET_ERR_COMMENT, IPSET_ERR_COUNTER, IPSET_ERR_HASH_ELEM, IPSET_ERR_INVALID_CIDR,
+            IPSET_ERR_TIMEOUT,
         };
-        /// The hash types' "invalid element" (IPSET_ERR_HASH_ELEM).
-        const IPSET_ERR_HASH_ELEM: i32 = 4353;
         let (typename, family) = self.header(name)?;
         let mut probe = Probe {
             typename,
@@ -307,6 +307,11 @@ impl Conn {
             crate::kernel::codes::IPSET_ERR_EXIST => Ok(false),
             code => Err(refusal(Command::Test(*entry), set, code)),
         }
+    }
+
+    /// Take `member` out of the list:set `list`.
+    pub fn del_member(&mut self, list: &str, member: &str) -> Result<()> {
+        self.run(member_del_message(list, member), Command::AddMember, list)
     }
 
     /// Add (or with `exist`, re-comment) a list:set member.

@@ -144,6 +144,20 @@ pub(crate) fn member_message(list: &str, member: &str, comment: &str, exist: boo
     msg
 }
 
+/// Remove `member` from the list:set `list`.
+pub(crate) fn member_del_message(list: &str, member: &str) -> Vec<u8> {
+    let mut msg = request(
+        CMD_DEL,
+        NLM_F_REQUEST | NLM_F_ACK,
+        libc::AF_INET as u8,
+        list,
+    );
+    let mut data = Vec::new();
+    push_str(&mut data, ATTR_NAME, member);
+    push_nested(&mut msg, ATTR_DATA, &data);
+    msg
+}
+
 /// One element add/del/test request.
 pub(crate) fn element_message(
     command: u16,
