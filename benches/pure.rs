@@ -88,28 +88,25 @@ fn plan_a_shard_sync_of_10k_with_1pct_churn(bencher: divan::Bencher) {
     let current: Vec<Entry> = hosts(10_000);
     let wanted: Vec<ListEntry> = hosts(10_100)[100..]
         .iter()
-        .map(|e| ListEntry {
-            entry: *e,
-            timeout: None,
-            comment: None,
-        })
+        .map(|e| ListEntry::plain(*e))
         .collect();
-    let refs: Vec<&ListEntry> = wanted.iter().collect();
+    let one = Routing::Bits { shift: 0 };
     bencher
         .with_inputs(|| {
-            let mut map =
-                std::collections::HashMap::with_hasher(foldhash::fast::RandomState::default());
-            map.extend(current.iter().map(|e| (*e, None)));
-            map
+            let shard: bulk::plan::Current = current.iter().map(|e| (*e, None)).collect();
+            (
+                shard,
+                bulk::plan::route_list(&wanted, 1, one, false).remove(0),
+            )
         })
-        .bench_values(|map| {
+        .bench_values(|(shard, incoming)| {
             let limits = bulk::plan::Limits {
                 maxelem: 1 << 20,
                 max_in_place: usize::MAX,
                 force_rebuild: false,
                 timeouts: false,
             };
-            bulk::plan::plan_shard("s0", map, &refs, Mode::Sync, limits).1
+            bulk::plan::plan_shard("s0", shard, &wanted, incoming, Mode::Sync, limits).1
         });
 }
 

@@ -9,39 +9,6 @@ use crate::error::{Error, Result};
 /// Longest input line accepted, in bytes.
 pub const MAX_LINE_LEN: usize = 4096;
 
-/// Read one line of at most `MAX_LINE_LEN` bytes (without the newline);
-/// `Ok(None)` at end of input; `Some(true)` for a longer line, which is an
-/// error: the rest of it is neither held nor read.
-pub(crate) fn read_line(
-    reader: &mut impl BufRead,
-    buf: &mut Vec<u8>,
-) -> std::io::Result<Option<bool>> {
-    buf.clear();
-    let mut any = false;
-    loop {
-        let chunk = reader.fill_buf()?;
-        if chunk.is_empty() {
-            return Ok(any.then_some(false));
-        }
-        any = true;
-        let (take, done) = match chunk.iter().position(|&b| b == b'\n') {
-            Some(i) => (i, true),
-            None => (chunk.len(), false),
-        };
-        if buf.len() + take > MAX_LINE_LEN {
-            // Report it without reading the rest of the line: it may never
-            // end (/dev/zero), and the caller stops at this error.
-            buf.clear();
-            return Ok(Some(true));
-        }
-        buf.extend_from_slice(&chunk[..take]);
-        reader.consume(take + usize::from(done));
-        if done {
-            return Ok(Some(false));
-        }
-    }
-}
-
 /// Call `each(text)` for every line of `reader`, as UTF-8 text without the
 /// newline. A line longer than [`MAX_LINE_LEN`] or not UTF-8 is an error,
 /// and so is an `Err(message)` from `each`; errors name `source_name:line`.
@@ -50,30 +17,89 @@ pub fn for_each_line(
     source_name: &str,
     mut each: impl FnMut(&str) -> std::result::Result<(), String>,
 ) -> Result<()> {
-    let mut buf = Vec::new();
+    for_each_line_bytes(reader, source_name, |line| each(utf8(line)?))
+}
+
+/// A line as text, or the error [`for_each_line`] reports.
+pub fn utf8(line: &[u8]) -> std::result::Result<&str, String> {
+    std::str::from_utf8(line).map_err(|_| "line is not valid UTF-8 text".to_string())
+}
+
+/// [`for_each_line`] with each line as bytes, which `each` checks itself
+/// (with [`utf8`], or by reading only ASCII).
+///
+/// Lines are handed over straight from the reader's buffer; only a line
+/// that straddles two reads is copied. A line found too long is reported
+/// without reading the rest of it: it may never end (/dev/zero).
+pub fn for_each_line_bytes(
+    reader: &mut impl BufRead,
+    source_name: &str,
+    mut each: impl FnMut(&[u8]) -> std::result::Result<(), String>,
+) -> Result<()> {
+    // The start of a line that the last read ended inside.
+    let mut carry = Vec::new();
     let mut line_no = 0u64;
     let bad = |line: u64, message: String| Error::Input {
         source_name: source_name.to_string(),
         line,
         message,
     };
+    let too_long = |line: u64| bad(line, format!("line is longer than {MAX_LINE_LEN} bytes"));
     loop {
-        let too_long = match read_line(reader, &mut buf) {
-            Ok(Some(t)) => t,
-            Ok(None) => return Ok(()),
+        let chunk = match reader.fill_buf() {
+            Ok(chunk) => chunk,
             Err(e) => return Err(Error::Usage(format!("reading {source_name}: {e}"))),
         };
-        line_no += 1;
-        if too_long {
-            return Err(bad(
-                line_no,
-                format!("line is longer than {MAX_LINE_LEN} bytes"),
-            ));
+        if chunk.is_empty() {
+            // A last line without a newline.
+            if carry.is_empty() {
+                return Ok(());
+            }
+            line_no += 1;
+            return each(&carry).map_err(|m| bad(line_no, m));
         }
-        let text = std::str::from_utf8(&buf)
-            .map_err(|_| bad(line_no, "line is not valid UTF-8 text".into()))?;
-        each(text).map_err(|m| bad(line_no, m))?;
+        let mut rest = chunk;
+        while let Some(end) = newline(rest) {
+            line_no += 1;
+            if carry.len() + end > MAX_LINE_LEN {
+                return Err(too_long(line_no));
+            }
+            let line = if carry.is_empty() {
+                &rest[..end]
+            } else {
+                carry.extend_from_slice(&rest[..end]);
+                &carry[..]
+            };
+            each(line).map_err(|m| bad(line_no, m))?;
+            carry.clear();
+            rest = &rest[end + 1..];
+        }
+        if carry.len() + rest.len() > MAX_LINE_LEN {
+            return Err(too_long(line_no + 1));
+        }
+        carry.extend_from_slice(rest);
+        let read = chunk.len();
+        reader.consume(read);
     }
+}
+
+/// Where the first newline in `bytes` is, looking at eight bytes at a time
+/// (list lines are short: most take one or two steps).
+fn newline(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let mut words = bytes.chunks_exact(8);
+    let mut at = 0;
+    for word in &mut words {
+        let x = u64::from_le_bytes(word.try_into().unwrap_or_default()) ^ (ONES * u64::from(b'\n'));
+        // The lowest byte flagged here is the first zero byte of x.
+        let zero = x.wrapping_sub(ONES) & !x & (ONES << 7);
+        if zero != 0 {
+            return Some(at + zero.trailing_zeros() as usize / 8);
+        }
+        at += 8;
+    }
+    let tail = words.remainder().iter().position(|&b| b == b'\n');
+    tail.map(|i| at + i)
 }
 
 /// Parse a list: one address or network per line; blank lines and text from
@@ -135,6 +161,22 @@ mod tests {
             SetType::HashNet,
             AddrFamily::Inet,
         )
+    }
+
+    #[test]
+    fn newlines_are_found_wherever_they_are() {
+        for len in 0..40 {
+            for at in 0..=len {
+                let mut bytes = vec![b'x'; len];
+                if at < len {
+                    bytes[at] = b'\n';
+                    bytes[len - 1] = b'\n';
+                }
+                let want = bytes.iter().position(|&b| b == b'\n');
+                assert_eq!(newline(&bytes), want, "{len} {at}");
+            }
+        }
+        assert_eq!(newline(b"\x0b\x8a\x09\x0a"), Some(3));
     }
 
     #[test]

@@ -73,6 +73,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("family/discover.rs", DOMAIN),
     ("family/status.rs", DOMAIN),
     ("bulk/plan.rs", DOMAIN),
+    ("bulk/merge.rs", DOMAIN),
     ("rules/spec.rs", DOMAIN),
     ("rules/plan.rs", DOMAIN),
     ("rules/save.rs", DOMAIN),

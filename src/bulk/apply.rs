@@ -16,8 +16,8 @@ use crate::options;
 fn list_element(item: &ListEntry) -> batch::Element<'_> {
     batch::Element {
         entry: Some(item.entry),
-        timeout: item.timeout,
-        comment: item.comment.as_deref(),
+        timeout: item.timeout(),
+        comment: item.comment(),
         ..batch::Element::default()
     }
 }
@@ -145,14 +145,14 @@ pub fn apply_with(
         .map(|s| (shard_index(spec, &s.shard), s))
         .collect();
     // Temporary names no set holds: a set that merely looks like a
-    // temporary is someone else's, and its name is skipped.
-    let taken = leftovers::set_names(kernel)?;
-    let mut temps = leftovers::free_temps(
-        spec,
-        &taken,
-        changed.iter().filter(|(_, s)| s.rebuild).count(),
-    )?
-    .into_iter();
+    // temporary is someone else's, and its name is skipped. (Listing every
+    // set makes the kernel walk each one: only a rebuild needs a name.)
+    let rebuilds = changed.iter().filter(|(_, s)| s.rebuild).count();
+    let taken = match rebuilds {
+        0 => Default::default(),
+        _ => leftovers::set_names(kernel)?,
+    };
+    let mut temps = leftovers::free_temps(spec, &taken, rebuilds)?.into_iter();
     let mut filled: Vec<(String, String)> = Vec::new();
     let interrupted = |applied: &Applied, filled: &[(String, String)], kernel: &mut Kernel| {
         for (shard, temp) in filled {
@@ -258,8 +258,8 @@ fn partial(e: Error, applied: &Applied) -> Error {
 
 #[cfg(test)]
 mod tests {
-    use super::super::plan::fixtures::{current, e, item, limits};
-    use super::super::plan::{plan_shard, Mode};
+    use super::super::plan::fixtures::{current, e, item, limits, plan};
+    use super::super::plan::Mode;
     use super::*;
     use crate::listing::Element;
 
@@ -274,11 +274,10 @@ mod tests {
             comment: Some("kept".into()),
             nomatch: true,
         };
-        cur.insert(e("10.0.0.0/24"), Some(Box::new(held)));
+        cur.push(e("10.0.0.0/24"), Some(Box::new(held)));
         let list = [item("10.0.0.0/24")];
-        let refs: Vec<&ListEntry> = list.iter().collect();
         // Listed again, a nomatch exception is re-added as a plain entry.
-        let (p, _) = plan_shard("w-s0", cur, &refs, Mode::Sync, limits(100, false, false));
+        let (p, _) = plan(cur, &list, Mode::Sync, limits(100, false, false));
         assert_eq!(p.refreshes, 1);
         let (i, k) = &p.refresh_items[0];
         let el = refresh_element(i, k);
@@ -299,14 +298,11 @@ mod tests {
             comment: Some("old".into()),
             nomatch: false,
         };
-        cur.insert(e("10.0.0.2"), Some(Box::new(old)));
-        let mut new = item("10.0.0.3");
-        new.timeout = Some(60);
-        let mut refreshed = item("10.0.0.1");
-        refreshed.comment = Some("new".into());
+        cur.push(e("10.0.0.2"), Some(Box::new(old)));
+        let new = ListEntry::new(e("10.0.0.3"), Some(60), None);
+        let refreshed = ListEntry::new(e("10.0.0.1"), None, Some("new"));
         let list = [refreshed, item("10.0.0.2"), new];
-        let refs: Vec<&ListEntry> = list.iter().collect();
-        let (p, _) = plan_shard("w-s0", cur, &refs, Mode::Sync, limits(100, true, false));
+        let (p, _) = plan(cur, &list, Mode::Sync, limits(100, true, false));
         assert_eq!((p.adds, p.refreshes, p.dels), (1, 1, 0));
         assert_eq!(p.keep.len(), 1);
         let kept = kept_element(&p.keep[0].0, &p.keep[0].1);

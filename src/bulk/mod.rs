@@ -35,9 +35,11 @@
 //! next load or sync of the family.
 //!
 //! * [`plan`] (pure): what happens to each shard;
-//! * [`read`]: reading the shards and planning;
+//! * [`merge`] (pure): matching a shard's elements against the listed entries;
+//! * [`read`]: reading the shards and planning, over the machine's cores;
 //! * [`apply`]: changing the kernel.
 
 pub mod apply;
+pub mod merge;
 pub mod plan;
 pub mod read;

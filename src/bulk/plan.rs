@@ -1,20 +1,17 @@
 //! Planning a load or sync, shard by shard (pure): what to add, refresh
 //! and delete, and whether to change the shard in place or rebuild it.
 
-use std::collections::HashMap as StdHashMap;
-
-/// Hash maps keyed by elements: foldhash is several times faster than the
-/// default SipHash for these small keys and is seeded per process, so a
-/// hostile list cannot force collisions (1M-element syncs spend much of
-/// their time here).
-pub(crate) type HashMap<K, V> = StdHashMap<K, V, foldhash::fast::RandomState>;
-
 use serde::Serialize;
 
+use super::merge::{self, Elements, Incoming, Match};
 use crate::addr::Entry;
 use crate::listfile::ListEntry;
 use crate::listing::Element;
 use crate::route;
+
+/// The most entries one list may hold: positions are `u32`, with a bit
+/// and two values kept for marks (see [`plan_shard`]).
+pub const MAX_ENTRIES: usize = (1 << 31) - 2;
 
 /// Add the list to what the family holds, or make it hold exactly the list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,6 +96,51 @@ impl Plan<'_> {
 /// family without extensions, so a 1M-element shard costs 8 bytes each.
 pub type Kept = Option<Box<Element>>;
 
+/// A shard's elements as read from the kernel.
+#[derive(Debug, Clone, Default)]
+pub struct Current {
+    elements: Elements,
+    /// `kept[j]` is what element `j` carries beyond its address; empty
+    /// while no element carries anything (a family without extensions).
+    kept: Vec<Kept>,
+}
+
+impl Current {
+    pub fn push(&mut self, entry: Entry, kept: Kept) {
+        if kept.is_some() || !self.kept.is_empty() {
+            self.kept.resize_with(self.elements.len(), || None);
+            self.kept.push(kept);
+        }
+        self.elements.push(entry);
+    }
+
+    pub fn len(&self) -> usize {
+        self.elements.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.elements.is_empty()
+    }
+
+    fn take_kept(&mut self, j: usize) -> Kept {
+        self.kept.get_mut(j).and_then(Option::take)
+    }
+
+    fn nomatch(&self, j: usize) -> bool {
+        matches!(self.kept.get(j), Some(Some(k)) if k.nomatch)
+    }
+}
+
+impl FromIterator<(Entry, Kept)> for Current {
+    fn from_iter<I: IntoIterator<Item = (Entry, Kept)>>(items: I) -> Current {
+        let mut current = Current::default();
+        for (entry, kept) in items {
+            current.push(entry, kept);
+        }
+        current
+    }
+}
+
 /// Rebuild a shard when its adds + deletes reach this fraction of its new
 /// size (`MIPSET_REBUILD_RATIO` overrides it, for measuring). The default
 /// comes from `scripts/bench-threshold` (docs/BENCHMARKS.md).
@@ -112,15 +154,11 @@ fn rebuild_ratio() -> f64 {
         .unwrap_or(DEFAULT_REBUILD_RATIO)
 }
 
-fn has_options(item: &ListEntry) -> bool {
-    item.timeout.is_some() || item.comment.is_some()
-}
-
 /// Whether listing an element again refreshes it: always in a family with
 /// timeouts (a listed entry's timeout restarts, as with `ipset -exist`),
 /// otherwise only when the list gives it options.
 fn refreshes(item: &ListEntry, timeouts: bool) -> bool {
-    timeouts || has_options(item)
+    timeouts || item.has_options()
 }
 
 /// What bounds one shard's plan.
@@ -137,14 +175,39 @@ pub struct Limits {
     pub timeouts: bool,
 }
 
-/// Plan one shard (pure). `current` maps each element in the shard to the
-/// rest of its listing line (remaining timeout, counters, comment);
-/// `incoming` are the list entries routed to it, in list order. Returns the
-/// plan and how many incoming elements were duplicates.
+/// A list position with [`REFRESH`]: that line refreshes its element if
+/// the shard holds it.
+const REFRESH: u32 = merge::FLAG;
+
+/// The list's entries by shard, keyed for [`plan_shard`], in one pass over
+/// the list. `timeouts`: the family has timeouts (every listed element is
+/// refreshed). The list holds at most [`MAX_ENTRIES`].
+pub fn route_list(
+    list: &[ListEntry],
+    shards: u32,
+    routing: route::Routing,
+    timeouts: bool,
+) -> Vec<Incoming> {
+    let mut by_shard = vec![Incoming::default(); shards as usize];
+    for (i, item) in list.iter().enumerate() {
+        let payload = i as u32 | (REFRESH * u32::from(refreshes(item, timeouts)));
+        for s in route::shards_for(&item.entry, shards, routing) {
+            by_shard[s as usize].push(&item.entry, payload);
+        }
+    }
+    by_shard
+}
+
+/// Plan one shard (pure). `current` is what the shard holds (with each
+/// element's remaining timeout, counters and comment); `incoming` are the
+/// entries of `list` routed to it ([`route_list`]). Returns the plan and
+/// how many incoming elements were duplicates (the last line for an
+/// element wins).
 pub fn plan_shard<'a>(
     shard: &str,
-    mut current: HashMap<Entry, Kept>,
-    incoming: &[&'a ListEntry],
+    mut current: Current,
+    list: &'a [ListEntry],
+    incoming: Incoming,
     mode: Mode,
     limits: Limits,
 ) -> (ShardPlan<'a>, usize) {
@@ -154,44 +217,71 @@ pub fn plan_shard<'a>(
         force_rebuild,
         timeouts,
     } = limits;
+    // Per element of the shard: the list line naming it last (with
+    // REFRESH if that line refreshes it), or one of the marks.
+    const UNLISTED: u32 = u32::MAX;
+    const SETTLED: u32 = u32::MAX - 1; // a twin, refreshed, or deleted
+    let mut listed = vec![UNLISTED; current.len()];
+    let mut before = current.len();
+    let mut adds: Vec<u32> = Vec::new();
+    let mut duplicates = 0;
+    let entry_of = |i: u32| list[(i & !REFRESH) as usize].entry;
+    // Without extensions to keep in step, the elements may be sorted in place.
+    let reorder = current.kept.is_empty();
+    merge::matches(
+        &mut current.elements,
+        reorder,
+        incoming,
+        entry_of,
+        |m| match m {
+            Match::Twin(j) => {
+                listed[j as usize] = SETTLED;
+                before -= 1;
+            }
+            Match::Listed {
+                j,
+                i,
+                duplicates: d,
+            } => {
+                listed[j as usize] = i;
+                duplicates += d;
+            }
+            Match::New { i, duplicates: d } => {
+                adds.push(i & !REFRESH);
+                duplicates += d;
+            }
+        },
+    );
+    // In list order: applying reads the list front to back, not at random.
+    adds.sort_unstable();
     let mut plan = ShardPlan {
         shard: shard.to_string(),
-        before: current.len(),
+        before,
+        adds: adds.len(),
+        add_items: adds.iter().map(|&i| &list[i as usize]).collect(),
         ..ShardPlan::default()
     };
-    // The last line for an element wins.
-    let mut wanted: HashMap<Entry, &'a ListEntry> =
-        HashMap::with_capacity_and_hasher(incoming.len(), Default::default());
-    for item in incoming {
-        wanted.insert(item.entry, item);
-    }
-    let duplicates = incoming.len() - wanted.len();
-    for (entry, item) in &wanted {
-        match current.get(entry) {
-            None => {
-                plan.adds += 1;
-                plan.add_items.push(item);
+    drop(adds);
+    for (j, mark) in listed.iter_mut().enumerate() {
+        match *mark {
+            SETTLED => {}
+            UNLISTED => {
+                if mode == Mode::Sync {
+                    plan.del_entries.push(current.elements.get(j));
+                    *mark = SETTLED;
+                }
             }
-            Some(kept) if refreshes(item, timeouts) || kept.as_ref().is_some_and(|k| k.nomatch) => {
-                plan.refreshes += 1;
-                let kept = current.remove(entry).flatten();
-                plan.refresh_items.push((item, kept));
+            i => {
+                if timeouts || i & REFRESH != 0 || current.nomatch(j) {
+                    let item = &list[(i & !REFRESH) as usize];
+                    plan.refresh_items.push((item, current.take_kept(j)));
+                    *mark = SETTLED;
+                }
             }
-            Some(_) => {}
         }
     }
-    if mode == Mode::Sync {
-        let gone: Vec<Entry> = current
-            .keys()
-            .filter(|e| !wanted.contains_key(e))
-            .copied()
-            .collect();
-        for e in &gone {
-            current.remove(e);
-        }
-        plan.dels = gone.len();
-        plan.del_entries = gone;
-    }
+    plan.refreshes = plan.refresh_items.len();
+    plan.dels = plan.del_entries.len();
     plan.after = plan.before + plan.adds - plan.dels;
     plan.unchanged = plan.before - plan.dels - plan.refreshes;
     // In place, adds come before deletes: the shard peaks at before + adds.
@@ -207,7 +297,13 @@ pub fn plan_shard<'a>(
             || (plan.adds + plan.dels) as f64 >= rebuild_ratio() * plan.after as f64);
     if plan.rebuild {
         // Only a rebuild copies the elements that stay.
-        plan.keep = current.into_iter().collect();
+        plan.keep = Vec::with_capacity(plan.unchanged);
+        for (j, mark) in listed.iter().enumerate() {
+            if *mark != SETTLED {
+                let kept = current.take_kept(j);
+                plan.keep.push((current.elements.get(j), kept));
+            }
+        }
     }
     (plan, duplicates)
 }
@@ -226,7 +322,7 @@ pub fn fullest_shard(list: &[ListEntry], shards: u32, routing: route::Routing) -
 /// Test fixtures shared by the planner's and the applier's tests.
 #[cfg(test)]
 pub(crate) mod fixtures {
-    use super::{HashMap, Kept, Limits};
+    use super::{Current, Limits, Mode, ShardPlan};
     use crate::addr::{parse_entry, AddrFamily, Entry, SetType};
     use crate::listfile::ListEntry;
 
@@ -245,21 +341,29 @@ pub(crate) mod fixtures {
     }
 
     pub(crate) fn item(text: &str) -> ListEntry {
-        ListEntry {
-            entry: e(text),
-            timeout: None,
-            comment: None,
-        }
+        ListEntry::plain(e(text))
     }
 
-    pub(crate) fn current(entries: &[&str]) -> HashMap<Entry, Kept> {
+    pub(crate) fn current(entries: &[&str]) -> Current {
         entries.iter().map(|t| (e(t), None)).collect()
+    }
+
+    /// Plan shard `w-s0` holding `current` for all of `list`.
+    pub(crate) fn plan(
+        current: Current,
+        list: &[ListEntry],
+        mode: Mode,
+        limits: Limits,
+    ) -> (ShardPlan<'_>, usize) {
+        let one = crate::route::Routing::Bits { shift: 0 };
+        let incoming = super::route_list(list, 1, one, limits.timeouts).remove(0);
+        super::plan_shard("w-s0", current, list, incoming, mode, limits)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::fixtures::{current, e, item, limits};
+    use super::fixtures::{current, e, item, limits, plan};
     use super::*;
 
     #[test]
@@ -271,14 +375,7 @@ mod tests {
         .iter()
         .map(|t| item(t))
         .collect();
-        let refs: Vec<&ListEntry> = list.iter().collect();
-        let (p, dups) = plan_shard(
-            "w-s0",
-            cur.clone(),
-            &refs,
-            Mode::Sync,
-            limits(100, false, false),
-        );
+        let (p, dups) = plan(cur.clone(), &list, Mode::Sync, limits(100, false, false));
         assert_eq!(
             (p.before, p.after, p.adds, p.dels, p.rebuild, dups),
             (5, 5, 1, 1, false, 1)
@@ -287,21 +384,13 @@ mod tests {
         assert_eq!(p.del_entries, vec![e("10.0.0.5")]);
         assert!(p.keep.is_empty(), "in place copies nothing");
         // Load keeps what the list does not name.
-        let (p, _) = plan_shard(
-            "w-s0",
-            cur.clone(),
-            &refs,
-            Mode::Load,
-            limits(100, false, false),
-        );
+        let (p, _) = plan(cur.clone(), &list, Mode::Load, limits(100, false, false));
         assert_eq!((p.after, p.adds, p.dels), (6, 1, 0));
         // Half the shard changing: rebuild; an empty shard: rebuild; forced.
-        let few: Vec<&ListEntry> = refs[..2].to_vec();
         assert!(
-            plan_shard(
-                "w-s0",
+            plan(
                 cur.clone(),
-                &few,
+                &list[..2],
                 Mode::Sync,
                 limits(100, false, false)
             )
@@ -309,10 +398,9 @@ mod tests {
             .rebuild
         );
         assert!(
-            plan_shard(
-                "w-s0",
-                HashMap::default(),
-                &refs,
+            plan(
+                Current::default(),
+                &list,
                 Mode::Sync,
                 limits(100, false, false)
             )
@@ -320,24 +408,12 @@ mod tests {
             .rebuild
         );
         assert!(
-            plan_shard(
-                "w-s0",
-                cur.clone(),
-                &refs,
-                Mode::Sync,
-                limits(100, true, false)
-            )
-            .0
-            .rebuild
+            plan(cur.clone(), &list, Mode::Sync, limits(100, true, false))
+                .0
+                .rebuild
         );
         // Passing maxelem mid-way (5 + 1 > 5): rebuild holds only the target.
-        let (p, _) = plan_shard(
-            "w-s0",
-            cur.clone(),
-            &refs,
-            Mode::Sync,
-            limits(5, false, false),
-        );
+        let (p, _) = plan(cur.clone(), &list, Mode::Sync, limits(5, false, false));
         assert!(p.rebuild);
         assert_eq!(
             p.keep.len() + p.add_items.len() + p.refresh_items.len(),
@@ -348,14 +424,7 @@ mod tests {
             .iter()
             .map(|t| item(t))
             .collect();
-        let same_refs: Vec<&ListEntry> = same.iter().collect();
-        let (p, _) = plan_shard(
-            "w-s0",
-            cur,
-            &same_refs,
-            Mode::Sync,
-            limits(100, true, false),
-        );
+        let (p, _) = plan(cur, &same, Mode::Sync, limits(100, true, false));
         assert!(!p.changes() && !p.rebuild);
     }
 
@@ -368,15 +437,14 @@ mod tests {
             item("10.0.0.3"),
             item("10.0.0.9"),
         ];
-        let refs: Vec<&ListEntry> = list.iter().collect();
         // One add and one delete: in place while two fit in one send.
         let bounded = |max_in_place| Limits {
             max_in_place,
             ..limits(100, false, false)
         };
-        let (p, _) = plan_shard("w-s0", cur.clone(), &refs, Mode::Sync, bounded(2));
+        let (p, _) = plan(cur.clone(), &list, Mode::Sync, bounded(2));
         assert!(!p.rebuild);
-        let (p, _) = plan_shard("w-s0", cur, &refs, Mode::Sync, bounded(1));
+        let (p, _) = plan(cur, &list, Mode::Sync, bounded(1));
         assert!(p.rebuild && p.keep.len() == 3, "{p:?}");
     }
 
@@ -384,16 +452,29 @@ mod tests {
     fn timeout_families_refresh_every_listed_element() {
         let cur = current(&["10.0.0.1", "10.0.0.2"]);
         let list = [item("10.0.0.1"), item("10.0.0.2")];
-        let refs: Vec<&ListEntry> = list.iter().collect();
-        let (p, _) = plan_shard(
-            "w-s0",
-            cur.clone(),
-            &refs,
-            Mode::Sync,
-            limits(100, false, true),
-        );
+        let (p, _) = plan(cur.clone(), &list, Mode::Sync, limits(100, false, true));
         assert_eq!((p.adds, p.refreshes, p.dels, p.rebuild), (0, 2, 0, false));
-        let (p, _) = plan_shard("w-s0", cur, &refs, Mode::Sync, limits(100, false, false));
+        let (p, _) = plan(cur, &list, Mode::Sync, limits(100, false, false));
         assert!(!p.changes());
+    }
+
+    #[test]
+    fn duplicates_count_once_and_the_last_line_wins() {
+        let mut cur = current(&["10.0.0.1", "10.0.0.2"]);
+        // An element the kernel listed twice counts once.
+        cur.push(e("10.0.0.2"), None);
+        let with = |text: &str, t: u32| ListEntry::new(e(text), Some(t), None);
+        let list = [
+            with("10.0.0.1", 1),
+            with("10.0.0.9", 1),
+            with("10.0.0.1", 2),
+            with("10.0.0.9", 2),
+            with("10.0.0.9", 3),
+        ];
+        let (p, dups) = plan(cur, &list, Mode::Load, limits(100, true, false));
+        assert_eq!((p.before, p.adds, p.refreshes, dups), (2, 1, 1, 3));
+        assert_eq!(p.add_items[0].timeout(), Some(3));
+        assert_eq!(p.refresh_items[0].0.timeout(), Some(2));
+        assert_eq!(p.keep, vec![(e("10.0.0.2"), None)]);
     }
 }

@@ -36,7 +36,10 @@ pub fn run(
     let input = source::open(&args.file, stdin)?;
     let bar = progress.bytes("parse", input.size);
     let mut reader = io::BufReader::with_capacity(1 << 16, bar.wrap_read(input.reader));
-    let list = listfile::read(&mut reader, &input.name, &spec);
+    // A sync reads the family's shards meanwhile, on the other cores.
+    let (list, prefetched) = bulk::read::parse_while_reading(&spec, mode, || {
+        listfile::read(&mut reader, &input.name, &spec)
+    });
     bar.finish_and_clear();
     let (source, list) = (input.name, list?);
     if mode == bulk::plan::Mode::Sync && list.is_empty() && !args.allow_empty {
@@ -46,12 +49,18 @@ pub fn run(
         )));
     }
     let mut spec = spec;
+    let mut prefetched = Some(prefetched);
     let plan = loop {
         let bar = progress.steps("read and plan", u64::from(spec.shards));
-        let planned =
-            bulk::read::plan_with(&mut kernel, &spec, &list, mode, args.atomic, &mut |_| {
-                bar.inc(1)
-            });
+        let planned = bulk::read::plan_prefetched(
+            &mut kernel,
+            &spec,
+            &list,
+            mode,
+            args.atomic,
+            prefetched.take().unwrap_or_default(),
+            &mut |_| bar.inc(1),
+        );
         bar.finish_and_clear();
         match planned {
             Err(e)
