@@ -22,7 +22,7 @@ use crate::addr::{AddrFamily, Entry};
 use crate::error::{Error, KernelErrorKind, Result};
 use crate::kernel::codes::{refusal, Command};
 use crate::kernel::netlink::{
-    acks, align, push_attr, request, Socket, NLA_F_NESTED, NLA_F_NET_BYTEORDER, NLM_F_REQUEST,
+    align, push_attr, request, Socket, NLA_F_NESTED, NLA_F_NET_BYTEORDER, NLM_F_REQUEST,
 };
 
 const NLM_F_ACK: u16 = 0x4;
@@ -143,25 +143,6 @@ pub(crate) fn push_element(buf: &mut Vec<u8>, e: &Element, entry: &Entry) {
     });
 }
 
-/// A netlink socket that sends one message at a time and waits for its ack.
-struct Acked(Socket);
-
-impl Acked {
-    /// Send one message and wait for its acknowledgement.
-    fn request(&mut self, set: &str, msg: &mut [u8]) -> Result<()> {
-        let seq = self.0.send(msg)?;
-        let mut buf = [0u8; 8192];
-        loop {
-            let data = self.0.recv(&mut buf)?;
-            for (reply_seq, code) in acks(data) {
-                if reply_seq == seq {
-                    return ack_result(set, code);
-                }
-            }
-        }
-    }
-}
-
 /// What an acknowledgement's error code means for `set`.
 fn ack_result(set: &str, code: i32) -> Result<()> {
     match code {
@@ -208,9 +189,9 @@ pub fn apply<'a>(
     exist: bool,
     elements: impl IntoIterator<Item = Element<'a>>,
 ) -> Result<usize> {
-    let mut socket = Acked(Socket::open()?);
+    let mut socket = Socket::open()?;
     messages(op, set, family, exist, elements, |msg| {
-        socket.request(set, msg)
+        ack_result(set, socket.request(msg)?)
     })
 }
 

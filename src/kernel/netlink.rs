@@ -146,6 +146,19 @@ impl Socket {
         Ok(socket)
     }
 
+    /// Send one request and wait for its answer: the kernel's code (0:
+    /// done, otherwise the positive error number).
+    pub(crate) fn request(&mut self, msg: &mut [u8]) -> Result<i32> {
+        let seq = self.send(msg)?;
+        let mut buf = [0u8; 8192];
+        loop {
+            let data = self.recv(&mut buf)?;
+            if let Some((_, code)) = acks(data).into_iter().find(|(s, _)| *s == seq) {
+                return Ok(code);
+            }
+        }
+    }
+
     /// Send a request; returns its sequence number.
     pub(crate) fn send(&mut self, msg: &mut [u8]) -> Result<u32> {
         let seq = self.number(msg);
@@ -165,8 +178,7 @@ impl Socket {
 
     /// Room for `send` bytes in one datagram and `recv` bytes of replies,
     /// beyond the system's defaults where the process may (as root:
-    /// SO_SNDBUFFORCE), and acknowledgements without the request's payload
-    /// echoed back (NETLINK_CAP_ACK). Whether one datagram of `send` bytes
+    /// SO_SNDBUFFORCE). Whether one datagram of `send` bytes
     /// now fits.
     pub(crate) fn make_room(&mut self, send: usize, recv: usize) -> bool {
         let set = |level: i32, option: i32, value: usize| {
@@ -182,9 +194,6 @@ impl Socket {
                 ) == 0
             }
         };
-        const SOL_NETLINK: i32 = 270;
-        const NETLINK_CAP_ACK: i32 = 10;
-        set(SOL_NETLINK, NETLINK_CAP_ACK, 1);
         if !set(libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, recv) {
             set(libc::SOL_SOCKET, libc::SO_RCVBUF, recv);
         }

@@ -45,13 +45,7 @@ impl Conn {
 
     /// Send one request and return the kernel's answer code (0: done).
     fn ask(&mut self, mut msg: Vec<u8>) -> Result<i32> {
-        let seq = self.socket.send(&mut msg)?;
-        loop {
-            let data = self.socket.recv(&mut self.buf)?;
-            if let Some((_, code)) = acks(data).into_iter().find(|(s, _)| *s == seq) {
-                return Ok(code);
-            }
-        }
+        self.socket.request(&mut msg)
     }
 
     /// Send one request; an error if the kernel refused it.
