@@ -24,21 +24,12 @@ use crate::kernel::codes::{refusal, Command};
 use crate::kernel::netlink::{
     align, push_attr, request, Socket, NLA_F_NESTED, NLA_F_NET_BYTEORDER, NLM_F_REQUEST,
 };
+use crate::kernel::protocol::{
+    ATTR_ADT, ATTR_BYTES, ATTR_CADT_FLAGS, ATTR_CIDR, ATTR_COMMENT, ATTR_DATA, ATTR_IP,
+    ATTR_IPADDR_IPV4, ATTR_IPADDR_IPV6, ATTR_LINENO, ATTR_PACKETS, ATTR_TIMEOUT, FLAG_NOMATCH,
+    NLM_F_ACK, NLM_F_EXCL,
+};
 
-const NLM_F_ACK: u16 = 0x4;
-const NLM_F_EXCL: u16 = 0x200;
-const ATTR_DATA: u16 = 7;
-const ATTR_ADT: u16 = 8;
-const ATTR_LINENO: u16 = 9;
-const ATTR_IP: u16 = 1;
-const ATTR_CIDR: u16 = 3;
-const ATTR_TIMEOUT: u16 = 6;
-const ATTR_CADT_FLAGS: u16 = 8;
-const ATTR_BYTES: u16 = 24;
-const ATTR_PACKETS: u16 = 25;
-const ATTR_COMMENT: u16 = 26;
-const ATTR_IPADDR_IPV4: u16 = 1;
-const ATTR_IPADDR_IPV6: u16 = 2;
 /// Payload bytes per message before it is sent.
 const MESSAGE_BYTES: usize = 32 * 1024;
 /// The largest delta written in one `sendmsg` (see [`apply_in_one_send`]);
@@ -132,7 +123,7 @@ pub(crate) fn push_element(buf: &mut Vec<u8>, e: &Element, entry: &Entry) {
             push_attr(
                 b,
                 ATTR_CADT_FLAGS | NLA_F_NET_BYTEORDER,
-                &crate::kernel::dump::FLAG_NOMATCH.to_be_bytes(),
+                &FLAG_NOMATCH.to_be_bytes(),
             );
         }
         if let Some(c) = e.comment {

@@ -18,7 +18,8 @@ use crate::error::{Error, KernelErrorKind, Result};
 use crate::kernel::codes::{refusal, Command};
 use crate::kernel::netlink::Socket;
 use crate::kernel::ops::Conn;
-use crate::kernel::requests::{create_message, member_message, nfproto, SetKind, NFPROTO_UNSPEC};
+use crate::kernel::protocol::NFPROTO_UNSPEC;
+use crate::kernel::requests::{create_message, member_message, nfproto, SetKind};
 use crate::meta::FamilySpec;
 
 /// The kinds of a family's shards and umbrella.

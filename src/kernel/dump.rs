@@ -19,28 +19,12 @@ use crate::error::{Error, KernelErrorKind, Result};
 use crate::kernel::netlink::{
     align, attrs, os_error, request, Socket, NLMSG_DONE, NLMSG_ERROR, NLM_F_REQUEST,
 };
+use crate::kernel::protocol::{
+    ATTR_ADT, ATTR_BYTES, ATTR_CADT_FLAGS, ATTR_CIDR, ATTR_COMMENT, ATTR_DATA, ATTR_IP,
+    ATTR_IPADDR_IPV4, ATTR_IPADDR_IPV6, ATTR_MAXELEM, ATTR_PACKETS, ATTR_TIMEOUT, FLAG_NOMATCH,
+    IPSET_CMD_LIST, NLM_F_DUMP,
+};
 use crate::listing::Element;
-
-const IPSET_CMD_LIST: u16 = 7;
-const NLM_F_DUMP: u16 = 0x300;
-
-// Command-level attributes.
-const ATTR_DATA: u16 = 7;
-const ATTR_ADT: u16 = 8;
-// Element attributes.
-const ATTR_IP: u16 = 1;
-const ATTR_CIDR: u16 = 3;
-const ATTR_TIMEOUT: u16 = 6;
-const ATTR_CADT_FLAGS: u16 = 8;
-/// IPSET_FLAG_NOMATCH.
-pub(crate) const FLAG_NOMATCH: u32 = 1 << 2;
-const ATTR_BYTES: u16 = 24;
-const ATTR_PACKETS: u16 = 25;
-const ATTR_COMMENT: u16 = 26;
-const ATTR_IPADDR_IPV4: u16 = 1;
-const ATTR_IPADDR_IPV6: u16 = 2;
-// Header attributes (in the set-level IPSET_ATTR_DATA).
-const ATTR_MAXELEM: u16 = 19;
 
 /// What the header of a dumped set says (the kernel sends it first).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -18,14 +18,12 @@ use crate::kernel::netlink::{
     align, attrs, push_attr, request, Socket, NLA_F_NET_BYTEORDER, NLMSG_DONE, NLMSG_ERROR,
     NLM_F_REQUEST,
 };
+use crate::kernel::protocol::{
+    ATTR_FLAGS, ATTR_SETNAME, FLAG_LIST_HEADER, IPSET_CMD_LIST, NLM_F_DUMP,
+};
 use crate::listing::SetInfo;
 
-const IPSET_CMD_LIST: u16 = 7;
-const NLM_F_DUMP: u16 = 0x300;
-const ATTR_SETNAME: u16 = 2;
-const ATTR_FLAGS: u16 = 6;
 /// IPSET_FLAG_LIST_HEADER: headers only, no elements.
-const FLAG_LIST_HEADER: u32 = 1 << 2;
 /// Room for one datagram of a dump (the kernel fills at most 32 KiB).
 const RECV_BYTES: usize = 1 << 18;
 

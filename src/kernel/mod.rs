@@ -11,6 +11,7 @@ pub mod dump;
 pub mod list;
 pub(crate) mod netlink;
 pub mod ops;
+pub(crate) mod protocol;
 pub mod requests;
 
 use crate::addr::{Entry, SetType};

@@ -12,11 +12,13 @@ use crate::kernel::codes::{refusal, Command};
 use crate::kernel::netlink::{
     acks, attrs, push_attr, push_str, request, Socket, NLMSG_ERROR, NLM_F_REQUEST,
 };
+use crate::kernel::protocol::{
+    ATTR_FAMILY, ATTR_REVISION, ATTR_REVISION_MIN, ATTR_TYPENAME, CMD_ADD, CMD_DEL, CMD_DESTROY,
+    CMD_FLUSH, CMD_HEADER, CMD_SWAP, CMD_TEST, CMD_TYPE, NFPROTO_IPV4, NFPROTO_IPV6, NLM_F_ACK,
+};
 use crate::kernel::requests::{
     create_message, element_message, member_del_message, member_message, userspace_revision,
-    SetKind, ATTR_FAMILY, ATTR_REVISION, ATTR_REVISION_MIN, ATTR_TYPENAME, CMD_ADD, CMD_DEL,
-    CMD_DESTROY, CMD_FLUSH, CMD_HEADER, CMD_SWAP, CMD_TEST, CMD_TYPE, NFPROTO_IPV4, NFPROTO_IPV6,
-    NLM_F_ACK,
+    SetKind,
 };
 
 /// What [`Conn::probe`] learnt about a set.

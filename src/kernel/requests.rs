@@ -5,37 +5,12 @@
 use crate::addr::{AddrFamily, Entry, SetType};
 use crate::kernel::batch::{push_element, Element};
 use crate::kernel::netlink::{push_attr, push_nested, push_str, push_u32, request, NLM_F_REQUEST};
-
-pub(crate) const NLM_F_ACK: u16 = 0x4;
-pub(crate) const NLM_F_EXCL: u16 = 0x200;
-pub(crate) const CMD_CREATE: u16 = 2;
-pub(crate) const CMD_DESTROY: u16 = 3;
-pub(crate) const CMD_FLUSH: u16 = 4;
-pub(crate) const CMD_SWAP: u16 = 6;
-pub(crate) const CMD_ADD: u16 = 9;
-pub(crate) const CMD_DEL: u16 = 10;
-pub(crate) const CMD_TEST: u16 = 11;
-pub(crate) const CMD_HEADER: u16 = 12;
-pub(crate) const CMD_TYPE: u16 = 13;
-pub(crate) const ATTR_TYPENAME: u16 = 3;
-pub(crate) const ATTR_REVISION: u16 = 4;
-pub(crate) const ATTR_FAMILY: u16 = 5;
-pub(crate) const ATTR_DATA: u16 = 7;
-pub(crate) const ATTR_REVISION_MIN: u16 = 10;
-// Inside IPSET_ATTR_DATA of a create.
-pub(crate) const ATTR_TIMEOUT: u16 = 6;
-pub(crate) const ATTR_CADT_FLAGS: u16 = 8;
-pub(crate) const ATTR_HASHSIZE: u16 = 18;
-pub(crate) const ATTR_MAXELEM: u16 = 19;
-pub(crate) const ATTR_SIZE: u16 = 23;
-// Inside IPSET_ATTR_DATA of an add to a list:set.
-pub(crate) const ATTR_NAME: u16 = 18;
-pub(crate) const ATTR_COMMENT: u16 = 26;
-pub(crate) const FLAG_WITH_COUNTERS: u32 = 1 << 3;
-pub(crate) const FLAG_WITH_COMMENT: u32 = 1 << 4;
-pub(crate) const NFPROTO_UNSPEC: u8 = 0;
-pub(crate) const NFPROTO_IPV4: u8 = 2;
-pub(crate) const NFPROTO_IPV6: u8 = 10;
+use crate::kernel::protocol::{
+    ATTR_CADT_FLAGS, ATTR_COMMENT, ATTR_DATA, ATTR_FAMILY, ATTR_HASHSIZE, ATTR_MAXELEM, ATTR_NAME,
+    ATTR_REVISION, ATTR_SIZE, ATTR_TIMEOUT, ATTR_TYPENAME, CMD_ADD, CMD_CREATE, CMD_DEL,
+    FLAG_WITH_COMMENT, FLAG_WITH_COUNTERS, NFPROTO_IPV4, NFPROTO_IPV6, NFPROTO_UNSPEC, NLM_F_ACK,
+    NLM_F_EXCL,
+};
 
 /// What a new set is: a hash set of mipset's kinds, or a list:set.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,50 +7,14 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::kernel::netlink::attrs;
-
-// Command-level attributes.
-const ATTR_SETNAME: u16 = 2;
-const ATTR_TYPENAME: u16 = 3;
-const ATTR_FAMILY: u16 = 5;
-const ATTR_DATA: u16 = 7;
-const ATTR_ADT: u16 = 8;
-// Inside DATA (create and element attributes share numbers).
-const ATTR_IP: u16 = 1;
-const ATTR_IP_TO: u16 = 2;
-const ATTR_CIDR: u16 = 3;
-const ATTR_PORT: u16 = 4;
-const ATTR_PORT_TO: u16 = 5;
-const ATTR_TIMEOUT: u16 = 6;
-const ATTR_CADT_FLAGS: u16 = 8;
-const ATTR_MARKMASK: u16 = 11;
-/// Missing from older copies of `ip_set.h`; hash:ip `bitmask`.
-const ATTR_BITMASK: u16 = 12;
-const ATTR_INITVAL: u16 = 17;
-const ATTR_HASHSIZE: u16 = 18;
-const ATTR_MAXELEM: u16 = 19;
-const ATTR_NETMASK: u16 = 20;
-const ATTR_BUCKETSIZE: u16 = 21;
-const ATTR_SIZE: u16 = 23;
-const ATTR_ELEMENTS: u16 = 24;
-const ATTR_REFERENCES: u16 = 25;
-const ATTR_MEMSIZE: u16 = 26;
-const ATTR_NAME: u16 = 18;
-const ATTR_BYTES: u16 = 24;
-const ATTR_PACKETS: u16 = 25;
-const ATTR_COMMENT: u16 = 26;
-const ATTR_SKBMARK: u16 = 27;
-const ATTR_SKBPRIO: u16 = 28;
-const ATTR_SKBQUEUE: u16 = 29;
-const ATTR_IPADDR_IPV4: u16 = 1;
-const ATTR_IPADDR_IPV6: u16 = 2;
-// IPSET_ATTR_CADT_FLAGS bits.
-const FLAG_NOMATCH: u32 = 1 << 2;
-const FLAG_WITH_COUNTERS: u32 = 1 << 3;
-const FLAG_WITH_COMMENT: u32 = 1 << 4;
-const FLAG_WITH_SKBINFO: u32 = 1 << 6;
-/// The set families (`IPSET_ATTR_FAMILY`).
-pub(crate) const NFPROTO_IPV4: u8 = 2;
-pub(crate) const NFPROTO_IPV6: u8 = 10;
+use crate::kernel::protocol::{
+    ATTR_ADT, ATTR_BITMASK, ATTR_BUCKETSIZE, ATTR_BYTES, ATTR_CADT_FLAGS, ATTR_CIDR, ATTR_COMMENT,
+    ATTR_DATA, ATTR_ELEMENTS, ATTR_FAMILY, ATTR_HASHSIZE, ATTR_INITVAL, ATTR_IP, ATTR_IPADDR_IPV4,
+    ATTR_IPADDR_IPV6, ATTR_IP_TO, ATTR_MARKMASK, ATTR_MAXELEM, ATTR_MEMSIZE, ATTR_NAME,
+    ATTR_NETMASK, ATTR_PACKETS, ATTR_PORT, ATTR_PORT_TO, ATTR_REFERENCES, ATTR_SETNAME, ATTR_SIZE,
+    ATTR_SKBMARK, ATTR_SKBPRIO, ATTR_SKBQUEUE, ATTR_TIMEOUT, ATTR_TYPENAME, FLAG_NOMATCH,
+    FLAG_WITH_COMMENT, FLAG_WITH_COUNTERS, FLAG_WITH_SKBINFO,
+};
 
 /// A set's header, as the first message of its dump carries it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -224,6 +188,7 @@ pub(crate) fn elements(adt: &[u8]) -> impl Iterator<Item = Elem<'_>> {
 mod tests {
     use super::*;
     use crate::kernel::netlink::{push_attr, NLA_F_NESTED, NLA_F_NET_BYTEORDER};
+    use crate::kernel::protocol::NFPROTO_IPV4;
 
     fn nested(kind: u16, inner: &[u8]) -> Vec<u8> {
         let mut b = Vec::new();

@@ -12,7 +12,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
-use super::decode::{Elem, Header, NFPROTO_IPV4, NFPROTO_IPV6};
+use super::decode::{Elem, Header};
+use crate::kernel::protocol::{NFPROTO_IPV4, NFPROTO_IPV6};
 use crate::listing::{Member, SetInfo};
 
 /// An address as glibc's `inet_ntop` writes it (what libipset prints via
