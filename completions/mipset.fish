@@ -57,7 +57,7 @@ inet6\t''"
 complete -c mipset -n "__fish_mipset_using_subcommand create" -l shards -d 'Number of shards: a power of two from 1 to 1024' -r
 complete -c mipset -n "__fish_mipset_using_subcommand create" -l route -d 'How an address picks its shard: bits:S or hash [default: bits:0 for hash:ip, bits:8 for hash:net inet, bits:64 for hash:net inet6]' -r
 complete -c mipset -n "__fish_mipset_using_subcommand create" -l hashsize -d 'Initial hash size of the whole family, divided across the shards' -r
-complete -c mipset -n "__fish_mipset_using_subcommand create" -l maxelem -d 'Maximal number of entries of the whole family, divided across the shards' -r
+complete -c mipset -n "__fish_mipset_using_subcommand create" -l maxelem -d 'Maximal number of entries of the family, as for one set; every shard may hold up to it, so a skewed list never fills one shard early' -r
 complete -c mipset -n "__fish_mipset_using_subcommand create" -l timeout -d 'Default entry timeout, e.g. 600, 10m or 1h30m (enables per-entry timeouts; 0 = permanent)' -r
 complete -c mipset -n "__fish_mipset_using_subcommand create" -s w -l wait -d 'Wait for another mipset that is changing this node\'s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)' -r
 complete -c mipset -n "__fish_mipset_using_subcommand create" -l counters -d 'Keep packet and byte counters per entry'
@@ -104,7 +104,7 @@ complete -c mipset -n "__fish_mipset_using_subcommand del" -s V -l version -d 'P
 complete -c mipset -n "__fish_mipset_using_subcommand load" -s w -l wait -d 'Wait for another mipset that is changing this node\'s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)' -r
 complete -c mipset -n "__fish_mipset_using_subcommand load" -l dry-run -d 'Print the plan (adds, deletes, rebuilds per shard) and change nothing'
 complete -c mipset -n "__fish_mipset_using_subcommand load" -l atomic -d 'Rebuild every changed shard, then swap them all in at the end'
-complete -c mipset -n "__fish_mipset_using_subcommand load" -l auto-grow -d 'When a shard would pass its maxelem, double the shard count (each new shard keeping the per-shard maxelem, so the family\'s capacity doubles) until the list fits, up to 1024 shards; see `mipset resize`'
+complete -c mipset -n "__fish_mipset_using_subcommand load" -l auto-grow -d 'When a shard would pass its maxelem, double the shard count (each new shard keeping the maxelem) until the list fits, up to 1024 shards; see `mipset resize`. Rarely needed: every shard may hold the family\'s maxelem, so only a list larger than it fills a shard'
 complete -c mipset -n "__fish_mipset_using_subcommand load" -l allow-empty -d 'sync: accept an empty list (and so empty the family). Without it an empty list is refused, so a failed download cannot wipe a family'
 complete -c mipset -n "__fish_mipset_using_subcommand load" -l json -d 'Print results as JSON on stdout (for scripts)'
 complete -c mipset -n "__fish_mipset_using_subcommand load" -s q -l quiet -d 'Print nothing on stdout; the exit status still tells the result'
@@ -113,14 +113,14 @@ complete -c mipset -n "__fish_mipset_using_subcommand load" -s V -l version -d '
 complete -c mipset -n "__fish_mipset_using_subcommand sync" -s w -l wait -d 'Wait for another mipset that is changing this node\'s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)' -r
 complete -c mipset -n "__fish_mipset_using_subcommand sync" -l dry-run -d 'Print the plan (adds, deletes, rebuilds per shard) and change nothing'
 complete -c mipset -n "__fish_mipset_using_subcommand sync" -l atomic -d 'Rebuild every changed shard, then swap them all in at the end'
-complete -c mipset -n "__fish_mipset_using_subcommand sync" -l auto-grow -d 'When a shard would pass its maxelem, double the shard count (each new shard keeping the per-shard maxelem, so the family\'s capacity doubles) until the list fits, up to 1024 shards; see `mipset resize`'
+complete -c mipset -n "__fish_mipset_using_subcommand sync" -l auto-grow -d 'When a shard would pass its maxelem, double the shard count (each new shard keeping the maxelem) until the list fits, up to 1024 shards; see `mipset resize`. Rarely needed: every shard may hold the family\'s maxelem, so only a list larger than it fills a shard'
 complete -c mipset -n "__fish_mipset_using_subcommand sync" -l allow-empty -d 'sync: accept an empty list (and so empty the family). Without it an empty list is refused, so a failed download cannot wipe a family'
 complete -c mipset -n "__fish_mipset_using_subcommand sync" -l json -d 'Print results as JSON on stdout (for scripts)'
 complete -c mipset -n "__fish_mipset_using_subcommand sync" -s q -l quiet -d 'Print nothing on stdout; the exit status still tells the result'
 complete -c mipset -n "__fish_mipset_using_subcommand sync" -s h -l help -d 'Print help'
 complete -c mipset -n "__fish_mipset_using_subcommand sync" -s V -l version -d 'Print version'
 complete -c mipset -n "__fish_mipset_using_subcommand resize" -l shards -d 'New number of shards (a power of two from 1 to 1024)' -r
-complete -c mipset -n "__fish_mipset_using_subcommand resize" -l maxelem -d 'New maxelem of the whole family, divided across the shards' -r
+complete -c mipset -n "__fish_mipset_using_subcommand resize" -l maxelem -d 'New maxelem of the family (every shard may hold up to it, as in `create`)' -r
 complete -c mipset -n "__fish_mipset_using_subcommand resize" -s w -l wait -d 'Wait for another mipset that is changing this node\'s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)' -r
 complete -c mipset -n "__fish_mipset_using_subcommand resize" -l json -d 'Print results as JSON on stdout (for scripts)'
 complete -c mipset -n "__fish_mipset_using_subcommand resize" -s q -l quiet -d 'Print nothing on stdout; the exit status still tells the result'

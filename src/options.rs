@@ -96,6 +96,18 @@ pub fn per_shard_hashsize(total: u32, shards: u32) -> u32 {
         .unwrap_or(1 << 31)
 }
 
+/// Is `have` the family `want`, as made by a mipset that divided maxelem
+/// across the shards (before every shard got the family's maxelem)?
+pub fn is_older_maxelem(have: &FamilySpec, want: &FamilySpec) -> bool {
+    have.shards > 1
+        && have.maxelem == per_shard(want.maxelem, want.shards)
+        && *have
+            == FamilySpec {
+                maxelem: have.maxelem,
+                ..want.clone()
+            }
+}
+
 /// The family `args` asks for, checked: name, routing against type and
 /// shard count, sizes divided across the shards, timeout.
 pub fn family_spec(args: &FamilyOptions) -> Result<FamilySpec> {
@@ -124,7 +136,9 @@ pub fn family_spec(args: &FamilyOptions) -> Result<FamilySpec> {
         shards: args.shards,
         routing,
         hashsize: per_shard_hashsize(args.hashsize, args.shards),
-        maxelem: per_shard(args.maxelem, args.shards),
+        // Every shard may hold the whole family's maxelem: capacity like one
+        // set, whatever the skew (hashsize is only where the kernel starts).
+        maxelem: args.maxelem,
         timeout,
         counters: args.counters,
         comment: args.comment,
@@ -156,6 +170,41 @@ mod tests {
         assert!(parse_timeout("--timeout", "1.5s").is_err());
         assert!(parse_timeout("--timeout", "-1").is_err());
         assert!(parse_timeout("--timeout", "soon").is_err());
+    }
+
+    #[test]
+    fn a_family_with_the_older_divided_maxelem_is_recognised() {
+        let args = FamilyOptions {
+            name: "web".into(),
+            set_type: SetType::HashIp,
+            family: AddrFamily::Inet,
+            shards: 16,
+            route: None,
+            hashsize: 1024,
+            maxelem: 65536,
+            timeout: None,
+            counters: false,
+            comment: false,
+        };
+        let want = family_spec(&args).unwrap();
+        assert_eq!(want.maxelem, 65536, "every shard gets the family's maxelem");
+        let older = FamilySpec {
+            maxelem: 4096,
+            ..want.clone()
+        };
+        assert!(is_older_maxelem(&older, &want));
+        assert!(!is_older_maxelem(&want, &want));
+        let other = FamilySpec {
+            maxelem: 4097,
+            ..want.clone()
+        };
+        assert!(!is_older_maxelem(&other, &want));
+        let other = FamilySpec {
+            maxelem: 4096,
+            counters: true,
+            ..want.clone()
+        };
+        assert!(!is_older_maxelem(&other, &want));
     }
 
     #[test]

@@ -214,7 +214,7 @@ fn every_bad_input_gets_its_code_and_message_and_changes_nothing() {
     ns.mipset(&["create", "v6", "--family", "inet6"]).expect(0);
     ns.mipset(&["create", "net", "--type", "hash:net"])
         .expect(0);
-    ns.mipset(&["create", "small", "--shards", "2", "--maxelem", "2"])
+    ns.mipset(&["create", "small", "--shards", "2", "--maxelem", "1"])
         .expect(0);
     ns.mipset(&["add", "v4", "10.0.0.7"]).expect(0);
     ns.ok("ipset", &["create", "plain", "hash:ip"]);

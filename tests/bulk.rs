@@ -228,7 +228,7 @@ fn a_list_that_overfills_a_shard_is_refused_whole() {
         return;
     }
     let ns = Netns::new();
-    ns.mipset(&["create", "small", "--shards", "2", "--maxelem", "8"])
+    ns.mipset(&["create", "small", "--shards", "2", "--maxelem", "4"])
         .expect(0);
     ns.mipset(&["add", "small", "10.0.0.1"]).expect(0);
     let before = ns.ipset_save();
@@ -550,7 +550,7 @@ fn auto_grow_doubles_the_shards_until_the_list_fits() {
         return;
     }
     let ns = Netns::new();
-    ns.mipset(&["create", "g", "--shards", "2", "--maxelem", "200"])
+    ns.mipset(&["create", "g", "--shards", "2", "--maxelem", "100"])
         .expect(0);
     let list: String = (0..700u32)
         .map(|i| format!("10.0.{}.{}\n", i >> 8, i & 255))
@@ -703,7 +703,7 @@ fn auto_grow_refuses_a_list_that_more_shards_cannot_spread() {
         "--shards",
         "2",
         "--maxelem",
-        "200",
+        "100",
     ])
     .expect(0);
     // bits:8: every host of one /24 lands in one shard, however many there are.
@@ -769,9 +769,9 @@ fn restore_validates_every_family_before_creating_any() {
     assert_eq!(b.ipset_save(), before, "nothing was restored");
     // A maxelem too small for the list: refused before the family exists.
     let small = dump
-        .replace("maxelem=32768", "maxelem=1")
-        .replace("maxelem 32768", "maxelem 1");
-    assert_ne!(small, dump, "the dump carries maxelem 32768");
+        .replace("maxelem=65536", "maxelem=1")
+        .replace("maxelem 65536", "maxelem 1");
+    assert_ne!(small, dump, "the dump carries maxelem 65536");
     let c = Netns::new();
     let r = c.mipset_stdin(&["restore"], &small);
     r.expect(3);

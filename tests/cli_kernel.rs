@@ -103,7 +103,7 @@ fn hash_net_networks_span_shards_and_sizes_are_divided() {
     ])
     .expect(0);
     let header = ns.ok("ipset", &["list", "-t", "nets-s0"]);
-    assert!(header.contains("hashsize 256 maxelem 62500"), "{header}");
+    assert!(header.contains("hashsize 256 maxelem 1000000"), "{header}");
     // Default bits:8: a /22 covers 4 shards, a /24 one.
     let which = ns.mipset(&["which", "nets", "10.1.36.0/22"]).stdout;
     assert_eq!(which, "nets-s4\nnets-s5\nnets-s6\nnets-s7\n");
@@ -198,7 +198,7 @@ fn a_full_shard_is_named_and_nothing_changes() {
     }
     let ns = Netns::new();
     // 2 shards of maxelem 2; even addresses go to shard 0.
-    ns.mipset(&["create", "tiny", "--shards", "2", "--maxelem", "4"])
+    ns.mipset(&["create", "tiny", "--shards", "2", "--maxelem", "2"])
         .expect(0);
     ns.mipset(&["add", "tiny", "10.0.0.2"]).expect(0);
     let before = ns.ipset_save();
@@ -455,7 +455,7 @@ fn a_full_shard_does_not_block_entries_for_other_shards_or_existing_ones() {
     }
     // See: new-user trial, a full shard refused --exist re-adds elsewhere.
     let ns = Netns::new();
-    ns.mipset(&["create", "mid", "--shards", "4", "--maxelem", "8"])
+    ns.mipset(&["create", "mid", "--shards", "4", "--maxelem", "2"])
         .expect(0);
     ns.mipset(&["add", "mid", "10.0.0.0", "10.0.0.4"]).expect(0); // shard 0 full (2 of 2)
     ns.mipset(&["add", "mid", "--exist", "10.0.0.0", "10.0.0.1"])
@@ -606,12 +606,34 @@ fn json_errors_and_summaries() {
         r.stdout,
         "added 1 of 1 entry to family one (1 shard element), 1 duplicate ignored\n"
     );
-    let r = ns.mipset(&["create", "uneven", "--shards", "16", "--maxelem", "8"]);
-    assert!(
-        r.stderr.contains("each shard gets maxelem 1 (16 in all)"),
-        "{}",
-        r.stderr
-    );
+}
+
+/// Capacity like one set: every shard may hold the family's maxelem, so a
+/// list that one set of that maxelem holds fits however it skews.
+#[test]
+fn a_skewed_list_that_fits_one_set_fits_the_family() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let ns = Netns::new();
+    ns.ok("ipset", &["create", "one", "hash:ip", "maxelem", "8"]);
+    ns.mipset(&["create", "skew", "--shards", "16", "--maxelem", "8"])
+        .expect(0);
+    // bits:0 with 16 shards: every multiple of 16 goes to shard 0.
+    let list: String = (0..8).map(|i| format!("10.0.0.{}\n", i * 16)).collect();
+    ns.mipset_stdin(&["load", "skew", "-"], &list).expect(0);
+    for line in list.lines() {
+        ns.ok("ipset", &["add", "one", line]);
+    }
+    let header = ns.ok("ipset", &["list", "-t", "skew-s0"]);
+    assert!(header.contains("Number of entries: 8"), "{header}");
+    // The ninth is refused by both, naming the shard, and nothing changes.
+    let before = ns.ipset_save();
+    let r = ns.mipset(&["add", "skew", "10.0.0.128"]);
+    r.expect(3);
+    assert!(r.stderr.contains("skew-s0"), "{}", r.stderr);
+    assert_eq!(ns.ipset_save(), before);
+    assert_ne!(ns.exec("ipset", &["add", "one", "10.0.0.128"]).code, 0);
 }
 
 /// Commands whose product is what they print fail with exit 4 when it

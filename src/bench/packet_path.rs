@@ -160,7 +160,7 @@ pub fn run(kernel: &mut Kernel, cfg: &Config, progress: &mut dyn FnMut(&str)) ->
             shards: n,
             routing: cfg.routing,
             hashsize: crate::options::per_shard_hashsize(total_hashsize, n),
-            maxelem: crate::options::per_shard(total_maxelem, n),
+            maxelem: total_maxelem,
             timeout: None,
             counters: false,
             comment: false,

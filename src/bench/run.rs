@@ -23,7 +23,7 @@ use crate::family;
 use crate::interrupt;
 use crate::kernel::Kernel;
 use crate::meta::FamilySpec;
-use crate::options::{per_shard, per_shard_hashsize};
+use crate::options::per_shard_hashsize;
 use crate::route::Routing;
 use crate::rules::apply;
 use crate::rules::iptables::{which, Backend};
@@ -103,7 +103,7 @@ pub fn run(cfg: &Config, progress: &mut dyn FnMut(&str)) -> Result<Report> {
             name: format!("mbf{n}"),
             shards: n,
             hashsize: per_shard_hashsize(base.hashsize, n),
-            maxelem: per_shard(base.maxelem, n),
+            maxelem: base.maxelem,
             ..base.clone()
         })
         .collect();

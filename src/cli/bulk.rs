@@ -12,7 +12,7 @@ pub struct ResizeArgs {
     #[arg(long)]
     pub shards: Option<u32>,
 
-    /// New maxelem of the whole family, divided across the shards.
+    /// New maxelem of the family (every shard may hold up to it, as in `create`).
     #[arg(long)]
     pub maxelem: Option<u32>,
 }
@@ -56,8 +56,9 @@ pub struct BulkArgs {
     pub atomic: bool,
 
     /// When a shard would pass its maxelem, double the shard count (each new
-    /// shard keeping the per-shard maxelem, so the family's capacity doubles)
-    /// until the list fits, up to 1024 shards; see `mipset resize`.
+    /// shard keeping the maxelem) until the list fits, up to 1024 shards; see
+    /// `mipset resize`. Rarely needed: every shard may hold the family's
+    /// maxelem, so only a list larger than it fills a shard.
     #[arg(long)]
     pub auto_grow: bool,
 

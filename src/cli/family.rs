@@ -39,7 +39,8 @@ pub struct CreateArgs {
     #[arg(long, default_value_t = 1024)]
     pub hashsize: u32,
 
-    /// Maximal number of entries of the whole family, divided across the shards.
+    /// Maximal number of entries of the family, as for one set; every shard may hold
+    /// up to it, so a skewed list never fills one shard early.
     #[arg(long, default_value_t = 65536)]
     pub maxelem: u32,
 

@@ -151,11 +151,11 @@ impl From<FastCli> for Cli {
 pub enum Command {
     /// Create a family: N shards and the umbrella list:set that records it.
     #[command(after_help = "\
-Sizes: --hashsize and --maxelem are for the whole family, as for one set, and each
-shard gets 1/N of them (hashsize rounded up to a power of two, at least 64). With the
-defaults (1024, 65536) a 16-shard family has shards of hashsize 64 and maxelem 4096.
-Addresses are not spread perfectly evenly, so one shard can fill before the family
-holds --maxelem entries: `mipset list` shows the fullest shard.
+Sizes: --hashsize and --maxelem are for the whole family, as for one set. Each shard
+starts at 1/N of the hashsize (a power of two, at least 64; the kernel grows it) and
+may hold up to --maxelem elements, so a family holds every list one set of that
+maxelem holds, however unevenly the addresses spread over the shards. With the
+defaults (1024, 65536) a 16-shard family has shards of hashsize 64 and maxelem 65536.
 
 Routing (--route): bits:S takes log2(N) bits of the address starting at bit S,
 counted from the least significant bit; hash mixes the whole address (hash:ip only).

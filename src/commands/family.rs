@@ -31,15 +31,6 @@ fn shard_range(spec: &FamilySpec) -> String {
 
 pub fn create(args: &CreateArgs, out: &mut Out) -> Result<ExitCode> {
     let spec = options::family_spec(&args.options())?;
-    if u64::from(spec.maxelem) * u64::from(spec.shards) != u64::from(args.maxelem) {
-        out.warn(&format!(
-            "--maxelem {} does not divide into {} shards: each shard gets maxelem {} ({} in all)",
-            args.maxelem,
-            spec.shards,
-            spec.maxelem,
-            u64::from(spec.maxelem) * u64::from(spec.shards)
-        ));
-    }
     let mut kernel = Kernel::open()?;
     interrupt::defer();
     let created = family::create::create(&mut kernel, &spec, args.exist)?;

@@ -22,14 +22,9 @@ pub fn run(args: &ResizeArgs, out: &mut Out) -> Result<ExitCode> {
     let old = family::open::open(&mut kernel, &args.family)?;
     let shards = args.shards.unwrap_or(old.shards);
     route::validate(shards, old.routing, old.set_type, old.family).map_err(Error::Usage)?;
-    let total = args
-        .maxelem
-        .map(u64::from)
-        .unwrap_or(u64::from(old.maxelem) * u64::from(old.shards));
-    let total = u32::try_from(total).unwrap_or(u32::MAX);
     let new = FamilySpec {
         shards,
-        maxelem: options::per_shard(total, shards),
+        maxelem: args.maxelem.unwrap_or(old.maxelem),
         hashsize: options::per_shard_hashsize(old.hashsize.saturating_mul(old.shards), shards),
         ..old.clone()
     };

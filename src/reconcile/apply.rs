@@ -66,6 +66,14 @@ pub fn apply_family(
     let mut done = Applied::default();
     match family::open::open_any(kernel, &d.spec.name) {
         Ok(Discovery::Family(have)) if have == d.spec => {}
+        Ok(Discovery::Family(have)) if crate::options::is_older_maxelem(&have, &d.spec) => {
+            // Made before maxelem meant the whole family in every shard:
+            // the same family, with less room per shard. Not resized here.
+            eprintln!(
+                "mipset: warning: family {} was made with maxelem {} per shard (1/{} of {}); `mipset resize {} --maxelem {}` gives every shard the family's maxelem",
+                have.name, have.maxelem, have.shards, d.spec.maxelem, have.name, d.spec.maxelem
+            );
+        }
         Ok(Discovery::Family(have)) => {
             return Err(Error::Usage(format!(
                 "family {} exists with another definition: {}; change the configuration or resize/recreate it by hand",

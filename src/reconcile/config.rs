@@ -323,7 +323,7 @@ layout = "umbrella"
         assert_eq!(p.families.len(), 2);
         let b = &p.families[0];
         assert_eq!(b.spec.shards, 16);
-        assert_eq!(b.spec.maxelem, 1_000_000 / 16);
+        assert_eq!(b.spec.maxelem, 1_000_000);
         assert_eq!(b.source, Path::new("/etc/mipset/lists/blocklist.txt"));
         assert_eq!(b.rules[0].0.layout, Layout::dispatch());
         // hash routing: the umbrella layout, asked for by name.
