@@ -28,6 +28,7 @@ pub mod naming;
 pub mod options;
 pub mod output;
 pub mod packet;
+pub mod prefix;
 pub mod reconcile;
 pub mod resize;
 pub mod route;

@@ -87,6 +87,11 @@ const LAYERS: &[(&str, u8)] = &[
     ("bench/workload.rs", DOMAIN),
     ("output/tables.rs", DOMAIN),
     ("output/metrics.rs", DOMAIN),
+    ("prefix/ranges.rs", DOMAIN),
+    ("prefix/levels.rs", DOMAIN),
+    ("prefix/geometry.rs", DOMAIN),
+    ("prefix/cover.rs", DOMAIN),
+    ("prefix/shift.rs", DOMAIN),
     // A folder's mod.rs only declares its files and documents them.
     ("family/mod.rs", DOMAIN),
     ("bulk/mod.rs", DOMAIN),
@@ -94,6 +99,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("reconcile/mod.rs", DOMAIN),
     ("bench/mod.rs", DOMAIN),
     ("output/mod.rs", DOMAIN),
+    ("prefix/mod.rs", DOMAIN),
 ];
 
 const MAX_LINES: usize = 500;
