@@ -101,6 +101,8 @@ fn main() {
         timeout: None,
         counters: false,
         comment: false,
+        reduce: mipset::prefix::levels::Reduce::Off,
+        route_auto: false,
     };
     let single = FamilySpec {
         name: SINGLE.into(),

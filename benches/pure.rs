@@ -42,6 +42,8 @@ fn family(shards: u32) -> FamilySpec {
         timeout: None,
         counters: false,
         comment: false,
+        reduce: mipset::prefix::levels::Reduce::Off,
+        route_auto: false,
     }
 }
 

@@ -30,6 +30,7 @@ pub mod output;
 pub mod packet;
 pub mod prefix;
 pub mod reconcile;
+pub mod records;
 pub mod resize;
 pub mod route;
 pub mod rules;

@@ -281,6 +281,8 @@ mod tests {
             timeout: timeout.then_some(0),
             counters: false,
             comment,
+            reduce: crate::prefix::levels::Reduce::Off,
+            route_auto: false,
         }
     }
 

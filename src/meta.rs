@@ -18,6 +18,8 @@ use serde::Serialize;
 
 use crate::addr::{AddrFamily, SetType};
 use crate::naming;
+use crate::prefix::levels::Reduce;
+use crate::records::{strip_number, Records};
 use crate::route::{self, Routing};
 
 /// The metadata format this mipset writes and reads.
@@ -41,6 +43,10 @@ pub struct FamilySpec {
     pub shards: u32,
     /// How an address picks its shard.
     pub routing: Routing,
+    /// `--route auto`: `routing` is chosen from the entries whenever a load
+    /// or sync fills the family while it is empty (until then it is the
+    /// type's default).
+    pub route_auto: bool,
     /// Initial hash size of each shard.
     pub hashsize: u32,
     /// Maximal number of entries of each shard.
@@ -52,9 +58,58 @@ pub struct FamilySpec {
     pub counters: bool,
     /// Shards accept per-entry comments.
     pub comment: bool,
+    /// hash:net only: `off` stores each entry as given; otherwise the shards
+    /// store the entries' addresses in fewer prefix lengths (`--reduce`).
+    #[serde(serialize_with = "as_text")]
+    pub reduce: Reduce,
+}
+
+fn as_text<S: serde::Serializer>(value: &Reduce, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(value)
 }
 
 impl FamilySpec {
+    /// Whether `reduce` fits the rest of the definition: only hash:net
+    /// families with `bits:S` routing and no per-entry extensions store
+    /// coverage (merged and expanded pieces cannot keep one entry's
+    /// timeout, comment or counters).
+    pub fn check_reduce(&self) -> Result<(), String> {
+        if self.reduce == Reduce::Off {
+            return Ok(());
+        }
+        if self.set_type != SetType::HashNet {
+            return Err(format!(
+                "--reduce {} is for hash:net families (a hash:ip entry has one prefix length)",
+                self.reduce
+            ));
+        }
+        if self.routing == Routing::Hash {
+            return Err("--reduce needs bits:S routing".into());
+        }
+        if self.has_extensions() {
+            return Err(format!(
+                "--reduce {} stores merged and expanded pieces, which cannot keep one entry's timeout, comment or counters: use --reduce off with --timeout, --comment or --counters",
+                self.reduce
+            ));
+        }
+        Ok(())
+    }
+
+    /// Is this family (as found) the one `want` asks for? As `==`, except
+    /// that where both leave routing to the data (`--route auto`), the bits
+    /// chosen may differ from `want`'s placeholder.
+    pub fn is_as_wanted(&self, want: &FamilySpec) -> bool {
+        if self.route_auto && want.route_auto {
+            *self
+                == FamilySpec {
+                    routing: self.routing,
+                    ..want.clone()
+                }
+        } else {
+            self == want
+        }
+    }
+
     pub fn shard_name(&self, index: u32) -> String {
         naming::shard_name(&self.name, index)
     }
@@ -82,13 +137,20 @@ impl FamilySpec {
                 "type={} family={} route={} hashsize={} maxelem={} timeout={} counters={} comment={}",
                 self.set_type,
                 self.family,
-                self.routing,
+                if self.route_auto {
+                    format!("auto/{}", self.routing)
+                } else {
+                    self.routing.to_string()
+                },
                 self.hashsize,
                 self.maxelem,
                 self.timeout.map_or_else(|| "none".to_string(), |t| t.to_string()),
                 u8::from(self.counters),
                 u8::from(self.comment),
-            ),
+            ) + &match self.reduce {
+                Reduce::Off => String::new(),
+                other => format!(" reduce={other}"),
+            },
         }
     }
 }
@@ -154,87 +216,6 @@ impl Encoder {
     }
 }
 
-/// Sets an operation in progress made for a family, recorded after a
-/// member's metadata while they exist (` temp=F-t3,F-t7 umbrella=F-t9
-/// extra=16-32`), so that the next run (or `check --repair`) may destroy
-/// what a killed run left, and nothing else. Only names of the family's own
-/// forms can be recorded: `FAMILY-tK` temporaries and `FAMILY-sJ` shards.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Records {
-    /// Temporary sets of the family's type (shard rebuilds).
-    pub temps: Vec<String>,
-    /// A temporary list:set (a resize's old or prepared umbrella).
-    pub umbrella: Option<String>,
-    /// Shards `lo..hi` that a resize creates or is about to destroy.
-    pub extra: Option<(u32, u32)>,
-}
-
-impl Records {
-    pub fn is_empty(&self) -> bool {
-        self.temps.is_empty() && self.umbrella.is_none() && self.extra.is_none()
-    }
-
-    /// The text appended to a member's metadata (empty, or with a leading
-    /// space).
-    pub fn encode(&self) -> String {
-        let mut s = String::new();
-        if !self.temps.is_empty() {
-            s.push_str(&format!(" temp={}", self.temps.join(",")));
-        }
-        if let Some(u) = &self.umbrella {
-            s.push_str(&format!(" umbrella={u}"));
-        }
-        if let Some((lo, hi)) = self.extra {
-            s.push_str(&format!(" extra={lo}-{hi}"));
-        }
-        s
-    }
-
-    /// Parse what [`Records::encode`] wrote for family `family`; None if
-    /// it is anything else.
-    pub fn parse(family: &str, text: &str) -> Option<Records> {
-        let mut r = Records::default();
-        if text.is_empty() {
-            return Some(r);
-        }
-        let temp = |n: &str| {
-            let k = n.strip_prefix(family)?.strip_prefix("-t")?;
-            strip_number(k, k.parse().ok()?)
-                .filter(|rest| rest.is_empty())
-                .map(|_| n.to_string())
-        };
-        for field in text.strip_prefix(' ')?.split(' ') {
-            let (k, v) = field.split_once('=')?;
-            match k {
-                "temp" if r.temps.is_empty() && r.umbrella.is_none() && r.extra.is_none() => {
-                    r.temps = v.split(',').map(temp).collect::<Option<_>>()?
-                }
-                "umbrella" if r.umbrella.is_none() && r.extra.is_none() => {
-                    r.umbrella = Some(temp(v)?)
-                }
-                "extra" if r.extra.is_none() => {
-                    let (lo, hi) = v.split_once('-')?;
-                    let (lo, hi): (u32, u32) = (lo.parse().ok()?, hi.parse().ok()?);
-                    if lo >= hi || hi > route::MAX_SHARDS {
-                        return None;
-                    }
-                    r.extra = Some((lo, hi))
-                }
-                _ => return None,
-            }
-        }
-        (r.encode() == text).then_some(r)
-    }
-}
-
-/// Strip the decimal form of `n` (no leading zeros) from the front of `s`.
-pub fn strip_number(s: &str, n: u32) -> Option<&str> {
-    let digits = s.bytes().take_while(u8::is_ascii_digit).count();
-    let (number, rest) = s.split_at(digits);
-    let canonical = !number.is_empty() && (number == "0" || !number.starts_with('0'));
-    (canonical && number.parse::<u32>() == Ok(n)).then_some(rest)
-}
-
 /// Decode one member comment of family `name`; returns the spec and the
 /// shard index the comment claims.
 pub fn decode(name: &str, comment: &str) -> Result<(FamilySpec, u32), String> {
@@ -283,7 +264,10 @@ pub fn decode(name: &str, comment: &str) -> Result<(FamilySpec, u32), String> {
     let shards: u32 = shards.parse().map_err(|_| "bad shard count".to_string())?;
     let set_type: SetType = get("type")?.parse()?;
     let family: AddrFamily = get("family")?.parse()?;
-    let routing: Routing = get("route")?.parse()?;
+    let (route_auto, routing) = match get("route")?.strip_prefix("auto/") {
+        Some(chosen) => (true, chosen.parse::<Routing>()?),
+        None => (false, get("route")?.parse::<Routing>()?),
+    };
     route::validate(shards, routing, set_type, family)?;
     if index >= shards {
         return Err(format!("shard index {index} is not below {shards}"));
@@ -298,12 +282,18 @@ pub fn decode(name: &str, comment: &str) -> Result<(FamilySpec, u32), String> {
         family,
         shards,
         routing,
+        route_auto,
         hashsize: num("hashsize")?,
         maxelem: num("maxelem")?,
         timeout,
         counters: flag("counters")?,
         comment: flag("comment")?,
+        reduce: match map.get("reduce") {
+            None => Reduce::Off,
+            Some(v) => v.parse()?,
+        },
     };
+    spec.check_reduce()?;
     Ok((spec, index))
 }
 
@@ -317,11 +307,13 @@ pub(crate) fn test_spec(shards: u32) -> FamilySpec {
         family: AddrFamily::Inet,
         shards,
         routing: Routing::Bits { shift: 0 },
+        route_auto: false,
         hashsize: 64,
         maxelem: 4096,
         timeout: None,
         counters: false,
         comment: false,
+        reduce: Reduce::Off,
     }
 }
 
@@ -341,6 +333,8 @@ mod tests {
             timeout: Some(2_147_483),
             counters: true,
             comment: true,
+            reduce: Reduce::Off,
+            route_auto: false,
         }
     }
 
@@ -363,6 +357,64 @@ mod tests {
             ..s
         };
         assert_eq!(decode("web", &permanent.encode(0)).unwrap(), (permanent, 0));
+    }
+
+    #[test]
+    fn reduce_and_auto_routing_round_trip_and_are_checked() {
+        let plain = FamilySpec {
+            timeout: None,
+            counters: false,
+            comment: false,
+            route_auto: true,
+            ..spec()
+        };
+        for reduce in [Reduce::Auto, Reduce::Percent(10_000), Reduce::Off] {
+            let s = FamilySpec {
+                reduce,
+                ..plain.clone()
+            };
+            let c = s.encode(1023);
+            assert!(c.len() <= 200, "{c}");
+            assert!(c.contains("route=auto/bits:64"), "{c}");
+            assert_eq!(decode("web", &c).unwrap(), (s, 1023));
+        }
+        // Older metadata (no reduce field) reads as off.
+        let c = plain.encode(0);
+        assert!(!c.contains("reduce"), "{c}");
+        // Reduction with per-entry extensions, or of hash:ip, is refused.
+        let bad = FamilySpec {
+            reduce: Reduce::Auto,
+            ..spec()
+        };
+        assert!(decode("web", &bad.encode(0)).is_err());
+        let bad = FamilySpec {
+            reduce: Reduce::Auto,
+            set_type: SetType::HashIp,
+            ..plain.clone()
+        };
+        assert!(bad.check_reduce().unwrap_err().contains("hash:net"));
+    }
+
+    #[test]
+    fn a_family_with_auto_routing_is_as_wanted_whatever_bits_were_chosen() {
+        let want = FamilySpec {
+            route_auto: true,
+            ..spec()
+        };
+        let have = FamilySpec {
+            routing: Routing::Bits { shift: 20 },
+            ..want.clone()
+        };
+        assert!(have.is_as_wanted(&want));
+        let fixed = FamilySpec {
+            route_auto: false,
+            ..have.clone()
+        };
+        assert!(!fixed.is_as_wanted(&want));
+        assert!(!have.is_as_wanted(&FamilySpec {
+            route_auto: false,
+            ..want.clone()
+        }));
     }
 
     #[test]

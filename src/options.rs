@@ -9,6 +9,7 @@ use crate::addr::{quoted, AddrFamily, SetType};
 use crate::error::{Error, Result};
 use crate::meta::FamilySpec;
 use crate::naming;
+use crate::prefix::levels::Reduce;
 use crate::route::{self, Routing};
 
 /// The kernel's largest timeout in seconds (IPSET_MAX_TIMEOUT).
@@ -51,6 +52,8 @@ pub struct FamilyOptions {
     pub timeout: Option<String>,
     pub counters: bool,
     pub comment: bool,
+    /// `off`, `auto` or a percentage; `off` if none.
+    pub reduce: Option<String>,
 }
 
 /// Parse a duration: plain seconds (`600`) or humantime (`10m`, `1h30m`).
@@ -113,10 +116,22 @@ pub fn is_older_maxelem(have: &FamilySpec, want: &FamilySpec) -> bool {
 pub fn family_spec(args: &FamilyOptions) -> Result<FamilySpec> {
     naming::validate_family_name(&args.name).map_err(Error::Usage)?;
     let (set_type, family) = (args.set_type, args.family);
-    let routing: Routing = match &args.route {
-        Some(r) => r.parse().map_err(Error::Usage)?,
-        None => route::default_routing(set_type, family),
+    // hash:net defaults to auto: its routing decides how many shards a
+    // network is copied into, and the best bits depend on the list.
+    let auto = match args.route.as_deref() {
+        Some("auto") => true,
+        Some(_) => false,
+        None => set_type == SetType::HashNet,
     };
+    let routing: Routing = match &args.route {
+        Some(r) if !auto => r.parse().map_err(Error::Usage)?,
+        _ => route::default_routing(set_type, family),
+    };
+    if auto && set_type != SetType::HashNet {
+        return Err(Error::Usage(
+            "--route auto is for hash:net families (it chooses which bits spread networks over the shards); hash:ip takes bits:S or hash".into(),
+        ));
+    }
     route::validate(args.shards, routing, set_type, family).map_err(Error::Usage)?;
     if args.maxelem == 0 {
         return Err(Error::Usage("--maxelem must be at least 1".into()));
@@ -129,12 +144,17 @@ pub fn family_spec(args: &FamilyOptions) -> Result<FamilySpec> {
         .as_deref()
         .map(|t| parse_timeout("--timeout", t))
         .transpose()?;
-    Ok(FamilySpec {
+    let reduce = match &args.reduce {
+        Some(text) => text.parse().map_err(Error::Usage)?,
+        None => Reduce::Off,
+    };
+    let spec = FamilySpec {
         name: args.name.clone(),
         set_type,
         family,
         shards: args.shards,
         routing,
+        route_auto: auto,
         hashsize: per_shard_hashsize(args.hashsize, args.shards),
         // Every shard may hold the whole family's maxelem: capacity like one
         // set, whatever the skew (hashsize is only where the kernel starts).
@@ -142,7 +162,10 @@ pub fn family_spec(args: &FamilyOptions) -> Result<FamilySpec> {
         timeout,
         counters: args.counters,
         comment: args.comment,
-    })
+        reduce,
+    };
+    spec.check_reduce().map_err(Error::Usage)?;
+    Ok(spec)
 }
 
 #[cfg(test)]
@@ -185,6 +208,7 @@ mod tests {
             timeout: None,
             counters: false,
             comment: false,
+            reduce: None,
         };
         let want = family_spec(&args).unwrap();
         assert_eq!(want.maxelem, 65536, "every shard gets the family's maxelem");

@@ -37,7 +37,8 @@ use crate::error::{Error, KernelErrorKind, Result};
 use crate::family::leftovers;
 use crate::kernel::requests::SetKind;
 use crate::kernel::{batch, dump, Kernel};
-use crate::meta::{FamilySpec, Records};
+use crate::meta::FamilySpec;
+use crate::records::Records;
 use crate::route;
 use crate::rules::switch::RuleSwitch;
 

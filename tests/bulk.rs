@@ -700,6 +700,8 @@ fn auto_grow_refuses_a_list_that_more_shards_cannot_spread() {
         "s",
         "--type",
         "hash:net",
+        "--route",
+        "bits:8",
         "--shards",
         "2",
         "--maxelem",

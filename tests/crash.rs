@@ -115,6 +115,12 @@ fn write_list(path: &std::path::Path, entries: &[Entry]) {
 fn run_scenario(ns: &Netns, s: &Scenario, rng: &mut Rng, dir: &std::path::Path) -> usize {
     let type_arg = s.set_type.as_str();
     let family_arg = s.family.as_str();
+    // Fixed routing: the expected shard contents below depend on it.
+    let route_arg = match (s.set_type, s.family) {
+        (SetType::HashIp, _) => "bits:0",
+        (SetType::HashNet, AddrFamily::Inet) => "bits:8",
+        (SetType::HashNet, AddrFamily::Inet6) => "bits:64",
+    };
     ns.mipset(&[
         "create",
         "crash",
@@ -122,6 +128,8 @@ fn run_scenario(ns: &Netns, s: &Scenario, rng: &mut Rng, dir: &std::path::Path) 
         type_arg,
         "--family",
         family_arg,
+        "--route",
+        route_arg,
         "--shards",
         "16",
         "--maxelem",
@@ -325,11 +333,17 @@ fn sigkill_during_resize_keeps_answers_and_the_next_run_finishes() {
         let (list, _) = lists(&s, &mut rng);
         let file = dir.join("list.txt");
         write_list(&file, &list);
+        let route_arg = match set_type {
+            SetType::HashIp => "bits:0",
+            SetType::HashNet => "bits:8",
+        };
         ns.mipset(&[
             "create",
             "crash",
             "--type",
             set_type.as_str(),
+            "--route",
+            route_arg,
             "--shards",
             "16",
             "--maxelem",

@@ -34,6 +34,8 @@ fn spec(
         timeout: None,
         counters: false,
         comment: false,
+        reduce: mipset::prefix::levels::Reduce::Off,
+        route_auto: false,
     }
 }
 

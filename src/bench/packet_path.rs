@@ -164,6 +164,8 @@ pub fn run(kernel: &mut Kernel, cfg: &Config, progress: &mut dyn FnMut(&str)) ->
             timeout: None,
             counters: false,
             comment: false,
+            reduce: crate::prefix::levels::Reduce::Off,
+            route_auto: false,
         };
         family::create::create(kernel, &spec, false)?;
         super::fill::fill_family(&spec, &members)?;

@@ -94,6 +94,8 @@ pub fn run(cfg: &Config, progress: &mut dyn FnMut(&str)) -> Result<Report> {
         timeout: None,
         counters: false,
         comment: false,
+        reduce: crate::prefix::levels::Reduce::Off,
+        route_auto: false,
     };
     kernel.create_shard(&base, SINGLE)?;
     let families: Vec<FamilySpec> = cfg

@@ -10,8 +10,9 @@ use crate::family::leftovers;
 use crate::kernel::requests::SetKind;
 use crate::kernel::{batch, Kernel};
 use crate::listfile::ListEntry;
-use crate::meta::{FamilySpec, Records};
+use crate::meta::FamilySpec;
 use crate::options;
+use crate::records::Records;
 
 fn list_element(item: &ListEntry) -> batch::Element<'_> {
     batch::Element {

@@ -37,9 +37,11 @@
 //! * [`plan`] (pure): what happens to each shard;
 //! * [`merge`] (pure): matching a shard's elements against the listed entries;
 //! * [`read`]: reading the shards and planning, over the machine's cores;
-//! * [`apply`]: changing the kernel.
+//! * [`apply`]: changing the kernel;
+//! * [`cover`]: the targets of a family that stores coverage (`--reduce`).
 
 pub mod apply;
+pub mod cover;
 pub mod merge;
 pub mod plan;
 pub mod read;

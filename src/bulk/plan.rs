@@ -122,6 +122,11 @@ impl Current {
         self.elements.is_empty()
     }
 
+    /// The elements, in the order read.
+    pub fn entries(&self) -> impl Iterator<Item = Entry> + '_ {
+        (0..self.elements.len()).map(|j| self.elements.get(j))
+    }
+
     fn take_kept(&mut self, j: usize) -> Kept {
         self.kept.get_mut(j).and_then(Option::take)
     }

@@ -34,8 +34,20 @@ pub struct Shard {
     maxelem: Option<u32>,
 }
 
+impl Shard {
+    /// The elements it holds.
+    pub fn entries(&self) -> impl Iterator<Item = crate::addr::Entry> + '_ {
+        self.current.entries()
+    }
+
+    /// Its maxelem (from the dump's header) and its elements.
+    pub fn into_parts(self) -> (Option<u32>, Current) {
+        (self.maxelem, self.current)
+    }
+}
+
 /// Read one shard's elements with one netlink dump (no text round trip).
-fn read_shard(spec: &FamilySpec, index: usize) -> Result<Shard> {
+pub(super) fn read_shard(spec: &FamilySpec, index: usize) -> Result<Shard> {
     let name = spec.shard_name(index as u32);
     let extensions = spec.has_extensions();
     let mut current = Current::default();
@@ -103,6 +115,13 @@ fn join<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
 pub struct Prefetched {
     incoming: Option<Vec<Incoming>>,
     shards: Vec<Option<Result<Shard>>>,
+}
+
+impl Prefetched {
+    /// The shards read, by index (`None`: not read).
+    pub(super) fn into_shards(self) -> Vec<Option<Result<Shard>>> {
+        self.shards
+    }
 }
 
 /// Parse the list with `parse` on this thread while, for a sync, other

@@ -30,8 +30,9 @@ pub struct CreateArgs {
     #[arg(long, default_value_t = 16)]
     pub shards: u32,
 
-    /// How an address picks its shard: bits:S or hash [default: bits:0 for
-    /// hash:ip, bits:8 for hash:net inet, bits:64 for hash:net inet6].
+    /// How an address picks its shard: bits:S, hash (hash:ip) or auto (hash:net:
+    /// chosen from the list that first fills the family) [default: bits:0 for
+    /// hash:ip, auto for hash:net].
     #[arg(long, value_name = "ROUTING")]
     pub route: Option<String>,
 
@@ -55,6 +56,12 @@ pub struct CreateArgs {
     /// Allow a comment per entry.
     #[arg(long)]
     pub comment: bool,
+
+    /// hash:net: store the entries' addresses in fewer prefix lengths, so each
+    /// packet costs fewer hash probes: off, auto, or PERCENT (how much the
+    /// element count may grow, as `iprange --ipset-reduce`). See below.
+    #[arg(long, value_name = "off|auto|PERCENT")]
+    pub reduce: Option<String>,
 
     /// Succeed without change if an identical family exists.
     #[arg(long)]
@@ -152,6 +159,7 @@ impl CreateArgs {
             timeout: self.timeout.clone(),
             counters: self.counters,
             comment: self.comment,
+            reduce: self.reduce.clone(),
         }
     }
 }

@@ -22,6 +22,9 @@ use crate::rules::switch::RuleSwitch;
 use crate::source;
 use crate::text::plural;
 
+/// Warn when a family stores its entries more than this many times over.
+pub const REPLICATION_WARNING: f64 = 1.5;
+
 pub fn run(
     args: &BulkArgs,
     mode: bulk::plan::Mode,
@@ -48,56 +51,104 @@ pub fn run(
             spec.name
         )));
     }
-    let mut spec = spec;
+    // An empty `--route auto` family takes the bits this list spreads best
+    // (switched to just before the list is applied).
+    let before = spec.clone();
     let mut prefetched = Some(prefetched);
-    let plan = loop {
+    let mut spec = spec;
+    let chosen = family::reroute::choose(&mut kernel, &spec, &list)?;
+    if let Some((new, choice)) = &chosen {
+        if new.routing != spec.routing {
+            prefetched = None; // routed for the old bits
+        }
+        spec = new.clone();
+        out.text(&format!(
+            "routing {} chosen for family {} from {source}: fullest shard {}, {} elements for {} ({:.2}x)\n",
+            spec.routing,
+            spec.name,
+            plural(choice.fullest as u64, "element", "elements"),
+            choice.total,
+            plural(list.len() as u64, "entry", "entries"),
+            choice.replication
+        ));
+        if choice.replication > REPLICATION_WARNING {
+            out.warn(&format!(
+                "family {} stores its networks {:.2} times over (some span several shards); more shards cost memory here, fewer shards or --shards 1 avoid it",
+                spec.name, choice.replication
+            ));
+        }
+    }
+    let mut switched = false;
+    let targets;
+    let plan = if bulk::cover::is_covering(&spec) {
+        if args.auto_grow {
+            return Err(Error::Usage(format!(
+                "--auto-grow: family {} stores coverage (--reduce {}), which more shards do not shrink; raise its maxelem with `mipset resize {} --maxelem N`",
+                spec.name, spec.reduce, spec.name
+            )));
+        }
         let bar = progress.steps("read and plan", u64::from(spec.shards));
-        let planned = bulk::read::plan_prefetched(
-            &mut kernel,
-            &spec,
-            &list,
-            mode,
-            args.atomic,
-            prefetched.take().unwrap_or_default(),
-            &mut |_| bar.inc(1),
-        );
+        let prefetched = prefetched.take().unwrap_or_default();
+        let (ready, shards) = bulk::cover::prepare(&spec, &list, mode, prefetched)?;
+        targets = ready;
+        let mut plan = bulk::cover::plan(&spec, &targets, shards, args.atomic)?;
         bar.finish_and_clear();
-        match planned {
-            Err(e)
-                if args.auto_grow
-                    && !args.dry_run
-                    && e.kernel_kind() == Some(crate::error::KernelErrorKind::Full)
-                    && spec.shards < route::MAX_SHARDS =>
-            {
-                // Doubling helps only if it spreads the fullest shard's load:
-                // a skewed list (all in one /24 with bits:8) would double the
-                // family to 1024 shards for nothing.
-                if bulk::plan::fullest_shard(&list, spec.shards * 2, spec.routing)
-                    >= bulk::plan::fullest_shard(&list, spec.shards, spec.routing)
+        plan.entries = list.len();
+        plan
+    } else {
+        loop {
+            let bar = progress.steps("read and plan", u64::from(spec.shards));
+            let planned = bulk::read::plan_prefetched(
+                &mut kernel,
+                &spec,
+                &list,
+                mode,
+                args.atomic,
+                prefetched.take().unwrap_or_default(),
+                &mut |_| bar.inc(1),
+            );
+            bar.finish_and_clear();
+            match planned {
+                Err(e)
+                    if args.auto_grow
+                        && !args.dry_run
+                        && e.kernel_kind() == Some(crate::error::KernelErrorKind::Full)
+                        && spec.shards < route::MAX_SHARDS =>
                 {
-                    return Err(Error::kernel(
+                    // Doubling helps only if it spreads the fullest shard's load:
+                    // a skewed list (all in one /24 with bits:8) would double the
+                    // family to 1024 shards for nothing.
+                    if bulk::plan::fullest_shard(&list, spec.shards * 2, spec.routing)
+                        >= bulk::plan::fullest_shard(&list, spec.shards, spec.routing)
+                    {
+                        return Err(Error::kernel(
                         crate::error::KernelErrorKind::Full,
                         format!("{e}; --auto-grow cannot help: the list's entries do not spread over more shards (raise the maxelem with `mipset resize {} --maxelem N`)", spec.name),
                     ));
+                    }
+                    let grown = FamilySpec {
+                        shards: spec.shards * 2,
+                        ..spec.clone()
+                    };
+                    route::validate(grown.shards, grown.routing, grown.set_type, grown.family)
+                        .map_err(|why| {
+                            Error::Usage(format!("--auto-grow cannot double the shards: {why}"))
+                        })?;
+                    out.warn(&format!(
+                        "{e}; growing family {} to {} shards",
+                        spec.name, grown.shards
+                    ));
+                    interrupt::defer();
+                    if !switched {
+                        family::reroute::switch(&mut kernel, &before, &spec)?;
+                        switched = true;
+                    }
+                    let rules = RuleSwitch::prepare(&mut kernel, &spec)?;
+                    crate::resize::resize(&mut kernel, &spec, &grown, &rules)?;
+                    spec = grown;
                 }
-                let grown = FamilySpec {
-                    shards: spec.shards * 2,
-                    ..spec.clone()
-                };
-                route::validate(grown.shards, grown.routing, grown.set_type, grown.family)
-                    .map_err(|why| {
-                        Error::Usage(format!("--auto-grow cannot double the shards: {why}"))
-                    })?;
-                out.warn(&format!(
-                    "{e}; growing family {} to {} shards",
-                    spec.name, grown.shards
-                ));
-                interrupt::defer();
-                let rules = RuleSwitch::prepare(&mut kernel, &spec)?;
-                crate::resize::resize(&mut kernel, &spec, &grown, &rules)?;
-                spec = grown;
+                other => break other?,
             }
-            other => break other?,
         }
     };
     let (adds, dels, refreshes, rebuilds) = plan.totals();
@@ -131,6 +182,9 @@ pub fn run(
         return Ok(ExitCode::Ok);
     }
     interrupt::defer();
+    if !switched {
+        family::reroute::switch(&mut kernel, &before, &spec)?;
+    }
     let bar = progress.steps(
         "apply",
         plan.shards.iter().filter(|s| s.changes()).count() as u64,

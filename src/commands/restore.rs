@@ -24,10 +24,46 @@ pub fn save(name: &str, out: &mut Out) -> Result<ExitCode> {
     check_family_name(name)?;
     let mut kernel = Kernel::open()?;
     let spec = family::open::open(&mut kernel, name)?;
+    if bulk::cover::is_covering(&spec) {
+        return save_cover(&mut kernel, &spec, out);
+    }
     // Shards first: the umbrella's members must exist when it is restored.
     for shard in spec.shard_names() {
         let text = kernel.save_text(&shard)?;
         out.write(text.as_bytes());
+    }
+    let text = kernel.save_text(&spec.name)?;
+    out.write(text.as_bytes());
+    Ok(ExitCode::Ok)
+}
+
+/// `save` of a family that stores coverage: its addresses as the minimal
+/// CIDR cover, each CIDR in every shard it covers (as a family without
+/// `--reduce` stores it), so the stock `ipset restore` makes a family that
+/// answers the same, and `mipset restore` reduces it again.
+fn save_cover(
+    kernel: &mut Kernel,
+    spec: &crate::meta::FamilySpec,
+    out: &mut Out,
+) -> Result<ExitCode> {
+    let cover = family::covered::cover(spec)?;
+    let mut by_shard: Vec<Vec<&crate::addr::Entry>> = vec![Vec::new(); spec.shards as usize];
+    for entry in &cover {
+        for t in crate::route::shards_for(entry, spec.shards, spec.routing) {
+            by_shard[t as usize].push(entry);
+        }
+    }
+    for (shard, entries) in spec.shard_names().zip(by_shard) {
+        let text = kernel.save_text(&shard)?;
+        let mut dump = String::new();
+        for line in text.lines().filter(|l| l.starts_with("create ")) {
+            dump.push_str(line);
+            dump.push('\n');
+        }
+        for entry in entries {
+            dump.push_str(&format!("add {shard} {entry}\n"));
+        }
+        out.write(dump.as_bytes());
     }
     let text = kernel.save_text(&spec.name)?;
     out.write(text.as_bytes());
@@ -88,9 +124,16 @@ pub fn restore(args: &RestoreArgs, stdin: &mut dyn io::BufRead, out: &mut Out) -
                     ));
                 }
             }
-            Ok(family::discover::Discovery::Family(have)) if args.exist && have == *spec => {
+            Ok(family::discover::Discovery::Family(have)) if args.exist && have.is_as_wanted(spec) => {
                 // Planned now, so a list that does not fit is refused first.
-                merged.push(bulk::read::plan(&mut kernel, spec, list, Mode::Load, false)?);
+                // With the family's own routing (`--route auto` may have
+                // chosen other bits than the dump's).
+                let plan = if bulk::cover::is_covering(&have) {
+                    Default::default()
+                } else {
+                    bulk::read::plan(&mut kernel, &have, list, Mode::Load, false)?
+                };
+                merged.push((have, plan));
                 continue;
             }
             Ok(_) => {
@@ -108,11 +151,31 @@ pub fn restore(args: &RestoreArgs, stdin: &mut dyn io::BufRead, out: &mut Out) -
     let mut merged = merged.into_iter();
     for ((spec, _), list) in dump.families.iter().zip(&lists) {
         let step = (|| -> Result<()> {
-            let plan = match family::create::create(&mut kernel, spec, args.exist)? {
-                Created::New => bulk::read::plan(&mut kernel, spec, list, Mode::Load, false)?,
-                Created::AlreadyThere => merged.next().unwrap_or_default(),
+            let (have, plan) = match family::create::create(&mut kernel, spec, args.exist)? {
+                Created::New if bulk::cover::is_covering(spec) => (spec.clone(), None),
+                Created::New => (
+                    spec.clone(),
+                    Some(bulk::read::plan(
+                        &mut kernel,
+                        spec,
+                        list,
+                        Mode::Load,
+                        false,
+                    )?),
+                ),
+                Created::AlreadyThere => {
+                    let (have, plan) = merged
+                        .next()
+                        .unwrap_or_else(|| (spec.clone(), Default::default()));
+                    let covering = bulk::cover::is_covering(&have);
+                    (have, (!covering).then_some(plan))
+                }
             };
-            bulk::apply::apply(&mut kernel, spec, &plan, false)?;
+            match plan {
+                Some(plan) => bulk::apply::apply(&mut kernel, &have, &plan, false)?,
+                // Coverage is planned against what the shards hold now.
+                None => bulk::cover::apply_list(&mut kernel, &have, list, Mode::Load, false)?,
+            };
             Ok(())
         })();
         if let Err(e) = step {

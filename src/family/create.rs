@@ -51,9 +51,9 @@ pub fn describe_difference(have: &FamilySpec, want: &FamilySpec) -> String {
 pub fn create(kernel: &mut Kernel, spec: &FamilySpec, exist: bool) -> Result<Created> {
     match open_any(kernel, &spec.name) {
         Ok(Discovery::Family(have)) => {
-            return if have == *spec && exist {
+            return if have.is_as_wanted(spec) && exist {
                 Ok(Created::AlreadyThere)
-            } else if have == *spec {
+            } else if have.is_as_wanted(spec) {
                 Err(Error::Usage(format!(
                     "family '{}' already exists (add --exist to accept an identical one)",
                     spec.name

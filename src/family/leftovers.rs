@@ -15,7 +15,8 @@ use std::collections::{HashMap, HashSet};
 use crate::error::{Error, KernelErrorKind, Result};
 use crate::kernel::Kernel;
 use crate::listing::SetInfo;
-use crate::meta::{FamilySpec, Records};
+use crate::meta::FamilySpec;
+use crate::records::Records;
 
 /// Temporary names are `FAMILY-tK` with K below this (a 25-character
 /// family name plus `-t9999` is the kernel's 31).

@@ -5,7 +5,9 @@
 //! * [`open`] finds families in the kernel; [`leftovers`] records, and
 //!   cleans, what an operation in progress made;
 //! * [`lookup`] answers membership; [`create`], [`add`], [`remove`] and
-//!   [`destroy`] change families, through [`crate::kernel::Kernel`].
+//!   [`destroy`] change families, through [`crate::kernel::Kernel`];
+//!   [`covered`] does add, del and test of networks in a family that
+//!   stores coverage (`--reduce`); [`reroute`] chooses an empty `--route auto` family's bits from a list.
 //!
 //! Invariants kept here:
 //! * input is validated before the kernel is touched;
@@ -16,6 +18,7 @@
 //! Not atomic across shards: `flush` and `destroy` go shard by shard.
 
 pub mod add;
+pub mod covered;
 pub mod create;
 pub mod destroy;
 pub mod discover;
@@ -23,4 +26,5 @@ pub mod leftovers;
 pub mod lookup;
 pub mod open;
 pub mod remove;
+pub mod reroute;
 pub mod status;

@@ -133,6 +133,38 @@ pub fn create_family(spec: &FamilySpec) -> Result<()> {
     }
 }
 
+/// Rewrite the metadata comment of every member of `spec`'s umbrella to
+/// `spec`'s, in one `sendmsg` (so SIGKILL leaves the old or the new
+/// metadata on every member). For a change that keeps the shards (an empty
+/// family's routing chosen from its first list).
+pub fn recomment_family(spec: &FamilySpec) -> Result<()> {
+    let mut socket = Socket::open()?;
+    let mut datagram = Vec::new();
+    let encoder = spec.encoder();
+    for (i, shard) in spec.shard_names().enumerate() {
+        let mut msg = member_message(&spec.name, &shard, &encoder.encode(i as u32), true);
+        socket.number(&mut msg);
+        datagram.extend_from_slice(&msg);
+    }
+    let replies = 64 * 1024 + spec.shards as usize * 1024;
+    if !socket.make_room(datagram.len(), replies) {
+        return Err(Error::kernel(
+            KernelErrorKind::Other,
+            format!(
+                "rewriting family {}'s metadata: {} bytes do not fit in one netlink send here; nothing was changed",
+                spec.name,
+                datagram.len()
+            ),
+        ));
+    }
+    crate::interrupt::check()?;
+    let refused = socket.send_in_one_call(&mut datagram)?;
+    match refused.first() {
+        None => Ok(()),
+        Some(&(_, code)) => Err(refusal(Command::AddMember, &spec.name, code)),
+    }
+}
+
 /// The error for a create whose answers were lost, naming the family's
 /// sets that exist now.
 fn unknown_outcome(spec: &FamilySpec, e: Error) -> Error {

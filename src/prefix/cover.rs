@@ -112,7 +112,13 @@ mod tests {
 
     #[test]
     fn whole_spaces_and_single_hosts() {
-        for (width, k, shift) in [(32, 4, 8), (128, 4, 64), (128, 0, 0), (128, 10, 118), (8, 8, 0)] {
+        for (width, k, shift) in [
+            (32, 4, 8),
+            (128, 4, 64),
+            (128, 0, 0),
+            (128, 10, 118),
+            (8, 8, 0),
+        ] {
             let g = Geometry::new(width, k, shift).unwrap();
             let full = vec![Ranges::full(g.projected_width()); g.shards() as usize];
             assert_eq!(family_cover(&g, &full, 10).unwrap(), vec![c(0, 0)]);
@@ -129,7 +135,10 @@ mod tests {
         // bits:8, 16 shards: the four /24s of a /22 sit in shards 4..8.
         let g = Geometry::new(32, 4, 8).unwrap();
         let split = split_list(&g, &[c(0x0a01_2400, 22)]);
-        assert_eq!(family_cover(&g, &split, 100).unwrap(), vec![c(0x0a01_2400, 22)]);
+        assert_eq!(
+            family_cover(&g, &split, 100).unwrap(),
+            vec![c(0x0a01_2400, 22)]
+        );
         // One shard covering a projected /8: 2^12 real /24s, one per stride.
         let mut coverage = vec![Ranges::empty(28); 16];
         coverage[3] = Ranges::from_cidrs(28, [c(0x0a0_0000, 8)]);

@@ -121,8 +121,8 @@ impl LevelTable {
             cost.push(row);
         }
         let first = (0..candidates.len()).map(|i| (cost[0][i], None)).collect();
-        let every_level_entries = (0..candidates.len())
-            .fold(0u128, |sum, i| sum.saturating_add(cost[i][i]));
+        let every_level_entries =
+            (0..candidates.len()).fold(0u128, |sum, i| sum.saturating_add(cost[i][i]));
         LevelTable {
             candidates,
             cost,
@@ -256,7 +256,11 @@ pub fn expand(
 ) -> Result<Vec<Cidr>, String> {
     let target = |c: &Cidr| {
         let q = u32::from(c.len);
-        levels.iter().copied().find(|&l| l >= q && l <= width).unwrap_or(q)
+        levels
+            .iter()
+            .copied()
+            .find(|&l| l >= q && l <= width)
+            .unwrap_or(q)
     };
     let total = cidrs.iter().fold(0u128, |sum, c| {
         sum.saturating_add(times_power_of_two(1, target(c) - u32::from(c.len)))
@@ -320,18 +324,36 @@ mod tests {
         assert_eq!(opts[1].entries, 4 * 64 + 100 + 1);
         assert_eq!(opts[0].entries, 4 * 256 + 400 + 1);
         assert_eq!(choose_levels(&counts, 1, Reduce::Off, u128::MAX), opts[2]);
-        assert_eq!(choose_levels(&counts, 1, Reduce::Percent(10_000), u128::MAX), opts[0]);
-        assert_eq!(choose_levels(&counts, 1, Reduce::Percent(239), u128::MAX), opts[2]);
-        assert_eq!(choose_levels(&counts, 1, Reduce::Percent(240), u128::MAX), opts[1]);
+        assert_eq!(
+            choose_levels(&counts, 1, Reduce::Percent(10_000), u128::MAX),
+            opts[0]
+        );
+        assert_eq!(
+            choose_levels(&counts, 1, Reduce::Percent(239), u128::MAX),
+            opts[2]
+        );
+        assert_eq!(
+            choose_levels(&counts, 1, Reduce::Percent(240), u128::MAX),
+            opts[1]
+        );
         assert_eq!(choose_levels(&counts, 1, Reduce::Auto, u128::MAX), opts[2]);
         // A cap below the choice takes more levels; below Off gives Off.
-        assert_eq!(choose_levels(&counts, 1, Reduce::Percent(10_000), 1424), opts[1]);
-        assert_eq!(choose_levels(&counts, 1, Reduce::Percent(10_000), 5), opts[2]);
+        assert_eq!(
+            choose_levels(&counts, 1, Reduce::Percent(10_000), 1424),
+            opts[1]
+        );
+        assert_eq!(
+            choose_levels(&counts, 1, Reduce::Percent(10_000), 5),
+            opts[2]
+        );
         // Auto takes cheap steps: 8 /31 and 800 /32 -> one level (/32).
         let mut counts = vec![0u128; 33];
         counts[31] = 8;
         counts[32] = 800;
-        assert_eq!(choose_levels(&counts, 1, Reduce::Auto, u128::MAX).levels, vec![32]);
+        assert_eq!(
+            choose_levels(&counts, 1, Reduce::Auto, u128::MAX).levels,
+            vec![32]
+        );
         assert!(choose_levels(&[], 1, Reduce::Auto, 0).levels.is_empty());
     }
 
@@ -346,9 +368,18 @@ mod tests {
         let mut counts = vec![0u128; 9];
         counts[0] = 1;
         let opts = level_options(&counts, 1);
-        assert_eq!(opts, vec![LevelChoice { levels: vec![1], entries: 2 }]);
+        assert_eq!(
+            opts,
+            vec![LevelChoice {
+                levels: vec![1],
+                entries: 2
+            }]
+        );
         let halves = expand(8, &[Cidr { bits: 0, len: 0 }], &[1], 10).unwrap();
-        assert_eq!(halves, vec![Cidr { bits: 0, len: 1 }, Cidr { bits: 128, len: 1 }]);
+        assert_eq!(
+            halves,
+            vec![Cidr { bits: 0, len: 1 }, Cidr { bits: 128, len: 1 }]
+        );
         assert!(expand(128, &[Cidr { bits: 0, len: 0 }], &[128], 1000).is_err());
         // Width 0 (a projected space of one address): level 0 only.
         assert_eq!(level_options(&[1], 1)[0].levels, vec![0]);

@@ -62,11 +62,13 @@ fn shard_cover_counts(g: &Geometry, cover: &[Cidr]) -> Vec<Vec<u128>> {
 /// (fullest, total) kernel elements of a geometry after reduction.
 fn evaluate(g: &Geometry, counts: &[Vec<u128>], policy: Reduce, cap: usize) -> (u128, u128) {
     let lowest = lowest_level(g);
-    counts.iter().fold((0u128, 0u128), |(fullest, total), shard| {
-        let choice = choose_levels(shard, lowest, policy, cap as u128);
-        let entries = stored_entries(&choice.levels, choice.entries);
-        (fullest.max(entries), total.saturating_add(entries))
-    })
+    counts
+        .iter()
+        .fold((0u128, 0u128), |(fullest, total), shard| {
+            let choice = choose_levels(shard, lowest, policy, cap as u128);
+            let entries = stored_entries(&choice.levels, choice.entries);
+            (fullest.max(entries), total.saturating_add(entries))
+        })
 }
 
 /// (fullest, total) without reduction: a lower bound for every policy.

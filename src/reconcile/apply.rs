@@ -65,7 +65,7 @@ pub fn apply_family(
     let _lock = NodeLock::acquire(Wait::For(Duration::from_secs(30)))?;
     let mut done = Applied::default();
     match family::open::open_any(kernel, &d.spec.name) {
-        Ok(Discovery::Family(have)) if have == d.spec => {}
+        Ok(Discovery::Family(have)) if have.is_as_wanted(&d.spec) => {}
         Ok(Discovery::Family(have)) if crate::options::is_older_maxelem(&have, &d.spec) => {
             // Made before maxelem meant the whole family in every shard:
             // the same family, with less room per shard. Not resized here.

@@ -76,6 +76,8 @@ pub struct FamilyConfig {
     pub counters: bool,
     #[serde(default)]
     pub comment: bool,
+    /// hash:net: `off` (default), `auto` or a percentage, as `create --reduce`.
+    pub reduce: Option<String>,
     /// The list the family must hold (`mipset sync` format), relative to
     /// the configuration file's directory. It must resolve (symlinks
     /// followed) to a regular file under that directory unless
@@ -173,6 +175,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Plan> {
             timeout: f.timeout.clone(),
             counters: f.counters,
             comment: f.comment,
+            reduce: f.reduce.clone(),
         })
         .map_err(|e| at(e.to_string()))?;
         let mut rules = Vec::new();

@@ -1,0 +1,183 @@
+//! Families that store their addresses' coverage (`--reduce`, hash:net
+//! with `bits:S` routing): each shard holds exactly the addresses of its
+//! tag that the family covers, in as few prefix lengths as its policy
+//! allows ([`crate::prefix`]). A change (load, sync, add, del) works out
+//! what each shard it touches should cover, turns that into the shard's
+//! target elements, and plans it as a sync of that shard, so the bulk
+//! applier writes it: in place in one send, or rebuilt and swapped.
+
+use super::merge::Incoming;
+use super::plan::{plan_shard, Limits, Mode, Plan};
+use super::read::{read_shard, Prefetched, Shard};
+use crate::error::{Error, KernelErrorKind, Result};
+use crate::kernel::batch;
+use crate::listfile::ListEntry;
+use crate::meta::FamilySpec;
+use crate::prefix::geometry::{self, Geometry};
+use crate::prefix::levels::Reduce;
+use crate::prefix::ranges::{Cidr, Ranges};
+use crate::route::Routing;
+
+/// How `spec`'s routing splits its address space (`bits:S` only).
+pub fn geometry(spec: &FamilySpec) -> Result<Geometry> {
+    let Routing::Bits { shift } = spec.routing else {
+        return Err(Error::Usage(format!(
+            "family '{}' uses hash routing, which --reduce cannot follow",
+            spec.name
+        )));
+    };
+    Geometry::new(spec.family.width(), spec.shards.trailing_zeros(), shift).map_err(Error::Usage)
+}
+
+/// Does the family store coverage (rather than each entry as given)?
+pub fn is_covering(spec: &FamilySpec) -> bool {
+    spec.reduce != Reduce::Off
+}
+
+/// Shards `indices`, from what a sync read while it parsed, or read now.
+pub fn shards(
+    spec: &FamilySpec,
+    prefetched: Prefetched,
+    indices: impl IntoIterator<Item = u32>,
+) -> Result<Vec<(u32, Shard)>> {
+    let mut read = prefetched.into_shards();
+    indices
+        .into_iter()
+        .map(|t| {
+            let ready = read.get_mut(t as usize).and_then(Option::take);
+            let shard = ready.unwrap_or_else(|| read_shard(spec, t as usize))?;
+            Ok((t, shard))
+        })
+        .collect()
+}
+
+/// What shard `t` covers now (in its projected space), from its elements.
+pub fn coverage(g: &Geometry, spec: &FamilySpec, t: u32, shard: &Shard) -> Result<Ranges> {
+    let stored: Vec<Cidr> = shard.entries().map(|e| Cidr::from_entry(&e)).collect();
+    geometry::shard_coverage(g, t, &stored).map_err(|why| {
+        Error::Usage(format!(
+            "shard {} of family '{}' holds an element outside its tag ({why}); `mipset sync` rewrites it",
+            spec.shard_name(t),
+            spec.name
+        ))
+    })
+}
+
+/// The projected coverage of every shard of a list of entries.
+pub fn split(g: &Geometry, entries: impl IntoIterator<Item = Cidr>) -> Vec<Ranges> {
+    let cover = Ranges::from_cidrs(g.width(), entries).to_cidrs();
+    geometry::split_list(g, &cover)
+}
+
+/// The targets of a load or sync of `list` into every shard: a load adds
+/// the list's addresses to what each shard covers, a sync makes each shard
+/// cover exactly the list's addresses of its tag. Returns the shards as
+/// read, for [`plan`].
+pub fn prepare(
+    spec: &FamilySpec,
+    list: &[ListEntry],
+    mode: Mode,
+    prefetched: Prefetched,
+) -> Result<(Targets, Vec<(u32, Shard)>)> {
+    let g = geometry(spec)?;
+    let shards = shards(spec, prefetched, 0..spec.shards)?;
+    let listed = split(&g, list.iter().map(|item| Cidr::from_entry(&item.entry)));
+    let mut wanted = Vec::with_capacity(shards.len());
+    for ((t, shard), listed) in shards.iter().zip(listed) {
+        let cover = match mode {
+            Mode::Sync => listed,
+            Mode::Load => coverage(&g, spec, *t, shard)?.union(&listed),
+        };
+        wanted.push((*t, cover));
+    }
+    Ok((targets(&g, spec, &wanted)?, shards))
+}
+
+/// Load or sync `list` into a family that stores coverage, planned and
+/// applied in one go (for `restore`).
+pub fn apply_list(
+    kernel: &mut crate::kernel::Kernel,
+    spec: &FamilySpec,
+    list: &[ListEntry],
+    mode: Mode,
+    atomic: bool,
+) -> Result<super::apply::Applied> {
+    let (targets, shards) = prepare(spec, list, mode, Prefetched::default())?;
+    let plan = plan(spec, &targets, shards, atomic)?;
+    super::apply::apply(kernel, spec, &plan, atomic)
+}
+
+/// The target elements of some shards, as one list (each shard's run in
+/// it) with each shard's part keyed for the planner.
+pub struct Targets {
+    pub list: Vec<ListEntry>,
+    incoming: Vec<(u32, Incoming)>,
+    /// The most distinct prefix lengths in one shard.
+    pub levels: usize,
+}
+
+/// The elements shards `wanted` (index, what it should cover) store,
+/// reduced by the family's policy within its maxelem.
+pub fn targets(g: &Geometry, spec: &FamilySpec, wanted: &[(u32, Ranges)]) -> Result<Targets> {
+    let mut list = Vec::new();
+    let mut incoming = Vec::with_capacity(wanted.len());
+    let mut levels = 0;
+    for (t, cover) in wanted {
+        let target = geometry::shard_target(g, *t, cover, spec.reduce, spec.maxelem as usize)
+            .map_err(Error::Usage)?;
+        if !target.within_cap {
+            return Err(Error::kernel(
+                KernelErrorKind::Full,
+                format!(
+                    "shard {} would hold {} elements but its maxelem is {}; nothing was changed (raise it with `mipset resize {} --maxelem N`)",
+                    spec.shard_name(*t),
+                    target.cidrs.len(),
+                    spec.maxelem,
+                    spec.name
+                ),
+            ));
+        }
+        levels = levels.max(target.levels);
+        let mut keyed = Incoming::default();
+        for c in target.cidrs {
+            let entry = c.to_entry(spec.family).map_err(Error::Usage)?;
+            keyed.push(&entry, list.len() as u32);
+            list.push(ListEntry::new(entry, None, None));
+        }
+        incoming.push((*t, keyed));
+    }
+    Ok(Targets {
+        list,
+        incoming,
+        levels,
+    })
+}
+
+/// Plan `shards` (as read) to hold exactly their targets.
+pub fn plan<'a>(
+    spec: &FamilySpec,
+    targets: &'a Targets,
+    shards: Vec<(u32, Shard)>,
+    atomic: bool,
+) -> Result<Plan<'a>> {
+    let mut plan = Plan::default();
+    let mut incoming = targets.incoming.clone();
+    for (t, shard) in shards {
+        let keyed = incoming
+            .iter_mut()
+            .find(|(i, _)| *i == t)
+            .map(|(_, k)| std::mem::take(k))
+            .unwrap_or_default();
+        let (maxelem, current) = shard.into_parts();
+        let limits = Limits {
+            maxelem: maxelem.unwrap_or(spec.maxelem) as usize,
+            max_in_place: batch::ONE_SEND_BYTES / batch::element_bytes_max(spec.comment),
+            force_rebuild: atomic,
+            timeouts: false,
+        };
+        let name = spec.shard_name(t);
+        let (shard_plan, _) = plan_shard(&name, current, &targets.list, keyed, Mode::Sync, limits);
+        plan.shards.push(shard_plan);
+    }
+    Ok(plan)
+}

@@ -1,0 +1,145 @@
+//! `add`, `del` and `test` of networks in a family that stores coverage
+//! (`--reduce`): membership is about addresses, not stored pieces.
+//!
+//! * `test ADDR` is membership (one shard, as for any family);
+//! * `test NET` is "every address of NET is in the family";
+//! * `add NET` makes every address of NET a member (already all members:
+//!   "already in family"); `del NET` makes none of them a member, splitting
+//!   stored pieces (none a member: "not in family").
+//!
+//! Each shard a change touches is read, given its new coverage, reduced
+//! again by the family's policy and written as one sync of that shard
+//! (in place in one send, or rebuilt and swapped: old or new, never a mix).
+
+use std::collections::BTreeMap;
+
+use super::add::{dedup, Change};
+use crate::addr::Entry;
+use crate::bulk::cover;
+use crate::bulk::read::Shard;
+use crate::error::{Error, KernelErrorKind, Result};
+use crate::kernel::Kernel;
+use crate::meta::FamilySpec;
+use crate::prefix::geometry::{project, Geometry};
+use crate::prefix::ranges::{Cidr, Ranges};
+
+/// The shards a network touches and its piece of each shard's space.
+fn pieces(g: &Geometry, entry: &Entry) -> (std::ops::Range<u32>, Ranges) {
+    let (shards, projected) = project(g, Cidr::from_entry(entry));
+    (shards, Ranges::from_cidrs(g.projected_width(), [projected]))
+}
+
+/// Shards `indices` as read, with what each covers.
+fn read(
+    g: &Geometry,
+    spec: &FamilySpec,
+    indices: impl IntoIterator<Item = u32>,
+) -> Result<BTreeMap<u32, (Shard, Ranges)>> {
+    let shards = cover::shards(spec, Default::default(), indices)?;
+    shards
+        .into_iter()
+        .map(|(t, shard)| {
+            let covered = cover::coverage(g, spec, t, &shard)?;
+            Ok((t, (shard, covered)))
+        })
+        .collect()
+}
+
+/// Is every address of `entry` in the family?
+pub fn test(spec: &FamilySpec, entry: &Entry) -> Result<bool> {
+    let g = cover::geometry(spec)?;
+    let (shards, piece) = pieces(&g, entry);
+    let read = read(&g, spec, shards)?;
+    Ok(read
+        .values()
+        .all(|(_, covered)| piece.difference(covered).is_empty()))
+}
+
+/// Make every address of `entries` a member (`add`) or none of them
+/// (`del`). Without `exist`, an entry that changes nothing is an error and
+/// nothing changes.
+pub fn change(
+    kernel: &mut Kernel,
+    spec: &FamilySpec,
+    entries: &[Entry],
+    add: bool,
+    exist: bool,
+) -> Result<Change> {
+    let g = cover::geometry(spec)?;
+    let unique = dedup(entries);
+    let routed: Vec<_> = unique.iter().map(|e| pieces(&g, e)).collect();
+    let touched: std::collections::BTreeSet<u32> =
+        routed.iter().flat_map(|(s, _)| s.clone()).collect();
+    let mut shards = read(&g, spec, touched)?;
+    let mut unchanged = 0;
+    for (entry, (range, piece)) in unique.iter().zip(&routed) {
+        let covered = |t: u32| &shards[&t].1;
+        let no_op = if add {
+            range
+                .clone()
+                .all(|t| piece.difference(covered(t)).is_empty())
+        } else {
+            range
+                .clone()
+                .all(|t| piece.intersect(covered(t)).is_empty())
+        };
+        if no_op && !exist {
+            return Err(if add {
+                Error::kernel(
+                    KernelErrorKind::ElementExists,
+                    format!("{entry} is already in family '{}' (every address of it); nothing was added (use --exist to skip existing entries)", spec.name),
+                )
+            } else {
+                Error::kernel(
+                    KernelErrorKind::ElementMissing,
+                    format!("{entry} is not in family '{}' (no address of it); nothing was deleted (use --exist to skip missing entries)", spec.name),
+                )
+            });
+        }
+        unchanged += usize::from(no_op);
+    }
+    for (range, piece) in &routed {
+        for t in range.clone() {
+            if let Some((_, covered)) = shards.get_mut(&t) {
+                *covered = if add {
+                    covered.union(piece)
+                } else {
+                    covered.difference(piece)
+                };
+            }
+        }
+    }
+    let wanted: Vec<(u32, Ranges)> = shards
+        .iter()
+        .map(|(t, (_, covered))| (*t, covered.clone()))
+        .collect();
+    let targets = cover::targets(&g, spec, &wanted)?;
+    let read: Vec<(u32, Shard)> = shards.into_iter().map(|(t, (s, _))| (t, s)).collect();
+    let plan = cover::plan(spec, &targets, read, false)?;
+    let (adds, dels, _, _) = plan.totals();
+    crate::bulk::apply::apply(kernel, spec, &plan, false)?;
+    Ok(Change {
+        entries: unique.len(),
+        elements: adds + dels,
+        unchanged,
+        duplicates: entries.len() - unique.len(),
+    })
+}
+
+/// The most CIDRs [`cover`] makes before merging: a family whose shards
+/// disagree about a network (by hand) can need one piece per tag of it.
+pub const COVER_LIMIT: usize = 1 << 24;
+
+/// The family's addresses as the fewest CIDRs (the minimal cover), read
+/// from every shard.
+pub fn cover(spec: &FamilySpec) -> Result<Vec<Entry>> {
+    let g = cover::geometry(spec)?;
+    let read = read(&g, spec, 0..spec.shards)?;
+    let coverage: Vec<Ranges> = read.into_values().map(|(_, covered)| covered).collect();
+    let cidrs = crate::prefix::cover::family_cover(&g, &coverage, COVER_LIMIT)
+        .map_err(|why| Error::Usage(format!("family '{}': {why}", spec.name)))?;
+    cidrs
+        .into_iter()
+        .map(|c| c.to_entry(spec.family).map_err(Error::Usage))
+        .collect()
+}
