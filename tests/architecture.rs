@@ -42,6 +42,8 @@ const LAYERS: &[(&str, u8)] = &[
     ("bench/scale.rs", ENGINE),
     ("bench/packet_path.rs", ENGINE),
     ("bench/fill.rs", ENGINE),
+    ("bench/list.rs", ENGINE),
+    ("bench/list_packet.rs", ENGINE),
     ("reconcile/apply.rs", ENGINE),
     ("reconcile/run.rs", ENGINE),
     // System boundaries: the kernel, iptables, files, signals, terminals.
@@ -85,6 +87,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("bench/stats.rs", DOMAIN),
     ("bench/scale_report.rs", DOMAIN),
     ("bench/workload.rs", DOMAIN),
+    ("bench/list_report.rs", DOMAIN),
     ("output/tables.rs", DOMAIN),
     ("output/metrics.rs", DOMAIN),
     // A folder's mod.rs only declares its files and documents them.
