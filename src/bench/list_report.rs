@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::report::{Format, Machine};
 use super::stats::{ratio, summarize, Ratio, Summary};
-use crate::text::human_ns;
+use crate::text::{human_ns, plural};
 
 /// What was asked for.
 #[derive(Debug, Clone, Serialize)]
@@ -286,8 +286,13 @@ fn header_lines(r: &ListReport) -> Vec<String> {
             s.file, s.list_entries, s.set_type, s.address_family
         ),
         format!(
-            "family: {} shards, route {}, {} layout; {} ops, {} packets x {} rounds",
-            s.shards, s.route, s.layout, s.ops, s.packets, s.rounds
+            "family: {}, route {}, {} layout; {} ops, {} packets x {} rounds",
+            plural(u64::from(s.shards), "shard", "shards"),
+            s.route,
+            s.layout,
+            s.ops,
+            s.packets,
+            s.rounds
         ),
         format!(
             "machine: {}, {} ({} cores, {} GiB); {}; {}",
@@ -297,11 +302,32 @@ fn header_lines(r: &ListReport) -> Vec<String> {
     ]
 }
 
-/// Tables for a terminal (lines of at most 100 columns but for the
-/// machine and command lines).
+/// Lines of at most [`WIDTH`] columns: words carried to the next line,
+/// indented by two (a single longer word stays whole).
+fn wrap(text: &str) -> String {
+    let mut out = String::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        if !line.trim().is_empty() && line.chars().count() + 1 + word.chars().count() > WIDTH {
+            out.push_str(line.trim_end());
+            out.push('\n');
+            line = "  ".into();
+        } else if !line.is_empty() && !line.ends_with("  ") {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    out.push_str(line.trim_end());
+    out.push('\n');
+    out
+}
+
+/// The widest line of the terminal report.
+pub const WIDTH: usize = 100;
+
+/// Tables for a terminal, lines of at most [`WIDTH`] columns.
 pub fn table(r: &ListReport) -> String {
-    let mut s = header_lines(r).join("\n");
-    s.push('\n');
+    let mut s: String = header_lines(r).iter().map(|l| wrap(l)).collect();
     for Section {
         title,
         header,
@@ -325,7 +351,7 @@ pub fn table(r: &ListReport) -> String {
         }
     }
     for n in &r.notes {
-        let _ = writeln!(s, "note: {n}");
+        s.push_str(&wrap(&format!("note: {n}")));
     }
     s
 }
@@ -386,6 +412,57 @@ mod tests {
             packet_hit: None,
             packet_miss: None,
         }
+    }
+
+    #[test]
+    fn terminal_lines_stay_within_the_width() {
+        let machine = Machine {
+            kernel: "Linux 6.18.44-fc-v1098".into(),
+            cpu: "AMD EPYC 7R13 Processor with a long model name".into(),
+            cores: 2,
+            memory_gib: 23.5,
+            iptables: "nf_tables".into(),
+            ipset: "ipset v7.17, protocol version: 7".into(),
+            mipset: "mipset 0.1.0".into(),
+        };
+        let rows = vec![
+            row("stock", 52110, 7400.0),
+            row("iprange-20", 28413, 5300.0),
+        ];
+        let r = ListReport {
+            mode: "list",
+            command: format!(
+                "mipset bench --list /{} --shards 16",
+                "very/long/".repeat(8)
+            ),
+            machine,
+            settings: ListSettings {
+                file: "country.txt".into(),
+                list_entries: 52110,
+                set_type: "hash:net".into(),
+                address_family: "inet".into(),
+                shards: 16,
+                route: "bits:8".into(),
+                layout: "twolevel".into(),
+                ops: 2000,
+                packets: 20000,
+                rounds: 7,
+                seed: 1,
+            },
+            compared: compare(&rows),
+            rows,
+            notes: vec!["packet hits not measured: ".repeat(8)],
+        };
+        let text = table(&r);
+        for line in text.lines() {
+            assert!(line.chars().count() <= WIDTH, "{line}");
+        }
+        assert!(text.contains("note: packet hits not measured"), "{text}");
+        assert!(
+            markdown(&r).contains("| iprange-20 | 0.55x |"),
+            "{}",
+            markdown(&r)
+        );
     }
 
     #[test]
