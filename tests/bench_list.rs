@@ -246,6 +246,10 @@ fn bench_list_refuses_a_bad_line_with_file_and_line_creating_nothing() {
             vec!["bench", "--list", bad, "--shards", "4,8"],
             "one shard count".into(),
         ),
+        (
+            vec!["bench", "--list", bad, "--format", "csv"],
+            "no CSV".into(),
+        ),
     ] {
         let r = ns.mipset(&args);
         r.expect(2);

@@ -62,6 +62,8 @@ pub struct ListConfig {
     pub budget: Budget,
     /// Measure the packet path (IPv4 only).
     pub packet: bool,
+    /// `--method exec` was asked for (it does not apply: a note says so).
+    pub exec_asked: bool,
     pub packets: usize,
     pub rounds: usize,
     pub seed: u64,
@@ -83,6 +85,9 @@ pub fn run(cfg: &ListConfig, progress: &mut dyn FnMut(&str)) -> Result<ListRepor
     let spec = options::family_spec(&cfg.family)?;
     let (t, af) = (spec.set_type, spec.family);
     let mut notes = Vec::new();
+    if cfg.exec_asked {
+        notes.push("the exec method does not apply to --list: lookups are timed in process".into());
+    }
     let lines: Vec<String> = cfg.list.iter().map(|e| e.entry.to_string()).collect();
     let ipset = which("ipset");
 

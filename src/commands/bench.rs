@@ -159,6 +159,7 @@ fn list_config(args: &BenchArgs, path: &Path) -> Result<ListConfig> {
         layout: cfg.layout,
         budget: cfg.budget,
         packet: cfg.methods.contains(&Method::Packet),
+        exec_asked: cfg.methods.contains(&Method::Exec),
         packets: cfg.packets,
         rounds: cfg.rounds,
         seed: cfg.seed,
