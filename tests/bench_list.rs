@@ -295,3 +295,41 @@ fn bench_list_without_iprange_says_so_and_measures_the_rest() {
         "{r}"
     );
 }
+
+/// A list that covers part of 127.0.0.0/8 gets packet hits there, every
+/// one matched by the set rule (counters checked by the bench).
+#[test]
+fn bench_list_measures_packet_hits_where_the_list_covers_loopback() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let dir = Dir::new("bench-list-lo");
+    let path = dir.0.join("list.txt");
+    std::fs::write(&path, "10.1.0.0/16\n127.5.0.0/16\n198.51.100.0/24\n").unwrap();
+    let (code, stdout, stderr) = bench(
+        &[
+            "--list",
+            path.to_str().unwrap(),
+            "--shards",
+            "4",
+            "--ops",
+            "20",
+            "--packets",
+            "1000",
+            "--rounds",
+            "5",
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let r: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    for x in r["rows"].as_array().unwrap() {
+        assert_eq!(x["packet_hit"]["samples"], 5, "{x}");
+        assert_eq!(x["packet_miss"]["samples"], 5, "{x}");
+    }
+    let notes = r["notes"].to_string();
+    assert!(notes.contains("packet hits: "), "{notes}");
+    assert!(!notes.contains("COUNTERS"), "{notes}");
+}

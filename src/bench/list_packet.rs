@@ -130,6 +130,12 @@ pub fn run(
         ));
         hits.clear();
     }
+    if !hits.is_empty() {
+        notes.push(format!(
+            "packet hits: {} destinations in the part of the list inside 127.0.0.0/8; a hit stops at the first matching prefix length, so they stand for that part of the list only",
+            hits.len()
+        ));
+    }
     if misses.len() < LEAST_HITS {
         notes.push("packet misses not measured: the list covers 127.0.0.0/8".into());
         return Ok(vec![(Vec::new(), Vec::new()); targets.len()]);
