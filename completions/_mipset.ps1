@@ -398,7 +398,8 @@ Register-ArgumentCompleter -Native -CommandName 'mipset' -ScriptBlock {
         'mipset;bench' {
             [CompletionResult]::new('--entries', '--entries', [CompletionResultType]::ParameterName, 'Set sizes, comma-separated (k = 1000, M = 1000000)')
             [CompletionResult]::new('--shards', '--shards', [CompletionResultType]::ParameterName, 'Shard counts of the families, comma-separated (powers of two)')
-            [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'Set type')
+            [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'Set type [default: hash:ip; hash:net with --list]')
+            [CompletionResult]::new('--list', '--list', [CompletionResultType]::ParameterName, 'Measure on this list (addresses/CIDRs, one a line) instead of random addresses: a stock set, iprange-reduced sets and a family')
             [CompletionResult]::new('--family', '--family', [CompletionResultType]::ParameterName, 'Address family (inet6 has no packet method: only ::1 is reachable)')
             [CompletionResult]::new('--route', '--route', [CompletionResultType]::ParameterName, 'Routing (default: bits:0 for hash:ip, the type''s default otherwise)')
             [CompletionResult]::new('--ops', '--ops', [CompletionResultType]::ParameterName, 'Timed operations per measurement (netlink; exec uses --exec-ops)')

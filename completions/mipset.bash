@@ -243,7 +243,7 @@ _mipset() {
             return 0
             ;;
         mipset__subcmd__bench)
-            opts="-q -w -h -V --entries --shards --type --family --route --ops --exec-ops --duration --warmup --method --layout --packets --rounds --no-scale --seed --format --export --plot --in-place --json --quiet --wait --help --version"
+            opts="-q -w -h -V --entries --shards --type --list --family --route --ops --exec-ops --duration --warmup --method --layout --packets --rounds --no-scale --seed --format --export --plot --in-place --json --quiet --wait --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -259,6 +259,10 @@ _mipset() {
                     ;;
                 --type)
                     COMPREPLY=($(compgen -W "hash:ip hash:net" -- "${cur}"))
+                    return 0
+                    ;;
+                --list)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --family)

@@ -367,7 +367,8 @@ set edit:completion:arg-completer[mipset] = {|@words|
         &'mipset;bench'= {
             cand --entries 'Set sizes, comma-separated (k = 1000, M = 1000000)'
             cand --shards 'Shard counts of the families, comma-separated (powers of two)'
-            cand --type 'Set type'
+            cand --type 'Set type [default: hash:ip; hash:net with --list]'
+            cand --list 'Measure on this list (addresses/CIDRs, one a line) instead of random addresses: a stock set, iprange-reduced sets and a family'
             cand --family 'Address family (inet6 has no packet method: only ::1 is reachable)'
             cand --route 'Routing (default: bits:0 for hash:ip, the type''s default otherwise)'
             cand --ops 'Timed operations per measurement (netlink; exec uses --exec-ops)'

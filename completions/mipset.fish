@@ -255,8 +255,9 @@ complete -c mipset -n "__fish_mipset_using_subcommand metrics" -s h -l help -d '
 complete -c mipset -n "__fish_mipset_using_subcommand metrics" -s V -l version -d 'Print version'
 complete -c mipset -n "__fish_mipset_using_subcommand bench" -l entries -d 'Set sizes, comma-separated (k = 1000, M = 1000000)' -r
 complete -c mipset -n "__fish_mipset_using_subcommand bench" -l shards -d 'Shard counts of the families, comma-separated (powers of two)' -r
-complete -c mipset -n "__fish_mipset_using_subcommand bench" -l type -d 'Set type' -r -f -a "hash:ip\t''
+complete -c mipset -n "__fish_mipset_using_subcommand bench" -l type -d 'Set type [default: hash:ip; hash:net with --list]' -r -f -a "hash:ip\t''
 hash:net\t''"
+complete -c mipset -n "__fish_mipset_using_subcommand bench" -l list -d 'Measure on this list (addresses/CIDRs, one a line) instead of random addresses: a stock set, iprange-reduced sets and a family' -r -F
 complete -c mipset -n "__fish_mipset_using_subcommand bench" -l family -d 'Address family (inet6 has no packet method: only ::1 is reachable)' -r -f -a "inet\t''
 inet6\t''"
 complete -c mipset -n "__fish_mipset_using_subcommand bench" -l route -d 'Routing (default: bits:0 for hash:ip, the type\'s default otherwise)' -r

@@ -45,6 +45,8 @@ const LAYERS: &[(&str, u8)] = &[
     ("bench/scale.rs", ENGINE),
     ("bench/packet_path.rs", ENGINE),
     ("bench/fill.rs", ENGINE),
+    ("bench/list.rs", ENGINE),
+    ("bench/list_packet.rs", ENGINE),
     ("reconcile/apply.rs", ENGINE),
     ("reconcile/run.rs", ENGINE),
     // System boundaries: the kernel, iptables, files, signals, terminals.
@@ -89,6 +91,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("bench/stats.rs", DOMAIN),
     ("bench/scale_report.rs", DOMAIN),
     ("bench/workload.rs", DOMAIN),
+    ("bench/list_report.rs", DOMAIN),
     ("output/tables.rs", DOMAIN),
     ("output/metrics.rs", DOMAIN),
     ("prefix/ranges.rs", DOMAIN),

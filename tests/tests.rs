@@ -4,6 +4,7 @@
 mod architecture;
 mod bad_input;
 mod bench;
+mod bench_list;
 mod bulk;
 mod cli_kernel;
 mod compat;

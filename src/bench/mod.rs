@@ -13,12 +13,18 @@
 //!   family of one shard, which splits the tool's cost from sharding's;
 //!   [`stats`] (pure): summaries and ratios; [`plot`]: the SVG plot;
 //!   [`machine`]: where it ran; [`workload`] (pure): the addresses measured;
+//! * [`list`]: `--list FILE`, the user's own list held three ways (stock
+//!   set, iprange-reduced sets, family), its packet path in
+//!   [`list_packet`], its report in [`list_report`] (pure);
 //! * [`run`]: the whole measurement, from sets to report; [`fill`]: loading
 //!   its sets; [`setup`]: its private namespace, or the cleanup of its
 //!   sets with `--in-place`.
 
 pub mod exec_report;
 pub mod fill;
+pub mod list;
+pub mod list_packet;
+pub mod list_report;
 pub mod machine;
 pub mod ops;
 pub mod packet_path;

@@ -22,8 +22,22 @@ and, at the largest size, growth (hash resize stalls), atomic replace of one sha
 the whole set, memory and capacity. From = p5, to = p95 (the paper's ranges); the
 ratio's 95% bootstrap interval marks differences within noise with ~.
 
+With --list FILE, the user's own list (addresses and CIDRs, one a line, # comments;
+checked first: a bad line is FILE:LINE, exit 2, nothing created) is held three ways:
+  stock    one stock set, default options (maxelem raised to fit), `ipset restore`, timed
+  iprange  one stock set of `iprange --ipset-reduce 20` (and 100) of the list (IPv4
+           hash:net; skipped with a note when iprange is not installed)
+  family   the family `mipset create` (--shards, --route) + `mipset load` make, timed
+and each row reports kernel elements, memory, distinct prefix lengths, load time,
+in-process lookups inside and outside the list, and the packet path. The list's
+addresses are data only: packets still go to 127.0.0.0/8. A hash:net miss probes every
+prefix length the set holds wherever the address is, so packet misses (to 127/8
+addresses the list does not cover) measure the miss cost exactly; packet hits need
+list entries inside 127.0.0.0/8, else hits are measured in process only (a note says so).
+
 Examples:
   mipset bench                                     # defaults: under 2 minutes
+  mipset bench --list blocklist.txt --shards 16    # your list: stock, iprange, family
   mipset bench --entries 1M --shards 16,64 --method packet
   mipset bench --method netlink,exec --ops 5000 --format markdown --export run.json
   mipset bench --plot latency.svg --format json > run.json";
@@ -38,9 +52,14 @@ pub struct BenchArgs {
     #[arg(long, value_name = "N,N..", default_value = "16")]
     pub shards: String,
 
-    /// Set type.
-    #[arg(long = "type", value_name = "TYPE", default_value = "hash:ip")]
-    pub set_type: SetType,
+    /// Set type [default: hash:ip; hash:net with --list].
+    #[arg(long = "type", value_name = "TYPE")]
+    pub set_type: Option<SetType>,
+
+    /// Measure on this list (addresses/CIDRs, one a line) instead of random
+    /// addresses: a stock set, iprange-reduced sets and a family.
+    #[arg(long, value_name = "FILE")]
+    pub list: Option<std::path::PathBuf>,
 
     /// Address family (inet6 has no packet method: only ::1 is reachable).
     #[arg(long, default_value = "inet")]

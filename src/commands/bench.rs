@@ -2,28 +2,38 @@
 //! one, or this one with `--in-place` under the node lock), run the
 //! measurement of [`crate::bench::run`], then print, export and plot.
 
+use std::io::Read;
 use std::path::Path;
 use std::time::Duration;
 
 use crate::addr::{AddrFamily, SetType};
+use crate::bench::list::{self, ListConfig};
+use crate::bench::list_report;
 use crate::bench::ops::Budget;
 use crate::bench::plot;
 use crate::bench::report::{self, Format, Method};
 use crate::bench::run::{self, Config};
 use crate::bench::setup::private_namespace;
 use crate::bench::workload::bench_routing;
+use crate::bulk;
 use crate::cli::bench::BenchArgs;
 use crate::error::{Error, Result};
 use crate::exit::ExitCode;
+use crate::listfile;
 use crate::lock::{NodeLock, Wait};
+use crate::options::{self, FamilyOptions};
 use crate::output::progress::Spinner;
 use crate::output::sink::Out;
 use crate::route::{self, Routing};
 use crate::rules::spec::{Layout, LayoutChoice};
+use crate::source;
 
 pub fn run(args: &BenchArgs, out: &mut Out) -> Result<ExitCode> {
+    if let Some(path) = &args.list {
+        return run_list(args, path, out);
+    }
     // Everything is checked before anything is created.
-    let cfg = config(args)?;
+    let cfg = config(args, args.set_type.unwrap_or(SetType::HashIp))?;
     check_output_paths(args)?;
     let _lock = if args.in_place {
         Some(NodeLock::acquire(Wait::No)?)
@@ -65,10 +75,101 @@ pub fn run(args: &BenchArgs, out: &mut Out) -> Result<ExitCode> {
     Ok(ExitCode::Ok)
 }
 
+/// `mipset bench --list FILE`: the list checked (FILE:LINE, exit 2) before
+/// the private namespace is made; then measured, printed and exported.
+fn run_list(args: &BenchArgs, path: &Path, out: &mut Out) -> Result<ExitCode> {
+    let cfg = list_config(args, path)?;
+    check_output_paths(args)?;
+    private_namespace()?;
+    let spinner = Spinner::new(out.quiet || out.json);
+    let report = list::run(&cfg, &mut |step| spinner.step(step))?;
+    drop(spinner);
+    if out.json {
+        out.write(list_report::json(&report).as_bytes());
+    } else {
+        out.text(&list_report::render(&report, args.format));
+    }
+    if let Some(path) = &args.export {
+        let format = Format::of_path(path).unwrap_or(Format::Json);
+        if let Err(e) = std::fs::write(path, list_report::render(&report, format)) {
+            return Err(Error::Output(format!("--export {}: {e}", path.display())));
+        }
+    }
+    if report.notes.iter().any(|n| n.contains("COUNTERS")) {
+        out.warn(
+            "rule counters disagreed with the packets sent; the packet rows are not trustworthy",
+        );
+        return Ok(ExitCode::Partial);
+    }
+    Ok(ExitCode::Ok)
+}
+
+/// What `--list` asks for, every value checked and the list parsed.
+fn list_config(args: &BenchArgs, path: &Path) -> Result<ListConfig> {
+    let refuse = |why: &str| Err(Error::Usage(format!("--list: {why}")));
+    if args.in_place {
+        return refuse("runs in a private namespace only, not with --in-place");
+    }
+    if args.plot.is_some() {
+        return refuse("--plot draws the random-address runs only");
+    }
+    let csv = args.export.as_deref().and_then(Format::of_path) == Some(Format::Csv);
+    if args.format == Format::Csv || csv {
+        return refuse("no CSV: use --format json, markdown or table (--export .json or .md)");
+    }
+    let set_type = args.set_type.unwrap_or(SetType::HashNet);
+    let cfg = config(args, set_type)?;
+    let [shards] = cfg.shard_counts[..] else {
+        return refuse("one shard count at a time (--shards N)");
+    };
+    let mut family = FamilyOptions {
+        name: list::FAMILY.into(),
+        set_type,
+        family: cfg.family,
+        shards,
+        route: Some(cfg.routing.to_string()),
+        hashsize: 1024,
+        maxelem: 65536,
+        timeout: None,
+        counters: false,
+        comment: false,
+    };
+    let spec = options::family_spec(&family)?;
+    let mut input = source::open_file(path)?;
+    let mut text = Vec::new();
+    input
+        .reader
+        .read_to_end(&mut text)
+        .map_err(|e| Error::Usage(format!("cannot read {}: {e}", input.name)))?;
+    let entries = listfile::read(&mut &text[..], &input.name, &spec)?;
+    if entries.is_empty() {
+        return Err(Error::Usage(format!("{} holds no entries", input.name)));
+    }
+    // Room for the list, as a user would raise --maxelem: the fullest
+    // shard's share in every shard (short prefixes go into several).
+    let fullest = bulk::plan::fullest_shard(&entries, spec.shards, spec.routing);
+    let total = (fullest as u64 * u64::from(spec.shards)).min(u64::from(u32::MAX));
+    family.maxelem = (total as u32).max(65536);
+    Ok(ListConfig {
+        command: cfg.command,
+        file: input.name,
+        text,
+        list: entries,
+        family,
+        layout: cfg.layout,
+        budget: cfg.budget,
+        packet: cfg.methods.contains(&Method::Packet),
+        exec_asked: cfg.methods.contains(&Method::Exec),
+        packets: cfg.packets,
+        rounds: cfg.rounds,
+        seed: cfg.seed,
+    })
+}
+
 /// The measurement the arguments ask for, every value checked.
-fn config(args: &BenchArgs) -> Result<Config> {
+fn config(args: &BenchArgs, set_type: SetType) -> Result<Config> {
     let sizes = parse_sizes(&args.entries).map_err(Error::Usage)?;
-    let (set_type, af) = (args.set_type, args.family);
+    let af = args.family;
     let routing = match &args.route {
         Some(r) => r.parse::<Routing>().map_err(Error::Usage)?,
         None => bench_routing(set_type, af),
