@@ -243,7 +243,7 @@ _mipset() {
             return 0
             ;;
         mipset__subcmd__bench)
-            opts="-q -w -h -V --entries --shards --type --list --family --route --ops --exec-ops --duration --warmup --method --layout --packets --rounds --no-scale --seed --format --export --plot --in-place --json --quiet --wait --help --version"
+            opts="-q -w -h -V --entries --shards --type --list --family --route --reduce --ops --exec-ops --duration --warmup --method --layout --packets --rounds --no-scale --seed --format --export --plot --in-place --json --quiet --wait --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -270,6 +270,10 @@ _mipset() {
                     return 0
                     ;;
                 --route)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --reduce)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -381,7 +385,7 @@ _mipset() {
             return 0
             ;;
         mipset__subcmd__create)
-            opts="-q -w -h -V --type --family --shards --route --hashsize --maxelem --timeout --counters --comment --exist --json --quiet --wait --help --version"
+            opts="-q -w -h -V --type --family --shards --route --hashsize --maxelem --timeout --counters --comment --reduce --exist --json --quiet --wait --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -412,6 +416,10 @@ _mipset() {
                     return 0
                     ;;
                 --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --reduce)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -55,10 +55,11 @@ hash:net\t''"
 complete -c mipset -n "__fish_mipset_using_subcommand create" -l family -d 'Address family of the shards' -r -f -a "inet\t''
 inet6\t''"
 complete -c mipset -n "__fish_mipset_using_subcommand create" -l shards -d 'Number of shards: a power of two from 1 to 1024' -r
-complete -c mipset -n "__fish_mipset_using_subcommand create" -l route -d 'How an address picks its shard: bits:S or hash [default: bits:0 for hash:ip, bits:8 for hash:net inet, bits:64 for hash:net inet6]' -r
+complete -c mipset -n "__fish_mipset_using_subcommand create" -l route -d 'How an address picks its shard: bits:S, hash (hash:ip) or auto (hash:net: chosen from the list that first fills the family) [default: bits:0 for hash:ip, auto for hash:net]' -r
 complete -c mipset -n "__fish_mipset_using_subcommand create" -l hashsize -d 'Initial hash size of the whole family, divided across the shards' -r
 complete -c mipset -n "__fish_mipset_using_subcommand create" -l maxelem -d 'Maximal number of entries of the family, as for one set; every shard may hold up to it, so a skewed list never fills one shard early' -r
 complete -c mipset -n "__fish_mipset_using_subcommand create" -l timeout -d 'Default entry timeout, e.g. 600, 10m or 1h30m (enables per-entry timeouts; 0 = permanent)' -r
+complete -c mipset -n "__fish_mipset_using_subcommand create" -l reduce -d 'hash:net: store the entries\' addresses in fewer prefix lengths, so each packet costs fewer hash probes: off, auto, or PERCENT (how much the element count may grow, as `iprange --ipset-reduce`). See below' -r
 complete -c mipset -n "__fish_mipset_using_subcommand create" -s w -l wait -d 'Wait for another mipset that is changing this node\'s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)' -r
 complete -c mipset -n "__fish_mipset_using_subcommand create" -l counters -d 'Keep packet and byte counters per entry'
 complete -c mipset -n "__fish_mipset_using_subcommand create" -l comment -d 'Allow a comment per entry'
@@ -260,7 +261,8 @@ hash:net\t''"
 complete -c mipset -n "__fish_mipset_using_subcommand bench" -l list -d 'Measure on this list (addresses/CIDRs, one a line) instead of random addresses: a stock set, iprange-reduced sets and a family' -r -F
 complete -c mipset -n "__fish_mipset_using_subcommand bench" -l family -d 'Address family (inet6 has no packet method: only ::1 is reachable)' -r -f -a "inet\t''
 inet6\t''"
-complete -c mipset -n "__fish_mipset_using_subcommand bench" -l route -d 'Routing (default: bits:0 for hash:ip, the type\'s default otherwise)' -r
+complete -c mipset -n "__fish_mipset_using_subcommand bench" -l route -d 'Routing (default: bits:0 for hash:ip, the type\'s default otherwise; with --list as `mipset create`: auto for hash:net)' -r
+complete -c mipset -n "__fish_mipset_using_subcommand bench" -l reduce -d 'With --list: the family\'s --reduce (off, auto or PERCENT) [default: auto for hash:net]' -r
 complete -c mipset -n "__fish_mipset_using_subcommand bench" -l ops -d 'Timed operations per measurement (netlink; exec uses --exec-ops)' -r
 complete -c mipset -n "__fish_mipset_using_subcommand bench" -l exec-ops -d 'Processes per operation and side for the exec method (each takes ~1 ms)' -r
 complete -c mipset -n "__fish_mipset_using_subcommand bench" -l duration -d 'Stop each measurement after this long even if --ops are not done' -r

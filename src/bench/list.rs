@@ -142,13 +142,16 @@ pub fn run(cfg: &ListConfig, progress: &mut dyn FnMut(&str)) -> Result<ListRepor
         "creating and loading the family of {} shards",
         spec.shards
     ));
-    let seconds = load_family(&mut kernel, cfg, &spec)?;
+    let (seconds, spec) = load_family(&mut kernel, cfg, &spec)?;
     rows.push((
         row(
             "family",
             &format!(
-                "mipset create + load: {} shards, route {}",
-                spec.shards, spec.routing
+                "mipset create + load: {} shards, route {}{}, reduce {}",
+                spec.shards,
+                if spec.route_auto { "auto: " } else { "" },
+                spec.routing,
+                spec.reduce
             ),
             seconds,
         ),
@@ -349,14 +352,31 @@ fn run_iprange(program: &Path, reduce: u32, lines: &[String]) -> Result<(f64, Ve
 }
 
 /// Create and load the family as `mipset create` and `mipset load` do:
-/// the list parsed again from its bytes, planned and applied; seconds.
-fn load_family(kernel: &mut Kernel, cfg: &ListConfig, spec: &FamilySpec) -> Result<f64> {
+/// the list parsed again from its bytes, the routing chosen from it
+/// (`--route auto`), planned and applied; seconds, and the family as made.
+fn load_family(
+    kernel: &mut Kernel,
+    cfg: &ListConfig,
+    spec: &FamilySpec,
+) -> Result<(f64, FamilySpec)> {
     let started = Instant::now();
     family::create::create(kernel, spec, false)?;
     let list = listfile::read(&mut &cfg.text[..], &cfg.file, spec)?;
-    let plan = bulk::read::plan(kernel, spec, &list, bulk::plan::Mode::Load, false)?;
-    bulk::apply::apply(kernel, spec, &plan, false)?;
-    Ok(started.elapsed().as_secs_f64())
+    let spec = match family::reroute::choose(kernel, spec, &list)? {
+        Some((chosen, _)) => {
+            family::reroute::switch(kernel, spec, &chosen)?;
+            chosen
+        }
+        None => spec.clone(),
+    };
+    let mode = bulk::plan::Mode::Load;
+    if bulk::cover::is_covering(&spec) {
+        bulk::cover::apply_list(kernel, &spec, &list, mode, false)?;
+    } else {
+        let plan = bulk::read::plan(kernel, &spec, &list, mode, false)?;
+        bulk::apply::apply(kernel, &spec, &plan, false)?;
+    }
+    Ok((started.elapsed().as_secs_f64(), spec))
 }
 
 /// The distinct prefix lengths of one set, from a netlink dump.

@@ -65,9 +65,15 @@ pub struct BenchArgs {
     #[arg(long, default_value = "inet")]
     pub family: AddrFamily,
 
-    /// Routing (default: bits:0 for hash:ip, the type's default otherwise).
+    /// Routing (default: bits:0 for hash:ip, the type's default otherwise;
+    /// with --list as `mipset create`: auto for hash:net).
     #[arg(long, value_name = "bits:S|hash")]
     pub route: Option<String>,
+
+    /// With --list: the family's --reduce (off, auto or PERCENT) [default:
+    /// auto for hash:net].
+    #[arg(long, value_name = "off|auto|PERCENT")]
+    pub reduce: Option<String>,
 
     /// Timed operations per measurement (netlink; exec uses --exec-ops).
     #[arg(long, default_value_t = 2000)]

@@ -15,7 +15,6 @@ use crate::bench::report::{self, Format, Method};
 use crate::bench::run::{self, Config};
 use crate::bench::setup::private_namespace;
 use crate::bench::workload::bench_routing;
-use crate::bulk;
 use crate::cli::bench::BenchArgs;
 use crate::error::{Error, Result};
 use crate::exit::ExitCode;
@@ -127,12 +126,22 @@ fn list_config(args: &BenchArgs, path: &Path) -> Result<ListConfig> {
         set_type,
         family: cfg.family,
         shards,
-        route: Some(cfg.routing.to_string()),
+        // As `mipset create` would: the routing asked for, else the type's
+        // default (auto for hash:net), and --reduce (auto unless given).
+        route: args.route.clone(),
         hashsize: 1024,
         maxelem: 65536,
         timeout: None,
         counters: false,
         comment: false,
+        reduce: Some(args.reduce.clone().unwrap_or_else(|| {
+            if set_type == SetType::HashNet {
+                "auto"
+            } else {
+                "off"
+            }
+            .into()
+        })),
     };
     let spec = options::family_spec(&family)?;
     let mut input = source::open_file(path)?;
@@ -147,9 +156,9 @@ fn list_config(args: &BenchArgs, path: &Path) -> Result<ListConfig> {
     }
     // Room for the list, as a user would raise --maxelem: the fullest
     // shard's share in every shard (short prefixes go into several).
-    let fullest = bulk::plan::fullest_shard(&entries, spec.shards, spec.routing);
-    let total = (fullest as u64 * u64::from(spec.shards)).min(u64::from(u32::MAX));
-    family.maxelem = (total as u32).max(65536);
+    // Room for the list, as for the stock set: every shard may hold the
+    // family's maxelem.
+    family.maxelem = u32::try_from(entries.len()).unwrap_or(u32::MAX).max(65536);
     Ok(ListConfig {
         command: cfg.command,
         file: input.name,

@@ -35,7 +35,8 @@ pub fn choose(
     spec: &FamilySpec,
     list: &[ListEntry],
 ) -> Result<Option<(FamilySpec, ShiftChoice)>> {
-    if !spec.route_auto || list.is_empty() || !is_empty(kernel, spec)? {
+    // One shard: every address goes to it, whatever the bits.
+    if !spec.route_auto || spec.shards == 1 || list.is_empty() || !is_empty(kernel, spec)? {
         return Ok(None);
     }
     let width = spec.family.width();
