@@ -81,7 +81,7 @@ fn summary(
     verb: &str,
     preposition: &str,
     spec: &FamilySpec,
-    change: &family::add::Change,
+    change: &family::change::Change,
     unchanged: &str,
 ) -> String {
     let mut text = format!(

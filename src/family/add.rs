@@ -2,10 +2,9 @@
 //! checked first (it exists, has the metadata's type, has room), and on a
 //! failure the elements this call added are removed again.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
-use serde::Serialize;
-
+use super::change::{dedup, Change};
 use super::status::{check_shard, check_shard_facts, ShardFacts};
 use crate::addr::{Entry, SetType};
 use crate::error::{Error, KernelErrorKind, Result};
@@ -34,30 +33,6 @@ pub fn validate_add_options(spec: &FamilySpec, opts: &AddOptions) -> Result<()> 
         check_comment(c).map_err(|e| Error::Usage(format!("--{e}")))?;
     }
     Ok(())
-}
-
-/// Counts of one add or del.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Change {
-    /// Entries given (after removing duplicates).
-    pub entries: usize,
-    /// Kernel elements changed (a hash:net network stored in several shards
-    /// counts once per shard).
-    pub elements: usize,
-    /// Entries that were already there (add) or already absent (del) and
-    /// were accepted because of --exist.
-    pub unchanged: usize,
-    /// Entries given more than once (each counted once above).
-    pub duplicates: usize,
-}
-
-pub(crate) fn dedup(entries: &[Entry]) -> Vec<Entry> {
-    let mut seen = HashSet::new();
-    entries
-        .iter()
-        .filter(|e| seen.insert(**e))
-        .copied()
-        .collect()
 }
 
 /// Headers of the given shards: one listing per shard for a few, one

@@ -13,7 +13,7 @@
 
 use std::collections::BTreeMap;
 
-use super::add::{dedup, Change};
+use super::change::{dedup, Change};
 use crate::addr::Entry;
 use crate::bulk::cover;
 use crate::bulk::read::Shard;

@@ -18,6 +18,7 @@
 //! Not atomic across shards: `flush` and `destroy` go shard by shard.
 
 pub mod add;
+pub mod change;
 pub mod covered;
 pub mod create;
 pub mod destroy;

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use super::add::{dedup, Change};
+use super::change::{dedup, Change};
 use crate::addr::{Entry, SetType};
 use crate::error::{Error, KernelErrorKind, Result};
 use crate::kernel::{AddOptions, Kernel};
