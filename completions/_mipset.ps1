@@ -180,6 +180,7 @@ Register-ArgumentCompleter -Native -CommandName 'mipset' -ScriptBlock {
         'mipset;resize' {
             [CompletionResult]::new('--shards', '--shards', [CompletionResultType]::ParameterName, 'New number of shards (a power of two from 1 to 1024)')
             [CompletionResult]::new('--maxelem', '--maxelem', [CompletionResultType]::ParameterName, 'New maxelem of the family (every shard may hold up to it, as in `create`)')
+            [CompletionResult]::new('--route', '--route', [CompletionResultType]::ParameterName, 'Re-route online to bits:S, or auto (hash:net: the bits that spread what the family holds best); not together with --shards')
             [CompletionResult]::new('-w', '-w', [CompletionResultType]::ParameterName, 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)')
             [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print results as JSON on stdout (for scripts)')

@@ -983,7 +983,7 @@ _mipset() {
             return 0
             ;;
         mipset__subcmd__resize)
-            opts="-q -w -h -V --shards --maxelem --json --quiet --wait --help --version"
+            opts="-q -w -h -V --shards --maxelem --route --json --quiet --wait --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -994,6 +994,10 @@ _mipset() {
                     return 0
                     ;;
                 --maxelem)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --route)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

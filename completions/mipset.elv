@@ -168,6 +168,7 @@ set edit:completion:arg-completer[mipset] = {|@words|
         &'mipset;resize'= {
             cand --shards 'New number of shards (a power of two from 1 to 1024)'
             cand --maxelem 'New maxelem of the family (every shard may hold up to it, as in `create`)'
+            cand --route 'Re-route online to bits:S, or auto (hash:net: the bits that spread what the family holds best); not together with --shards'
             cand -w 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
             cand --wait 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
             cand --json 'Print results as JSON on stdout (for scripts)'

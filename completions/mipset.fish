@@ -122,6 +122,7 @@ complete -c mipset -n "__fish_mipset_using_subcommand sync" -s h -l help -d 'Pri
 complete -c mipset -n "__fish_mipset_using_subcommand sync" -s V -l version -d 'Print version'
 complete -c mipset -n "__fish_mipset_using_subcommand resize" -l shards -d 'New number of shards (a power of two from 1 to 1024)' -r
 complete -c mipset -n "__fish_mipset_using_subcommand resize" -l maxelem -d 'New maxelem of the family (every shard may hold up to it, as in `create`)' -r
+complete -c mipset -n "__fish_mipset_using_subcommand resize" -l route -d 'Re-route online to bits:S, or auto (hash:net: the bits that spread what the family holds best); not together with --shards' -r
 complete -c mipset -n "__fish_mipset_using_subcommand resize" -s w -l wait -d 'Wait for another mipset that is changing this node\'s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)' -r
 complete -c mipset -n "__fish_mipset_using_subcommand resize" -l json -d 'Print results as JSON on stdout (for scripts)'
 complete -c mipset -n "__fish_mipset_using_subcommand resize" -s q -l quiet -d 'Print nothing on stdout; the exit status still tells the result'

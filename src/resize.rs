@@ -54,10 +54,10 @@ pub struct Resized {
     pub elements: usize,
 }
 
-type Contents = Vec<(Entry, bulk::plan::Kept)>;
+pub(crate) type Contents = Vec<(Entry, bulk::plan::Kept)>;
 
 /// How long readers of the old metadata get before shards are trimmed.
-const GRACE: std::time::Duration = std::time::Duration::from_millis(500);
+pub(crate) const GRACE: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// Create set `name` sized for `contents` and fill it in batched messages.
 fn create_filled(
@@ -100,7 +100,7 @@ fn fill_and_swap(
 /// Give shards `range` their placed contents, each by fill and swap. Each
 /// temporary set has a free name and is recorded in the umbrella (whose
 /// metadata is `live`'s) while it exists.
-fn rebuild_shards(
+pub(crate) fn rebuild_shards(
     kernel: &mut Kernel,
     live: &FamilySpec,
     spec: &FamilySpec,
@@ -404,6 +404,9 @@ pub fn resize(
     // The old umbrella (now the temp) still references the old shards.
     kernel.destroy_set(&umbrella_temp)?;
     if n_new < n_old {
+        // A reader that read the old metadata may still be about to look in
+        // a shard past the new count: give it the grace period first.
+        std::thread::sleep(GRACE);
         for i in n_new..n_old {
             kernel.destroy_set(&old.shard_name(i))?;
         }

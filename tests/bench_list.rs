@@ -113,6 +113,12 @@ fn bench_list_rows_hold_what_the_kernel_holds() {
             path.to_str().unwrap(),
             "--shards",
             "4",
+            // Entries as given, in the shards bits:8 picks (the reduced
+            // family is checked in tests/reduce.rs).
+            "--reduce",
+            "off",
+            "--route",
+            "bits:8",
             "--ops",
             "40",
             "--packets",

@@ -52,8 +52,14 @@ pub fn shards(
 }
 
 /// What shard `t` covers now (in its projected space), from its elements.
+/// Elements the routing does not place in `t` (a killed re-route's extra
+/// ones) are never consulted there, so they do not count.
 pub fn coverage(g: &Geometry, spec: &FamilySpec, t: u32, shard: &Shard) -> Result<Ranges> {
-    let stored: Vec<Cidr> = shard.entries().map(|e| Cidr::from_entry(&e)).collect();
+    let stored: Vec<Cidr> = shard
+        .entries()
+        .map(|e| Cidr::from_entry(&e))
+        .filter(|c| geometry::project(g, *c).0.contains(&t))
+        .collect();
     geometry::shard_coverage(g, t, &stored).map_err(|why| {
         Error::Usage(format!(
             "shard {} of family '{}' holds an element outside its tag ({why}); `mipset sync` rewrites it",
@@ -114,6 +120,14 @@ pub struct Targets {
     incoming: Vec<(u32, Incoming)>,
     /// The most distinct prefix lengths in one shard.
     pub levels: usize,
+}
+
+impl Targets {
+    /// Each shard's index and how many elements of [`Targets::list`] are
+    /// its, in list order.
+    pub fn counts(&self) -> impl Iterator<Item = (u32, usize)> + '_ {
+        self.incoming.iter().map(|(t, keyed)| (*t, keyed.len()))
+    }
 }
 
 /// The elements shards `wanted` (index, what it should cover) store,

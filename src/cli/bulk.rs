@@ -15,6 +15,11 @@ pub struct ResizeArgs {
     /// New maxelem of the family (every shard may hold up to it, as in `create`).
     #[arg(long)]
     pub maxelem: Option<u32>,
+
+    /// Re-route online to bits:S, or auto (hash:net: the bits that spread
+    /// what the family holds best); not together with --shards.
+    #[arg(long, value_name = "bits:S|auto")]
+    pub route: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -3,11 +3,13 @@
 //! are not usable families.
 
 use super::discover::{discover, Discovery};
-use super::status::{status, FamilyStatus};
+use super::status::{replication, status, FamilyStatus};
+use crate::addr::SetType;
 use crate::error::{Error, KernelErrorKind, Result};
 use crate::kernel::Kernel;
 use crate::meta::FamilySpec;
 use crate::naming::check_family_name;
+use crate::route;
 
 /// Find family `name` in the kernel, or say why it is not one.
 pub fn open(kernel: &mut Kernel, name: &str) -> Result<FamilySpec> {
@@ -94,7 +96,12 @@ pub fn selected_statuses(
     (usable, damaged): (Vec<FamilySpec>, Unusable),
 ) -> Result<Vec<FamilyStatus>> {
     let headers = kernel.list_headers(None)?;
-    let mut all: Vec<FamilyStatus> = usable.iter().map(|s| status(s, &headers)).collect();
+    let mut all: Vec<FamilyStatus> = Vec::with_capacity(usable.len());
+    for spec in &usable {
+        let mut st = status(spec, &headers);
+        st.replication = replication_of(spec, &st)?;
+        all.push(st);
+    }
     for (spec, problem) in damaged {
         let mut st = status(&spec, &headers);
         st.problems.insert(0, problem);
@@ -102,6 +109,22 @@ pub fn selected_statuses(
     }
     all.sort_by(|a, b| a.spec.name.cmp(&b.spec.name));
     Ok(all)
+}
+
+/// A hash:net family's elements per network, from its shards' contents
+/// (one dump each); `None` for hash:ip (one shard per address) and for an
+/// empty family.
+fn replication_of(spec: &FamilySpec, st: &FamilyStatus) -> Result<Option<f64>> {
+    if spec.set_type != SetType::HashNet || st.elements == 0 || !st.problems.is_empty() {
+        return Ok(None);
+    }
+    let mut lengths = Vec::with_capacity(st.elements as usize);
+    for name in spec.shard_names() {
+        crate::kernel::dump::dump_entries(&name, false, |entry, _| {
+            lengths.push(route::shards_for(&entry, spec.shards, spec.routing).len() as u32)
+        })?;
+    }
+    Ok(replication(lengths))
 }
 
 /// The state of each family, from one listing of every set's header.

@@ -4,14 +4,24 @@
 //! Only an empty family is re-routed: nothing has to move, so the change is
 //! the metadata of every umbrella member, rewritten in one send
 //! (`kernel::create::recomment_family`), and the family's dispatch rules
-//! rebuilt for the new bits (`rules::switch`).
+//! rebuilt for the new bits (`rules::switch`). A family that holds entries
+//! is re-routed online by [`reroute_online`] (`mipset resize --route`).
 
-use crate::error::{Error, Result};
+use super::leftovers;
+use crate::addr::Entry;
+use crate::bulk::cover;
+use crate::bulk::plan::Kept;
+use crate::error::{Error, KernelErrorKind, Result};
+use crate::kernel::dump;
 use crate::kernel::Kernel;
 use crate::listfile::ListEntry;
 use crate::meta::FamilySpec;
+use crate::prefix::cover::family_cover;
+use crate::prefix::geometry::{shard_coverage, split_list};
 use crate::prefix::ranges::{Cidr, Ranges};
 use crate::prefix::shift::{choose_shift, ShiftChoice};
+use crate::resize::{rebuild_shards, Contents, GRACE};
+use crate::route;
 use crate::route::{Routing, MAX_SHARDS};
 use crate::rules::switch::RuleSwitch;
 
@@ -35,8 +45,20 @@ pub fn choose(
     spec: &FamilySpec,
     list: &[ListEntry],
 ) -> Result<Option<(FamilySpec, ShiftChoice)>> {
-    // One shard: every address goes to it, whatever the bits.
-    if !spec.route_auto || spec.shards == 1 || list.is_empty() || !is_empty(kernel, spec)? {
+    if !spec.route_auto || !is_empty(kernel, spec)? {
+        return Ok(None);
+    }
+    choose_for(spec, list)
+}
+
+/// The routing bits that `list` spreads best in a family like `spec` (see
+/// [`choose`]); `None` for one shard (every address goes to it) or an
+/// empty list.
+pub fn choose_for(
+    spec: &FamilySpec,
+    list: &[ListEntry],
+) -> Result<Option<(FamilySpec, ShiftChoice)>> {
+    if spec.shards == 1 || list.is_empty() {
         return Ok(None);
     }
     let width = spec.family.width();
@@ -78,4 +100,145 @@ pub fn switch(kernel: &mut Kernel, old: &FamilySpec, new: &FamilySpec) -> Result
     crate::kernel::create::recomment_family(new)?;
     rules.switch(new, old)?;
     Ok(())
+}
+
+/// Re-route a family online (`resize --route`), keeping every answer right
+/// for readers of the old or the new metadata:
+///
+/// 1. every shard is rebuilt (filled temporary, swapped in) with its old
+///    and its new elements, so both routings find everything;
+/// 2. every member's metadata is rewritten in one send, and the dispatch
+///    rules follow;
+/// 3. after the grace period, every shard is rebuilt with its new elements
+///    only.
+///
+/// Killed between steps, each shard holds its old elements, its new ones or
+/// both (answers stay right; `mipset sync` or running the resize again
+/// removes the extra ones).
+pub fn reroute_online(
+    kernel: &mut Kernel,
+    old: &FamilySpec,
+    new: &FamilySpec,
+    rules: &RuleSwitch,
+) -> Result<usize> {
+    let (old_contents, new_contents) = placements(old, new)?;
+    let union: Vec<Contents> = old_contents
+        .into_iter()
+        .zip(&new_contents)
+        .map(|(mut both, new)| {
+            let have: std::collections::HashSet<Entry> = both.iter().map(|(e, _)| *e).collect();
+            both.extend(new.iter().filter(|(e, _)| !have.contains(e)).cloned());
+            both
+        })
+        .collect();
+    if let Some((t, c)) = union
+        .iter()
+        .enumerate()
+        .find(|(_, c)| c.len() > new.maxelem as usize)
+    {
+        return Err(Error::kernel(
+            KernelErrorKind::Full,
+            format!(
+                "while re-routing, shard {} would hold {} elements (old and new) but its maxelem is {}; nothing was changed (raise it with `mipset resize {} --maxelem N` first)",
+                new.shard_name(t as u32),
+                c.len(),
+                new.maxelem,
+                new.name
+            ),
+        ));
+    }
+    leftovers::clean(kernel, old)?;
+    rules.test(new)?;
+    crate::interrupt::check()?;
+    // Step 1: both routings find everything.
+    rebuild_shards(kernel, old, old, &union, 0..old.shards)?;
+    drop(union);
+    // Step 2: the new metadata at once, then the rules.
+    crate::kernel::create::recomment_family(new)?;
+    rules.switch(new, old)?;
+    // Step 3: readers of the old metadata finish, then the old elements go.
+    std::thread::sleep(GRACE);
+    rebuild_shards(kernel, new, new, &new_contents, 0..new.shards)?;
+    Ok(new_contents.iter().map(Vec::len).sum())
+}
+
+/// Each shard's elements now (only those its routing places there: a
+/// killed re-route may have left others), and where the new routing
+/// places the family's networks (reduced again, for a family that stores
+/// coverage).
+fn placements(old: &FamilySpec, new: &FamilySpec) -> Result<(Vec<Contents>, Vec<Contents>)> {
+    let extensions = old.has_extensions();
+    let mut current: Vec<Contents> = Vec::with_capacity(old.shards as usize);
+    let mut unique: Vec<(Entry, Kept)> = Vec::new();
+    let mut seen: std::collections::HashSet<Entry> = std::collections::HashSet::new();
+    for t in 0..old.shards {
+        let mut shard = Vec::new();
+        dump::dump_set(&old.shard_name(t), |e| {
+            let entry = e.entry;
+            if !route::shards_for(&entry, old.shards, old.routing).any(|s| s == t) {
+                return; // not placed here by the old routing
+            }
+            let kept: Kept = extensions.then(|| Box::new(e));
+            if seen.insert(entry) {
+                unique.push((entry, kept.clone()));
+            }
+            shard.push((entry, kept));
+        })?;
+        current.push(shard);
+    }
+    let mut placed: Vec<Contents> = vec![Vec::new(); new.shards as usize];
+    if cover::is_covering(old) {
+        let (g_old, g_new) = (cover::geometry(old)?, cover::geometry(new)?);
+        let coverage: Vec<Ranges> = current
+            .iter()
+            .enumerate()
+            .map(|(t, c)| {
+                let stored: Vec<Cidr> = c.iter().map(|(e, _)| Cidr::from_entry(e)).collect();
+                shard_coverage(&g_old, t as u32, &stored).map_err(Error::Usage)
+            })
+            .collect::<Result<_>>()?;
+        let cidrs =
+            family_cover(&g_old, &coverage, super::covered::COVER_LIMIT).map_err(Error::Usage)?;
+        let wanted: Vec<(u32, Ranges)> = split_list(&g_new, &cidrs)
+            .into_iter()
+            .enumerate()
+            .map(|(t, r)| (t as u32, r))
+            .collect();
+        let targets = cover::targets(&g_new, new, &wanted)?;
+        let mut start = 0;
+        for (t, count) in targets.counts() {
+            placed[t as usize] = targets.list[start..start + count]
+                .iter()
+                .map(|item| (item.entry, None))
+                .collect();
+            start += count;
+        }
+    } else {
+        for (entry, kept) in unique {
+            for t in route::shards_for(&entry, new.shards, new.routing) {
+                placed[t as usize].push((entry, kept.clone()));
+            }
+        }
+    }
+    Ok((current, placed))
+}
+
+/// What the family holds, as a list (its networks once each; for a family
+/// that stores coverage, its minimal cover), for choosing its routing.
+pub fn contents_as_list(spec: &FamilySpec) -> Result<Vec<ListEntry>> {
+    let entries: Vec<Entry> = if cover::is_covering(spec) {
+        super::covered::cover(spec)?
+    } else {
+        let mut seen = std::collections::HashSet::new();
+        for t in 0..spec.shards {
+            dump::dump_entries(&spec.shard_name(t), false, |entry, _| {
+                seen.insert(entry);
+            })?;
+        }
+        seen.into_iter().collect()
+    };
+    Ok(entries
+        .into_iter()
+        .map(|e| ListEntry::new(e, None, None))
+        .collect())
 }

@@ -103,7 +103,27 @@ pub struct FamilyStatus {
     pub references: u32,
     /// Shards that are missing or disagree with the metadata.
     pub problems: Vec<String>,
+    /// hash:net: kernel elements per network stored (a network copied into
+    /// k shards counts 1/k in each); hash:ip families store each address
+    /// once. Read from the shards' contents (`None`: not read).
+    pub replication: Option<f64>,
     pub shards_detail: Vec<ShardStatus>,
+}
+
+/// `list` and `metrics` warn when a family stores its networks more than
+/// this many times over.
+pub const REPLICATION_WARNING: f64 = 1.5;
+
+/// Networks a family stores, counted from each element's shard `range`
+/// length (1/k for an element in one of k shards it covers), and the
+/// replication factor elements / networks.
+pub fn replication(range_lengths: impl IntoIterator<Item = u32>) -> Option<f64> {
+    let (mut elements, mut networks) = (0u64, 0f64);
+    for k in range_lengths {
+        elements += 1;
+        networks += 1.0 / f64::from(k.max(1));
+    }
+    (elements > 0).then(|| elements as f64 / networks)
 }
 
 /// Collect the status of a (consistent) family from one header listing.
@@ -149,6 +169,7 @@ pub fn status(spec: &FamilySpec, headers: &[SetInfo]) -> FamilyStatus {
             .iter()
             .filter_map(|s| s.problem.clone())
             .collect(),
+        replication: None,
         shards_detail,
     }
 }
@@ -180,5 +201,13 @@ mod tests {
         assert_eq!(st.problems, Vec::<String>::new());
         let st = status(&s, &[h("web", 0, 1), h("web-s0", 3, 1)]);
         assert_eq!(st.problems, ["shard web-s1 does not exist"]);
+    }
+
+    #[test]
+    fn replication_counts_a_network_once_over_its_shards() {
+        assert_eq!(replication([]), None);
+        assert_eq!(replication([1, 1, 1]), Some(1.0));
+        // One network in 4 shards and two in one: 6 elements, 3 networks.
+        assert_eq!(replication([4, 4, 4, 4, 1, 1]), Some(2.0));
     }
 }

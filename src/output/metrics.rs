@@ -74,6 +74,17 @@ pub fn render(families: &[FamilyStatus], stats: &BTreeMap<String, ApplyStats>) -
         );
     }
     for f in families {
+        if let Some(r) = f.replication {
+            w.metric(
+                "mipset_family_replication",
+                "gauge",
+                "hash:net: kernel elements per network stored (networks spanning k shards are stored k times).",
+                &[("family", &f.spec.name)],
+                r,
+            );
+        }
+    }
+    for f in families {
         let fam = f.spec.name.as_str();
         w.metric(
             "mipset_family_shards",

@@ -86,11 +86,18 @@ pub fn families_table(families: &[FamilyStatus]) -> String {
 pub fn family_detail(f: &FamilyStatus) -> String {
     let s = &f.spec;
     let mut out = format!(
-        "Family: {}\nType: {} {}\nRouting: {}\nShards: {} (each created with hashsize {}, maxelem {})\nTimeout: {}\nCounters: {}\nComments: {}\nElements: {} (per shard min {}, max {})\nMemory: {}\nReferences: {}\n",
+        "Family: {}\nType: {} {}\nRouting: {}{}\nShards: {} (each created with hashsize {}, maxelem {})\nTimeout: {}\nCounters: {}\nComments: {}\nElements: {} (per shard min {}, max {}){}\nMemory: {}\nReferences: {}\n",
         s.name,
         s.set_type,
         s.family,
         s.routing,
+        match (s.route_auto, s.reduce) {
+            (false, crate::prefix::levels::Reduce::Off) => String::new(),
+            (auto, reduce) => format!(
+                " ({}reduce {reduce})",
+                if auto { "auto: chosen from the data; " } else { "" }
+            ),
+        },
         s.shards,
         s.hashsize,
         s.maxelem,
@@ -100,6 +107,13 @@ pub fn family_detail(f: &FamilyStatus) -> String {
         f.elements,
         f.elements_min,
         f.elements_max,
+        match f.replication {
+            Some(r) if r > crate::family::status::REPLICATION_WARNING => format!(
+                "; {r:.2} per network: WARNING, networks spanning several shards are stored in each (fewer shards store fewer)"
+            ),
+            Some(r) => format!("; {r:.2} per network"),
+            None => String::new(),
+        },
         human_bytes(f.memory),
         f.references,
     );
