@@ -108,7 +108,13 @@ pub fn project(g: &Geometry, c: Cidr) -> (Range<u32>, Cidr) {
         };
         (t..t + 1, projected)
     } else if len <= w - s - k {
-        (0..g.shards(), Cidr { bits, len: len as u8 })
+        (
+            0..g.shards(),
+            Cidr {
+                bits,
+                len: len as u8,
+            },
+        )
     } else {
         let base = g.tag(c.bits);
         let free = w - len - s;
@@ -273,7 +279,13 @@ mod tests {
         assert!(Geometry::new(129, 0, 0).is_err());
         assert!(Geometry::new(8, 9, 0).is_err());
         assert!(Geometry::new(128, MAX_TAG_BITS + 1, 0).is_err());
-        for (w, k, s) in [(128, 0, 128), (128, 4, 124), (128, 4, 0), (32, 0, 0), (8, 8, 0)] {
+        for (w, k, s) in [
+            (128, 0, 128),
+            (128, 4, 124),
+            (128, 4, 0),
+            (32, 0, 0),
+            (8, 8, 0),
+        ] {
             let g = Geometry::new(w, k, s).unwrap();
             for a in [0, 1, low_mask(w), 0x1234_5678_9abc_def0 & low_mask(w)] {
                 let (t, p) = (g.tag(a), g.proj(a));
@@ -350,7 +362,10 @@ mod tests {
         } else {
             IpAddr::V6(Ipv6Addr::from(c.bits))
         };
-        Entry { addr, prefix: c.len }
+        Entry {
+            addr,
+            prefix: c.len,
+        }
     }
 
     proptest! {

@@ -106,23 +106,30 @@ impl LevelTable {
         if (0..lowest).any(present) && candidates.first() != Some(&lowest) {
             candidates.insert(0, lowest);
         }
+        // Row p + 1 walks the lengths upwards from candidates[p] + 1:
+        // entries at length L = 2 × entries at L - 1 + counts[L].
         let mut cost = Vec::with_capacity(candidates.len() + 1);
         for below in std::iter::once(None).chain((0..candidates.len()).map(Some)) {
             let from = below.map_or(0, |p: usize| candidates[p] + 1);
-            let row: Vec<u128> = candidates
-                .iter()
-                .map(|&level| {
-                    (from..=level).fold(0u128, |sum, q| {
-                        let n = counts.get(q as usize).copied().unwrap_or(0);
-                        sum.saturating_add(times_power_of_two(n, level - q))
-                    })
-                })
-                .collect();
+            let mut row = vec![u128::MAX; candidates.len()];
+            let mut sum = 0u128;
+            let mut length = from;
+            for (i, &level) in candidates.iter().enumerate() {
+                if level < from {
+                    continue;
+                }
+                while length <= level {
+                    let n = counts.get(length as usize).copied().unwrap_or(0);
+                    sum = sum.saturating_mul(2).saturating_add(n);
+                    length += 1;
+                }
+                row[i] = sum;
+            }
             cost.push(row);
         }
         let first = (0..candidates.len()).map(|i| (cost[0][i], None)).collect();
-        let every_level_entries = (0..candidates.len())
-            .fold(0u128, |sum, i| sum.saturating_add(cost[i][i]));
+        let every_level_entries =
+            (0..candidates.len()).fold(0u128, |sum, i| sum.saturating_add(cost[i][i]));
         LevelTable {
             candidates,
             cost,
@@ -256,7 +263,11 @@ pub fn expand(
 ) -> Result<Vec<Cidr>, String> {
     let target = |c: &Cidr| {
         let q = u32::from(c.len);
-        levels.iter().copied().find(|&l| l >= q && l <= width).unwrap_or(q)
+        levels
+            .iter()
+            .copied()
+            .find(|&l| l >= q && l <= width)
+            .unwrap_or(q)
     };
     let total = cidrs.iter().fold(0u128, |sum, c| {
         sum.saturating_add(times_power_of_two(1, target(c) - u32::from(c.len)))
@@ -320,18 +331,36 @@ mod tests {
         assert_eq!(opts[1].entries, 4 * 64 + 100 + 1);
         assert_eq!(opts[0].entries, 4 * 256 + 400 + 1);
         assert_eq!(choose_levels(&counts, 1, Reduce::Off, u128::MAX), opts[2]);
-        assert_eq!(choose_levels(&counts, 1, Reduce::Percent(10_000), u128::MAX), opts[0]);
-        assert_eq!(choose_levels(&counts, 1, Reduce::Percent(239), u128::MAX), opts[2]);
-        assert_eq!(choose_levels(&counts, 1, Reduce::Percent(240), u128::MAX), opts[1]);
+        assert_eq!(
+            choose_levels(&counts, 1, Reduce::Percent(10_000), u128::MAX),
+            opts[0]
+        );
+        assert_eq!(
+            choose_levels(&counts, 1, Reduce::Percent(239), u128::MAX),
+            opts[2]
+        );
+        assert_eq!(
+            choose_levels(&counts, 1, Reduce::Percent(240), u128::MAX),
+            opts[1]
+        );
         assert_eq!(choose_levels(&counts, 1, Reduce::Auto, u128::MAX), opts[2]);
         // A cap below the choice takes more levels; below Off gives Off.
-        assert_eq!(choose_levels(&counts, 1, Reduce::Percent(10_000), 1424), opts[1]);
-        assert_eq!(choose_levels(&counts, 1, Reduce::Percent(10_000), 5), opts[2]);
+        assert_eq!(
+            choose_levels(&counts, 1, Reduce::Percent(10_000), 1424),
+            opts[1]
+        );
+        assert_eq!(
+            choose_levels(&counts, 1, Reduce::Percent(10_000), 5),
+            opts[2]
+        );
         // Auto takes cheap steps: 8 /31 and 800 /32 -> one level (/32).
         let mut counts = vec![0u128; 33];
         counts[31] = 8;
         counts[32] = 800;
-        assert_eq!(choose_levels(&counts, 1, Reduce::Auto, u128::MAX).levels, vec![32]);
+        assert_eq!(
+            choose_levels(&counts, 1, Reduce::Auto, u128::MAX).levels,
+            vec![32]
+        );
         assert!(choose_levels(&[], 1, Reduce::Auto, 0).levels.is_empty());
     }
 
@@ -346,9 +375,18 @@ mod tests {
         let mut counts = vec![0u128; 9];
         counts[0] = 1;
         let opts = level_options(&counts, 1);
-        assert_eq!(opts, vec![LevelChoice { levels: vec![1], entries: 2 }]);
+        assert_eq!(
+            opts,
+            vec![LevelChoice {
+                levels: vec![1],
+                entries: 2
+            }]
+        );
         let halves = expand(8, &[Cidr { bits: 0, len: 0 }], &[1], 10).unwrap();
-        assert_eq!(halves, vec![Cidr { bits: 0, len: 1 }, Cidr { bits: 128, len: 1 }]);
+        assert_eq!(
+            halves,
+            vec![Cidr { bits: 0, len: 1 }, Cidr { bits: 128, len: 1 }]
+        );
         assert!(expand(128, &[Cidr { bits: 0, len: 0 }], &[128], 1000).is_err());
         // Width 0 (a projected space of one address): level 0 only.
         assert_eq!(level_options(&[1], 1)[0].levels, vec![0]);
