@@ -208,7 +208,9 @@ pub fn level_options(counts: &[u128], lowest: u32) -> Vec<LevelChoice> {
 /// The choice `policy` makes for CIDR counts per prefix length (see
 /// [`level_options`]), held to at most `cap` entries: above it, the fewest
 /// levels within the cap; if even no reduction exceeds the cap, no
-/// reduction (the caller reports it).
+/// reduction (the caller reports it). The n of a policy is the entry count
+/// without reduction: the CIDR count, where a CIDR below `lowest` counts as
+/// its expansion to `lowest`.
 pub fn choose_levels(counts: &[u128], lowest: u32, policy: Reduce, cap: u128) -> LevelChoice {
     let mut table = LevelTable::new(counts, lowest);
     let most = table.most_levels();
