@@ -32,7 +32,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("family/destroy.rs", ENGINE),
     ("family/leftovers.rs", ENGINE),
     ("family/covered.rs", ENGINE),
-    ("family/change.rs", ENGINE),
+    ("family/change.rs", DOMAIN),
     ("family/reroute.rs", ENGINE),
     ("bulk/read.rs", ENGINE),
     ("bulk/apply.rs", ENGINE),

@@ -104,7 +104,9 @@ pub fn family_cover(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::prefix::geometry::split_list;
+    use crate::prefix::geometry::{shard_coverage, shard_target, split_list};
+    use crate::prefix::levels::Reduce;
+    use proptest::prelude::*;
 
     fn c(bits: u128, len: u8) -> Cidr {
         Cidr { bits, len }
@@ -153,5 +155,60 @@ mod tests {
         coverage[0] = Ranges::from_cidrs(124, [c(0, 1)]);
         assert!(family_cover(&g, &coverage, 1 << 20).is_err());
         assert!(family_cover(&g, &coverage[..3], 1 << 20).is_err());
+    }
+
+    fn any_policy() -> impl Strategy<Value = Reduce> {
+        prop_oneof![
+            Just(Reduce::Off),
+            Just(Reduce::Auto),
+            (0u32..=300).prop_map(Reduce::Percent),
+        ]
+    }
+
+    proptest! {
+        /// The whole pipeline on small spaces, every address checked: the
+        /// list split over the shards, each shard's target stored, and the
+        /// family answers membership exactly like the list.
+        #[test]
+        fn reduced_family_answers_like_the_list(
+            width in 6u32..=10,
+            raw in proptest::collection::vec((any::<u128>(), 0u8..=10), 0..10),
+            k in 0u32..=3,
+            shift in 0u32..=10,
+            policy in any_policy(),
+            cap in prop_oneof![Just(usize::MAX), 0usize..40],
+        ) {
+            let shift = shift.min(width - k);
+            let g = Geometry::new(width, k, shift).unwrap();
+            let list: Vec<Cidr> = raw.into_iter().map(|(b, l)| {
+                let len = u32::from(l).min(width);
+                c(b & low_mask(width) & !low_mask(width - len), len as u8)
+            }).collect();
+            let model = Ranges::from_cidrs(width, list.iter().copied());
+            let list_cover = model.to_cidrs();
+            let split = split_list(&g, &list_cover);
+            prop_assert_eq!(&split, &split_list(&g, &list));
+            let mut stored = Vec::new();
+            for (t, coverage) in (0u32..).zip(&split) {
+                let target = shard_target(&g, t, coverage, policy, cap).unwrap();
+                prop_assert!(target.cidrs.iter().all(|x| x.is_valid(width) && x.len >= 1));
+                prop_assert_eq!(&shard_coverage(&g, t, &target.cidrs).unwrap(), coverage);
+                if target.within_cap {
+                    prop_assert!(target.cidrs.len() <= cap);
+                }
+                let off = shard_target(&g, t, coverage, Reduce::Off, usize::MAX).unwrap();
+                prop_assert!(target.cidrs.len() >= off.cidrs.len());
+                if let Reduce::Percent(p) = policy {
+                    prop_assert!(target.cidrs.len() as u128 <= (off.cidrs.len() as u128 * (100 + u128::from(p)) / 100).max(off.cidrs.len() as u128));
+                }
+                stored.push(target.cidrs);
+            }
+            for a in 0..=low_mask(width) {
+                let t = g.tag(a) as usize;
+                let member = stored[t].iter().any(|x| x.contains(width, a));
+                prop_assert_eq!(member, model.contains(a), "address {}", a);
+            }
+            prop_assert_eq!(family_cover(&g, &split, 1 << 16).unwrap(), list_cover);
+        }
     }
 }

@@ -106,18 +106,25 @@ impl LevelTable {
         if (0..lowest).any(present) && candidates.first() != Some(&lowest) {
             candidates.insert(0, lowest);
         }
+        // Row p + 1 walks the lengths upwards from candidates[p] + 1:
+        // entries at length L = 2 × entries at L - 1 + counts[L].
         let mut cost = Vec::with_capacity(candidates.len() + 1);
         for below in std::iter::once(None).chain((0..candidates.len()).map(Some)) {
             let from = below.map_or(0, |p: usize| candidates[p] + 1);
-            let row: Vec<u128> = candidates
-                .iter()
-                .map(|&level| {
-                    (from..=level).fold(0u128, |sum, q| {
-                        let n = counts.get(q as usize).copied().unwrap_or(0);
-                        sum.saturating_add(times_power_of_two(n, level - q))
-                    })
-                })
-                .collect();
+            let mut row = vec![u128::MAX; candidates.len()];
+            let mut sum = 0u128;
+            let mut length = from;
+            for (i, &level) in candidates.iter().enumerate() {
+                if level < from {
+                    continue;
+                }
+                while length <= level {
+                    let n = counts.get(length as usize).copied().unwrap_or(0);
+                    sum = sum.saturating_mul(2).saturating_add(n);
+                    length += 1;
+                }
+                row[i] = sum;
+            }
             cost.push(row);
         }
         let first = (0..candidates.len()).map(|i| (cost[0][i], None)).collect();
@@ -201,7 +208,9 @@ pub fn level_options(counts: &[u128], lowest: u32) -> Vec<LevelChoice> {
 /// The choice `policy` makes for CIDR counts per prefix length (see
 /// [`level_options`]), held to at most `cap` entries: above it, the fewest
 /// levels within the cap; if even no reduction exceeds the cap, no
-/// reduction (the caller reports it).
+/// reduction (the caller reports it). The n of a policy is the entry count
+/// without reduction: the CIDR count, where a CIDR below `lowest` counts as
+/// its expansion to `lowest`.
 pub fn choose_levels(counts: &[u128], lowest: u32, policy: Reduce, cap: u128) -> LevelChoice {
     let mut table = LevelTable::new(counts, lowest);
     let most = table.most_levels();

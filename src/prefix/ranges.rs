@@ -160,31 +160,6 @@ impl Ranges {
         r
     }
 
-    /// Like [`Ranges::from_intervals`] for intervals already sorted by start
-    /// (overlapping or touching ones are merged); O(n).
-    pub fn from_sorted_intervals(
-        width: u32,
-        intervals: impl IntoIterator<Item = (u128, u128)>,
-    ) -> Ranges {
-        let mut r = Ranges::empty(width);
-        let top = low_mask(r.width);
-        let mut sorted = true;
-        for (s, e) in intervals {
-            if s > e || s > top {
-                continue;
-            }
-            if r.intervals.last().is_some_and(|last| s < last.0) {
-                sorted = false;
-            }
-            push_merged(&mut r.intervals, (s, e.min(top)));
-        }
-        if sorted {
-            r
-        } else {
-            Ranges::from_intervals(width, r.intervals)
-        }
-    }
-
     /// The union of CIDR blocks, in O(n log n). A block is read as its
     /// network address with host bits cleared and its prefix capped at the
     /// width.

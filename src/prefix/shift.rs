@@ -13,6 +13,10 @@ use super::geometry::{lowest_level, project, stored_entries, Geometry};
 use super::levels::{choose_levels, Reduce};
 use super::ranges::{interval_cidrs, Cidr, Ranges};
 
+/// Most per-shard, per-length counts [`choose_shift`] keeps between its two
+/// rounds (16 bytes each); above this it scans the list again.
+const MAX_KEPT_COUNTS: u128 = 1 << 20;
+
 /// The shift chosen for a list, with what it costs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ShiftChoice {
@@ -95,26 +99,37 @@ pub fn choose_shift(
         ));
     }
     let cover = Ranges::from_cidrs(width, list_cover.iter().copied()).to_cidrs();
+    // Per-shard counts are kept for the second round while they stay small.
+    let shifts = u128::from(width - k + 1);
+    let kept_counts = shifts * u128::from(1u32 << k) * u128::from(width - k + 1);
+    let keep = kept_counts <= MAX_KEPT_COUNTS;
     let mut bounds = Vec::new();
-    for shift in 0..=width - k {
+    let mut kept = Vec::new();
+    // With one shard every shift is the same geometry: take the largest.
+    let first_shift = if k == 0 { width } else { 0 };
+    for shift in first_shift..=width - k {
         let g = Geometry::new(width, k, shift)?;
-        let (fullest, total) = lower_bound(&g, &shard_cover_counts(&g, &cover));
-        bounds.push((fullest, total, std::cmp::Reverse(shift)));
+        let counts = shard_cover_counts(&g, &cover);
+        let (fullest, total) = lower_bound(&g, &counts);
+        bounds.push((fullest, total, std::cmp::Reverse(shift), kept.len()));
+        if keep {
+            kept.push(counts);
+        }
     }
     bounds.sort_unstable();
     let mut best: Option<(u128, u128, u32)> = None;
     let mut evaluated = 0;
-    for (low_fullest, low_total, std::cmp::Reverse(shift)) in bounds {
+    for (low_fullest, low_total, std::cmp::Reverse(shift), at) in bounds {
         if let Some((fullest, total, _)) = best {
             if (low_fullest, low_total) > (fullest, total) {
                 break;
             }
         }
         let g = Geometry::new(width, k, shift)?;
-        let (fullest, total) = if policy == Reduce::Off {
-            (low_fullest, low_total)
-        } else {
-            evaluate(&g, &shard_cover_counts(&g, &cover), policy, cap)
+        let (fullest, total) = match (policy, kept.get(at)) {
+            (Reduce::Off, _) => (low_fullest, low_total),
+            (_, Some(counts)) => evaluate(&g, counts, policy, cap),
+            (_, None) => evaluate(&g, &shard_cover_counts(&g, &cover), policy, cap),
         };
         evaluated += 1;
         let better = match best {
@@ -138,4 +153,234 @@ pub fn choose_shift(
         replication,
         evaluated,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::prefix::geometry::{shard_target, split_list};
+    use crate::prefix::ranges::low_mask;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    /// (fullest, total, most levels) of a geometry, built shard by shard.
+    fn built(g: &Geometry, cover: &[Cidr], policy: Reduce, cap: usize) -> (usize, usize, usize) {
+        let split = split_list(g, cover);
+        (0u32..)
+            .zip(&split)
+            .fold((0, 0, 0), |(f, t, l), (tag, coverage)| {
+                let target = shard_target(g, tag, coverage, policy, cap).unwrap();
+                (
+                    f.max(target.cidrs.len()),
+                    t + target.cidrs.len(),
+                    l.max(target.levels),
+                )
+            })
+    }
+
+    proptest! {
+        /// The chosen shift is the best of all, evaluated the slow way.
+        #[test]
+        fn chosen_shift_is_the_best_of_all(
+            width in 4u32..=10,
+            raw in proptest::collection::vec((any::<u128>(), 0u8..=10), 0..12),
+            k in 0u32..=3,
+            policy in prop_oneof![Just(Reduce::Off), Just(Reduce::Auto), (0u32..=200).prop_map(Reduce::Percent)],
+            cap in prop_oneof![Just(usize::MAX), 1usize..30],
+        ) {
+            let list: Vec<Cidr> = raw.into_iter().map(|(b, l)| {
+                let len = u32::from(l).min(width);
+                Cidr { bits: b & low_mask(width) & !low_mask(width - len), len: len as u8 }
+            }).collect();
+            let cover = Ranges::from_cidrs(width, list.iter().copied()).to_cidrs();
+            let got = choose_shift(&cover, width, k, policy, cap).unwrap();
+            let mut best = None;
+            for shift in 0..=width - k {
+                let g = Geometry::new(width, k, shift).unwrap();
+                let (f, t, _) = built(&g, &cover, policy, cap);
+                if shift == got.shift {
+                    prop_assert_eq!((f, t), (got.fullest, got.total));
+                }
+                if best.map_or(true, |(bf, bt, _)| (f, t) <= (bf, bt)) {
+                    best = Some((f, t, shift));
+                }
+            }
+            prop_assert_eq!(best, Some((got.fullest, got.total, got.shift)));
+        }
+    }
+
+    #[test]
+    fn edge_cases() {
+        let empty = choose_shift(&[], 32, 4, Reduce::Auto, 10).unwrap();
+        assert_eq!((empty.shift, empty.fullest, empty.total), (28, 0, 0));
+        assert!(choose_shift(&[Cidr { bits: 1, len: 24 }], 32, 4, Reduce::Off, 10).is_err());
+        assert!(choose_shift(&[], 32, 33, Reduce::Off, 10).is_err());
+        let all = [Cidr { bits: 0, len: 0 }];
+        let one = choose_shift(&all, 128, 0, Reduce::Off, usize::MAX).unwrap();
+        assert_eq!((one.shift, one.fullest, one.total), (128, 2, 2));
+        let host = [Cidr {
+            bits: u128::MAX,
+            len: 128,
+        }];
+        let one = choose_shift(&host, 128, 10, Reduce::Auto, usize::MAX).unwrap();
+        assert_eq!((one.shift, one.fullest, one.total), (118, 1, 1));
+    }
+
+    /// A tiny deterministic generator (SplitMix64).
+    struct Prng(u64);
+
+    impl Prng {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            crate::route::mix64(self.0)
+        }
+    }
+
+    /// Non-overlapping random CIDRs of a `width`-bit space, `count` of each
+    /// prefix length (shortest placed first; a taken spot is retried).
+    fn synthetic(width: u32, lengths: &[(u32, usize)], seed: u64) -> Vec<Cidr> {
+        let mut rng = Prng(seed);
+        let mut taken = BTreeMap::<u128, u128>::new();
+        let mut sorted = lengths.to_vec();
+        sorted.sort_unstable();
+        for (len, count) in sorted {
+            let mut placed = 0;
+            for _ in 0..count * 4 {
+                if placed == count {
+                    break;
+                }
+                let random =
+                    (u128::from(rng.next()) << 64 | u128::from(rng.next())) & low_mask(width);
+                let c = Cidr {
+                    bits: random & !low_mask(width - len),
+                    len: len as u8,
+                };
+                let last = c.last(width);
+                let clash = taken
+                    .range(..=last)
+                    .next_back()
+                    .is_some_and(|(_, &e)| e >= c.bits);
+                if !clash {
+                    taken.insert(c.bits, last);
+                    placed += 1;
+                }
+            }
+        }
+        taken
+            .into_iter()
+            .map(|(s, e)| Cidr {
+                bits: s,
+                len: (width - (e - s).count_ones()) as u8,
+            })
+            .collect()
+    }
+
+    const REALISTIC_V4: &[(u32, usize)] = &[
+        (8, 1),
+        (10, 5),
+        (11, 1),
+        (12, 14),
+        (13, 26),
+        (14, 40),
+        (15, 102),
+        (16, 335),
+        (17, 164),
+        (18, 285),
+        (19, 708),
+        (20, 915),
+        (21, 1434),
+        (22, 3853),
+        (23, 3483),
+        (24, 8041),
+        (25, 1426),
+        (26, 2211),
+        (27, 3750),
+        (28, 7557),
+        (29, 11600),
+        (30, 2795),
+        (31, 929),
+        (32, 2435),
+    ];
+
+    #[test]
+    fn realistic_ipv4_list() {
+        let list = synthetic(32, REALISTIC_V4, 1);
+        let cover = Ranges::from_cidrs(32, list.iter().copied()).to_cidrs();
+        println!(
+            "synthetic list: {} CIDRs, minimal cover {}",
+            list.len(),
+            cover.len()
+        );
+        for k in [0, 4] {
+            let mut last_levels = usize::MAX;
+            let off_total = built(
+                &Geometry::new(32, k, 0).unwrap(),
+                &cover,
+                Reduce::Off,
+                usize::MAX,
+            )
+            .1;
+            for policy in [
+                Reduce::Off,
+                Reduce::Percent(20),
+                Reduce::Percent(100),
+                Reduce::Auto,
+            ] {
+                let choice = choose_shift(&cover, 32, k, policy, usize::MAX).unwrap();
+                let g = Geometry::new(32, k, choice.shift).unwrap();
+                let (fullest, total, levels) = built(&g, &cover, policy, usize::MAX);
+                assert_eq!((fullest, total), (choice.fullest, choice.total));
+                let off = built(&g, &cover, Reduce::Off, usize::MAX);
+                println!(
+                    "{:>2} shards {policy:>5}: bits:{:<2} total {total:>6} fullest {fullest:>6} max lengths/shard {levels:>2} (off here: total {} lengths {}) replication {:.3}, {} shifts evaluated",
+                    1 << k, choice.shift, off.1, off.2, choice.replication, choice.evaluated
+                );
+                match policy {
+                    Reduce::Percent(100) | Reduce::Auto => assert!(total <= 2 * off.1),
+                    Reduce::Percent(20) => assert!(total * 100 <= 120 * off.1),
+                    _ => {}
+                }
+                if k == 0 && policy != Reduce::Auto {
+                    assert!(levels <= last_levels, "levels grow with the budget");
+                    last_levels = levels;
+                }
+                assert!(off_total >= cover.len());
+            }
+        }
+    }
+
+    /// Timing on big lists: `cargo test --release --lib prefix::shift --
+    /// --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn big_lists_are_decided_quickly() {
+        let scaled: Vec<(u32, usize)> = REALISTIC_V4
+            .iter()
+            .map(|&(len, n)| (len, if len >= 16 { n * 20 } else { n }))
+            .collect();
+        let v4 = synthetic(32, &scaled, 7);
+        let v6_lengths: Vec<(u32, usize)> = (16..=128u32)
+            .map(|len| {
+                (
+                    len,
+                    match len {
+                        48 | 64 => 30_000,
+                        128 => 20_000,
+                        _ => 180,
+                    },
+                )
+            })
+            .collect();
+        let v6 = synthetic(128, &v6_lengths, 9);
+        for (name, width, list) in [("IPv4", 32, &v4), ("IPv6", 128, &v6)] {
+            for policy in [Reduce::Off, Reduce::Percent(20), Reduce::Auto] {
+                let start = std::time::Instant::now();
+                let choice = choose_shift(list, width, 4, policy, usize::MAX).unwrap();
+                println!(
+                    "{name} {} CIDRs, 16 shards, {policy}: {:?} -> bits:{} fullest {} total {} ({} shifts evaluated)",
+                    list.len(), start.elapsed(), choice.shift, choice.fullest, choice.total, choice.evaluated
+                );
+            }
+        }
+    }
 }
