@@ -166,6 +166,32 @@ pub fn shards_for(entry: &Entry, shards: u32, routing: Routing) -> std::ops::Ran
     }
 }
 
+/// For entries stored as given (no `--reduce`): the shift S (at most
+/// `max_shift`) whose `bits:S` routing puts the fewest elements in the
+/// fullest of `shards` shards, networks counted in every shard they cover;
+/// ties go to fewer elements in all, then to the larger S. Returns (S,
+/// fullest, total).
+pub fn choose_bits(entries: &[Entry], shards: u32, width: u32, max_shift: u32) -> (u32, usize, usize) {
+    let k = shards.trailing_zeros();
+    let top = max_shift.min(width.saturating_sub(k));
+    let mut best = (0, usize::MAX, usize::MAX);
+    for shift in (0..=top).rev() {
+        let routing = Routing::Bits { shift };
+        let mut counts = vec![0usize; shards as usize];
+        for e in entries {
+            for s in shards_for(e, shards, routing) {
+                counts[s as usize] += 1;
+            }
+        }
+        let fullest = counts.iter().copied().max().unwrap_or(0);
+        let total = counts.iter().sum();
+        if (fullest, total) < (best.1, best.2) {
+            best = (shift, fullest, total);
+        }
+    }
+    best
+}
+
 /// The one shard a lookup of `entry` consults. For a host address that is its
 /// tag; for a network (exact-entry test in hash:net) the shard of its network
 /// address, which is one of the shards it is stored in.
@@ -182,6 +208,27 @@ mod tests {
 
     fn net(text: &str, family: AddrFamily) -> Entry {
         parse_entry(text, SetType::HashNet, family).unwrap()
+    }
+
+    #[test]
+    fn choose_bits_spreads_the_fullest_shard_and_prefers_higher_bits_on_ties() {
+        let f = AddrFamily::Inet;
+        // Hosts 10.0.0.0..10.0.0.15: only the lowest 4 bits spread them.
+        let hosts: Vec<Entry> = (0..16).map(|i| net(&format!("10.0.0.{i}"), f)).collect();
+        assert_eq!(choose_bits(&hosts, 16, 32, 22), (0, 1, 16));
+        // /24s 10.0.0.0..10.0.15.0: bits 8..11; a /16 covers every shard there.
+        let nets: Vec<Entry> = (0..16).map(|i| net(&format!("10.0.{i}.0/24"), f)).collect();
+        assert_eq!(choose_bits(&nets, 16, 32, 22), (8, 1, 16));
+        // A /16 with them: bits:8 puts it in every shard (2 each, 32 in
+        // all); no shift does better for the fullest shard.
+        let mut with_wide = nets.clone();
+        with_wide.push(net("10.1.0.0/16", f));
+        let (_, fullest, total) = choose_bits(&with_wide, 16, 32, 22);
+        assert_eq!(fullest, 2);
+        assert!(total <= 32, "{total}");
+        // Never above max_shift, and one shard takes the highest allowed.
+        assert_eq!(choose_bits(&hosts, 1, 32, 22).0, 22);
+        assert_eq!(choose_bits(&[], 16, 32, 22), (22, 0, 0));
     }
 
     #[test]

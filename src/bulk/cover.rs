@@ -100,17 +100,19 @@ pub fn prepare(
 }
 
 /// Load or sync `list` into a family that stores coverage, planned and
-/// applied in one go (for `restore`).
+/// applied in one go (for `restore` and the reconciler); what was applied
+/// and the elements (added, deleted).
 pub fn apply_list(
     kernel: &mut crate::kernel::Kernel,
     spec: &FamilySpec,
     list: &[ListEntry],
     mode: Mode,
     atomic: bool,
-) -> Result<super::apply::Applied> {
+) -> Result<(super::apply::Applied, (usize, usize))> {
     let (targets, shards) = prepare(spec, list, mode, Prefetched::default())?;
     let plan = plan(spec, &targets, shards, atomic)?;
-    super::apply::apply(kernel, spec, &plan, atomic)
+    let (adds, dels, _, _) = plan.totals();
+    Ok((super::apply::apply(kernel, spec, &plan, atomic)?, (adds, dels)))
 }
 
 /// The target elements of some shards, as one list (each shard's run in

@@ -22,9 +22,6 @@ use crate::rules::switch::RuleSwitch;
 use crate::source;
 use crate::text::plural;
 
-/// Warn when a family stores its entries more than this many times over.
-pub const REPLICATION_WARNING: f64 = 1.5;
-
 pub fn run(
     args: &BulkArgs,
     mode: bulk::plan::Mode,
@@ -63,18 +60,18 @@ pub fn run(
         }
         spec = new.clone();
         out.text(&format!(
-            "routing {} chosen for family {} from {source}: fullest shard {}, {} elements for {} ({:.2}x)\n",
+            "routing {} chosen for family {} from {source}: {} for {} (fullest shard {})\n",
             spec.routing,
             spec.name,
-            plural(choice.fullest as u64, "element", "elements"),
-            choice.total,
+            plural(choice.total as u64, "element", "elements"),
             plural(list.len() as u64, "entry", "entries"),
-            choice.replication
+            choice.fullest,
         ));
-        if choice.replication > REPLICATION_WARNING {
+        let per_entry = choice.total as f64 / list.len().max(1) as f64;
+        if per_entry > family::status::REPLICATION_WARNING {
             out.warn(&format!(
-                "family {} stores its networks {:.2} times over (some span several shards); more shards cost memory here, fewer shards or --shards 1 avoid it",
-                spec.name, choice.replication
+                "family {} will store {per_entry:.2} elements per entry: networks that span several shards are stored in each (fewer shards store fewer)",
+                spec.name
             ));
         }
     }

@@ -39,14 +39,22 @@ pub fn create(args: &CreateArgs, out: &mut Out) -> Result<ExitCode> {
         Created::AlreadyThere => "unchanged",
     };
     out.text(&format!(
-        "{verb} family {}: {} ({}), {} {}, routing {}, maxelem {} per shard\n",
+        "{verb} family {}: {} ({}), {} {}, routing {}, maxelem {} per shard{}\n",
         spec.name,
         plural(u64::from(spec.shards), "shard", "shards"),
         shard_range(&spec),
         spec.set_type,
         spec.family,
-        spec.routing,
-        spec.maxelem
+        if spec.route_auto {
+            format!("auto ({} until a list fills it)", spec.routing)
+        } else {
+            spec.routing.to_string()
+        },
+        spec.maxelem,
+        match spec.reduce {
+            crate::prefix::levels::Reduce::Off => String::new(),
+            r => format!(", reduce {r}"),
+        }
     ));
     out.value(&json!({ "result": verb, "family": spec.name, "definition": spec }));
     Ok(ExitCode::Ok)

@@ -174,7 +174,7 @@ pub fn restore(args: &RestoreArgs, stdin: &mut dyn io::BufRead, out: &mut Out) -
             match plan {
                 Some(plan) => bulk::apply::apply(&mut kernel, &have, &plan, false)?,
                 // Coverage is planned against what the shards hold now.
-                None => bulk::cover::apply_list(&mut kernel, &have, list, Mode::Load, false)?,
+                None => bulk::cover::apply_list(&mut kernel, &have, list, Mode::Load, false)?.0,
             };
             Ok(())
         })();

@@ -62,16 +62,30 @@ pub fn choose_for(
         return Ok(None);
     }
     let width = spec.family.width();
-    let cover =
-        Ranges::from_cidrs(width, list.iter().map(|i| Cidr::from_entry(&i.entry))).to_cidrs();
-    let choice = choose_shift(
-        &cover,
-        width,
-        spec.shards.trailing_zeros(),
-        spec.reduce,
-        spec.maxelem as usize,
-    )
-    .map_err(Error::Usage)?;
+    let choice = if cover::is_covering(spec) {
+        let cover = Ranges::from_cidrs(width, list.iter().map(|i| Cidr::from_entry(&i.entry)))
+            .to_cidrs();
+        choose_shift(
+            &cover,
+            width,
+            spec.shards.trailing_zeros(),
+            spec.reduce,
+            spec.maxelem as usize,
+        )
+        .map_err(Error::Usage)?
+    } else {
+        // Stored as given: count the entries themselves.
+        let entries: Vec<Entry> = list.iter().map(|i| i.entry).collect();
+        let (shift, fullest, total) =
+            route::choose_bits(&entries, spec.shards, width, max_shift(width));
+        ShiftChoice {
+            shift,
+            fullest,
+            total,
+            replication: total as f64 / entries.len().max(1) as f64,
+            evaluated: (max_shift(width) + 1) as usize,
+        }
+    };
     let routing = Routing::Bits {
         shift: choice.shift,
     };

@@ -145,10 +145,10 @@ pub fn lift(g: &Geometry, tag: u32, c: Cidr) -> Cidr {
     }
 }
 
-/// [`lift`], with a real /0 (which the kernel cannot store) given as its
-/// two /1 halves.
+/// [`lift_in_tag`], with a real /0 (which the kernel cannot store) given
+/// as its two /1 halves.
 pub fn lift_storable(g: &Geometry, tag: u32, c: Cidr) -> impl Iterator<Item = Cidr> {
-    let real = lift(g, tag, c);
+    let real = lift_in_tag(g, tag, c);
     let (first, second) = if real.len == 0 {
         let half = 1u128 << (g.width - 1);
         (Cidr { bits: 0, len: 1 }, Some(Cidr { bits: half, len: 1 }))
@@ -209,10 +209,33 @@ pub struct ShardTarget {
     pub within_cap: bool,
 }
 
-/// The lowest projected level a reduction may use: a projected /0 would
-/// lift to a real /0, so level 1 when the space has one.
+/// The lowest projected level a reduction may use. With several shards,
+/// W-S-k: every stored piece then fixes the tag bits (it lies inside its
+/// shard's tag), so the shards partition the family's addresses and a
+/// match on the umbrella list:set, which asks every shard, is as exact as
+/// one through the dispatch rules. With one shard, level 1 (a projected /0
+/// would lift to a real /0).
 pub fn lowest_level(g: &Geometry) -> u32 {
-    g.projected_width().min(1)
+    if g.k == 0 {
+        g.projected_width().min(1)
+    } else {
+        g.free_tag_len()
+    }
+}
+
+/// [`lift`] for a piece at or above [`lowest_level`]: with several shards
+/// it keeps the tag bits (a projected CIDR of length W-S-k fixes every bit
+/// above them, so with the tag it is one real CIDR of length W-S).
+pub fn lift_in_tag(g: &Geometry, tag: u32, c: Cidr) -> Cidr {
+    let q = u32::from(c.len).min(g.projected_width());
+    if g.k > 0 && q >= g.free_tag_len() {
+        Cidr {
+            bits: g.unproj(c.bits, tag),
+            len: (q + g.k) as u8,
+        }
+    } else {
+        lift(g, tag, c)
+    }
 }
 
 /// Kernel elements of a level choice in shard space: a projected /0 (only
@@ -330,11 +353,13 @@ mod tests {
         let g = Geometry::new(32, 4, 28).unwrap();
         assert_eq!(project(&g, c(0xf000_0000, 4)), (15..16, c(0, 0)));
         assert_eq!(project(&g, c(0, 1)), (0..8, c(0, 0)));
-        // The projected /0 leaves every tag bit free: a real /0, stored as
-        // two /1s (exact in shard 15, where only tag 15 is looked up).
+        // The projected /0 leaves every tag bit free: `lift` gives a real
+        // /0; stored, it keeps the tag (the shard's own /4), so the shards
+        // partition the addresses.
         assert_eq!(lift(&g, 15, c(0, 0)), c(0, 0));
-        let halves: Vec<Cidr> = lift_storable(&g, 15, c(0, 0)).collect();
-        assert_eq!(halves, vec![c(0, 1), c(0x8000_0000, 1)]);
+        let stored: Vec<Cidr> = lift_storable(&g, 15, c(0, 0)).collect();
+        assert_eq!(stored, vec![c(0xf000_0000, 4)]);
+        assert_eq!(lowest_level(&g), 0);
         // Real /0 (every tag) lifts in halves.
         assert_eq!(project(&g, c(0, 0)), (0..16, c(0, 0)));
         let g = Geometry::new(32, 4, 8).unwrap();

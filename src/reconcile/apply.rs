@@ -64,8 +64,11 @@ pub fn apply_family(
     }
     let _lock = NodeLock::acquire(Wait::For(Duration::from_secs(30)))?;
     let mut done = Applied::default();
+    // The family as the kernel records it: `--route auto` bits chosen by an
+    // earlier fill are its own, not the configuration's placeholder.
+    let mut spec = d.spec.clone();
     match family::open::open_any(kernel, &d.spec.name) {
-        Ok(Discovery::Family(have)) if have.is_as_wanted(&d.spec) => {}
+        Ok(Discovery::Family(have)) if have.is_as_wanted(&d.spec) => spec = have,
         Ok(Discovery::Family(have)) if crate::options::is_older_maxelem(&have, &d.spec) => {
             // Made before maxelem meant the whole family in every shard:
             // the same family, with less room per shard. Not resized here.
@@ -73,6 +76,7 @@ pub fn apply_family(
                 "mipset: warning: family {} was made with maxelem {} per shard (1/{} of {}); `mipset resize {} --maxelem {}` gives every shard the family's maxelem",
                 have.name, have.maxelem, have.shards, d.spec.maxelem, have.name, d.spec.maxelem
             );
+            spec = have;
         }
         Ok(Discovery::Family(have)) => {
             return Err(Error::Usage(format!(
@@ -99,13 +103,23 @@ pub fn apply_family(
     }
     let report = crate::check::check(kernel, &d.spec.name, true)?;
     done.repairs += report.findings.iter().filter(|f| f.repaired).count();
-    let plan = bulk::read::plan(kernel, &d.spec, &list, bulk::plan::Mode::Sync, false)?;
-    let (adds, dels, _, _) = plan.totals();
-    bulk::apply::apply(kernel, &d.spec, &plan, false)?;
-    (done.adds, done.dels) = (adds, dels);
+    // An empty `--route auto` family takes the bits its list spreads best.
+    if let Some((chosen, _)) = family::reroute::choose(kernel, &spec, &list)? {
+        family::reroute::switch(kernel, &spec, &chosen)?;
+        spec = chosen;
+    }
+    let mode = bulk::plan::Mode::Sync;
+    (done.adds, done.dels) = if bulk::cover::is_covering(&spec) {
+        bulk::cover::apply_list(kernel, &spec, &list, mode, false)?.1
+    } else {
+        let plan = bulk::read::plan(kernel, &spec, &list, mode, false)?;
+        let (adds, dels, _, _) = plan.totals();
+        bulk::apply::apply(kernel, &spec, &plan, false)?;
+        (adds, dels)
+    };
     if let Some(b) = backend {
         for (rule, position) in &d.rules {
-            match apply::add(b, rule, &d.spec, *position)? {
+            match apply::add(b, rule, &spec, *position)? {
                 Change::Added => done.rules_added += 1,
                 Change::Repaired => done.rules_repaired += 1,
                 Change::Unchanged => {}
