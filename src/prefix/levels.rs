@@ -205,6 +205,17 @@ pub fn level_options(counts: &[u128], lowest: u32) -> Vec<LevelChoice> {
     (1..=table.most_levels()).map(|j| table.choice(j)).collect()
 }
 
+/// Entries without reduction (the choice [`Reduce::Off`] makes), counted
+/// directly: every length kept, those below `lowest` expanded to it.
+pub fn unreduced_entries(counts: &[u128], lowest: u32) -> u128 {
+    let top_len = counts.len().saturating_sub(1) as u32;
+    let lowest = lowest.min(top_len);
+    (0..=top_len).fold(0u128, |sum, q| {
+        let n = counts.get(q as usize).copied().unwrap_or(0);
+        sum.saturating_add(times_power_of_two(n, lowest.saturating_sub(q)))
+    })
+}
+
 /// The choice `policy` makes for CIDR counts per prefix length (see
 /// [`level_options`]), held to at most `cap` entries: above it, the fewest
 /// levels within the cap; if even no reduction exceeds the cap, no
@@ -333,6 +344,8 @@ mod tests {
         assert_eq!(opts[1].entries, 4 * 64 + 100 + 1);
         assert_eq!(opts[0].entries, 4 * 256 + 400 + 1);
         assert_eq!(choose_levels(&counts, 1, Reduce::Off, u128::MAX), opts[2]);
+        assert_eq!(unreduced_entries(&counts, 1), 105);
+        assert_eq!(unreduced_entries(&counts, 30), 4 * 64 + 101);
         assert_eq!(
             choose_levels(&counts, 1, Reduce::Percent(10_000), u128::MAX),
             opts[0]
@@ -423,6 +436,7 @@ mod tests {
                 prop_assert_eq!(choice.levels.len(), j + 1);
                 prop_assert_eq!(Some(&choice.entries), best.get(&(j + 1)));
             }
+            prop_assert_eq!(opts.last().map(|c| c.entries), Some(unreduced_entries(&counts, lowest)));
             // More levels than candidates never helps.
             let overall = best.values().min().copied();
             prop_assert_eq!(opts.last().map(|c| c.entries), overall);

@@ -116,7 +116,7 @@ pub struct Ranges {
 
 /// Appends an interval that starts no earlier than the last one, merging
 /// it with the last when they overlap or touch.
-fn push_merged(out: &mut Vec<(u128, u128)>, (start, end): (u128, u128)) {
+pub fn push_merged(out: &mut Vec<(u128, u128)>, (start, end): (u128, u128)) {
     if let Some(last) = out.last_mut() {
         if start <= last.1.saturating_add(1) {
             last.1 = last.1.max(end);

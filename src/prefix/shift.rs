@@ -3,15 +3,16 @@
 //! reduction ([`choose_shift`]).
 //!
 //! Every S is scanned once for the minimal cover of each shard (one pass over
-//! the sorted list per S: within a shard, projection keeps the list's order).
+//! the sorted list per S: within a shard, projection keeps the list's order;
+//! what every shard holds is counted once, not once per shard).
 //! No reduction stores fewer elements than that cover, so it is an exact
 //! lower bound: shifts are fully evaluated (levels chosen per shard) best
 //! bound first, and the search stops at the first bound worse than the best
 //! found.
 
 use super::geometry::{lowest_level, project, stored_entries, Geometry};
-use super::levels::{choose_levels, Reduce};
-use super::ranges::{interval_cidrs, Cidr, Ranges};
+use super::levels::{choose_levels, unreduced_entries, Reduce};
+use super::ranges::{interval_cidrs, push_merged, Cidr, Ranges};
 
 /// Most per-shard, per-length counts [`choose_shift`] keeps between its two
 /// rounds (16 bytes each); above this it scans the list again.
@@ -33,31 +34,92 @@ pub struct ShiftChoice {
     pub evaluated: usize,
 }
 
+/// Adds (or with `add` false, takes away) the minimal cover of an interval
+/// to counts per prefix length.
+fn count_interval(width: u32, (start, end): (u128, u128), counts: &mut [u128], add: bool) {
+    interval_cidrs(width, start, end, |x| {
+        let n = &mut counts[usize::from(x.len)];
+        *n = if add { *n + 1 } else { n.saturating_sub(1) };
+    });
+}
+
+/// One shard's scan state: its open interval, and where it stands in the
+/// intervals common to every shard.
+#[derive(Clone, Default)]
+struct ShardScan {
+    open: Option<(u128, u128)>,
+    next_common: usize,
+}
+
+impl ShardScan {
+    /// Grows the open interval over every common interval it touches, whose
+    /// blocks are taken out of the counts (they are counted again as part
+    /// of the open interval when it closes).
+    fn absorb_common(&mut self, width: u32, common: &[(u128, u128)], counts: &mut [u128]) {
+        let Some((start, end)) = self.open.as_mut() else {
+            return;
+        };
+        // Gallop to the first common interval that reaches `start`.
+        let before = |c: &(u128, u128)| c.1.saturating_add(1) < *start;
+        if common.get(self.next_common).is_some_and(before) {
+            let mut step = 1;
+            while common.get(self.next_common + step).is_some_and(before) {
+                step *= 2;
+            }
+            let end = common.len().min(self.next_common + step + 1);
+            self.next_common += common[self.next_common..end].partition_point(before);
+        }
+        while let Some(&(s, e)) = common
+            .get(self.next_common)
+            .filter(|c| c.0 <= end.saturating_add(1))
+        {
+            count_interval(width, (s, e), counts, false);
+            (*start, *end) = ((*start).min(s), (*end).max(e));
+            self.next_common += 1;
+        }
+    }
+}
+
 /// Minimal-cover CIDR counts per projected prefix length of every shard:
 /// `counts[t][len]`. `cover` must be sorted and disjoint.
+///
+/// What goes to every shard (tag bits all free) is counted once; each
+/// shard's own pieces are streamed in order, and re-count only the common
+/// intervals they touch.
 fn shard_cover_counts(g: &Geometry, cover: &[Cidr]) -> Vec<Vec<u128>> {
     let width = g.projected_width();
     let shards = g.shards() as usize;
-    let mut counts = vec![vec![0u128; width as usize + 1]; shards];
-    let mut open: Vec<Option<(u128, u128)>> = vec![None; shards];
-    for &c in cover {
-        let (range, p) = project(g, c);
+    let every_shard = |c: &Cidr| u32::from(c.len) <= g.free_tag_len();
+    let mut common = Vec::new();
+    for c in cover.iter().filter(|c| every_shard(c)) {
+        let (_, p) = project(g, *c);
+        push_merged(&mut common, (p.bits, p.last(width)));
+    }
+    let mut common_counts = vec![0u128; width as usize + 1];
+    for &interval in &common {
+        count_interval(width, interval, &mut common_counts, true);
+    }
+    let mut counts = vec![common_counts; shards];
+    let mut scans = vec![ShardScan::default(); shards];
+    for c in cover.iter().filter(|c| !every_shard(c)) {
+        let (range, p) = project(g, *c);
         let (start, end) = (p.bits, p.last(width));
         for t in range {
-            let t = t as usize;
-            match &mut open[t] {
-                Some(o) if start <= o.1.saturating_add(1) => o.1 = o.1.max(end),
+            let (scan, counts) = (&mut scans[t as usize], &mut counts[t as usize]);
+            match &mut scan.open {
+                Some(open) if start <= open.1.saturating_add(1) => open.1 = open.1.max(end),
                 slot => {
-                    if let Some((s, e)) = slot.replace((start, end)) {
-                        interval_cidrs(width, s, e, |x| counts[t][usize::from(x.len)] += 1);
+                    if let Some(closed) = slot.replace((start, end)) {
+                        count_interval(width, closed, counts, true);
                     }
                 }
             }
+            scan.absorb_common(width, &common, counts);
         }
     }
-    for (t, slot) in open.into_iter().enumerate() {
-        if let Some((s, e)) = slot {
-            interval_cidrs(width, s, e, |x| counts[t][usize::from(x.len)] += 1);
+    for (scan, counts) in scans.iter().zip(&mut counts) {
+        if let Some(closed) = scan.open {
+            count_interval(width, closed, counts, true);
         }
     }
     counts
@@ -77,7 +139,15 @@ fn evaluate(g: &Geometry, counts: &[Vec<u128>], policy: Reduce, cap: usize) -> (
 
 /// (fullest, total) without reduction: a lower bound for every policy.
 fn lower_bound(g: &Geometry, counts: &[Vec<u128>]) -> (u128, u128) {
-    evaluate(g, counts, Reduce::Off, usize::MAX)
+    let lowest = lowest_level(g);
+    counts
+        .iter()
+        .fold((0u128, 0u128), |(fullest, total), shard| {
+            // A projected /0 stays one level 0 entry, stored as two /1s.
+            let split = lowest == 0 && shard.first().is_some_and(|&n| n > 0);
+            let entries = unreduced_entries(shard, lowest).saturating_add(u128::from(split));
+            (fullest.max(entries), total.saturating_add(entries))
+        })
 }
 
 /// The shift S in 0..=W-k for a family of 2^k shards holding `list_cover`
@@ -373,12 +443,21 @@ mod tests {
             .collect();
         let v6 = synthetic(128, &v6_lengths, 9);
         for (name, width, list) in [("IPv4", 32, &v4), ("IPv6", 128, &v6)] {
-            for policy in [Reduce::Off, Reduce::Percent(20), Reduce::Auto] {
+            for (k, policy) in [
+                (4, Reduce::Off),
+                (4, Reduce::Percent(20)),
+                (4, Reduce::Percent(100)),
+                (4, Reduce::Auto),
+                (10, Reduce::Auto),
+            ] {
+                if k == 10 && std::env::var_os("PREFIX_TIME_1024_SHARDS").is_none() {
+                    continue;
+                }
                 let start = std::time::Instant::now();
-                let choice = choose_shift(list, width, 4, policy, usize::MAX).unwrap();
+                let choice = choose_shift(list, width, k, policy, usize::MAX).unwrap();
                 println!(
-                    "{name} {} CIDRs, 16 shards, {policy}: {:?} -> bits:{} fullest {} total {} ({} shifts evaluated)",
-                    list.len(), start.elapsed(), choice.shift, choice.fullest, choice.total, choice.evaluated
+                    "{name} {} CIDRs, {} shards, {policy}: {:?} -> bits:{} fullest {} total {} ({} shifts evaluated)",
+                    list.len(), 1 << k, start.elapsed(), choice.shift, choice.fullest, choice.total, choice.evaluated
                 );
             }
         }
