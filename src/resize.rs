@@ -33,6 +33,7 @@ use serde::Serialize;
 
 use crate::addr::Entry;
 use crate::bulk;
+use crate::bulk::cover::Contents;
 use crate::error::{Error, KernelErrorKind, Result};
 use crate::family::leftovers;
 use crate::kernel::requests::SetKind;
@@ -54,7 +55,6 @@ pub struct Resized {
     pub elements: usize,
 }
 
-pub(crate) type Contents = Vec<(Entry, bulk::plan::Kept)>;
 
 /// How long readers of the old metadata get before shards are trimmed.
 pub(crate) const GRACE: std::time::Duration = std::time::Duration::from_millis(500);
@@ -270,6 +270,11 @@ pub fn resize(
         })?;
     }
     drop(seen);
+    if bulk::cover::is_covering(old) {
+        // Each new shard holds exactly its tag's addresses, reduced again:
+        // a piece of an old shard may span several new ones.
+        placed = bulk::cover::placements(old, new)?.1;
+    }
     if let Some((j, c)) = placed
         .iter()
         .enumerate()

@@ -7,6 +7,11 @@
 //! applier writes it: in place in one send, or rebuilt and swapped.
 
 use super::merge::Incoming;
+use super::plan::Kept;
+use crate::addr::Entry;
+use crate::kernel::dump;
+use crate::prefix::cover::family_cover;
+use crate::prefix::geometry::{shard_coverage, split_list};
 use super::plan::{plan_shard, Limits, Mode, Plan};
 use super::read::{read_shard, Prefetched, Shard};
 use crate::error::{Error, KernelErrorKind, Result};
@@ -16,7 +21,7 @@ use crate::meta::FamilySpec;
 use crate::prefix::geometry::{self, Geometry};
 use crate::prefix::levels::Reduce;
 use crate::prefix::ranges::{Cidr, Ranges};
-use crate::route::Routing;
+use crate::route::{self, Routing};
 
 /// How `spec`'s routing splits its address space (`bits:S` only).
 pub fn geometry(spec: &FamilySpec) -> Result<Geometry> {
@@ -196,4 +201,73 @@ pub fn plan<'a>(
         plan.shards.push(shard_plan);
     }
     Ok(plan)
+}
+
+/// The most CIDRs a family's minimal cover is made of before merging: a
+/// family whose shards disagree about a network (by hand) can need one
+/// piece per tag of it.
+pub const COVER_LIMIT: usize = 1 << 24;
+
+/// A shard's elements with what they carry beyond the address.
+pub type Contents = Vec<(Entry, Kept)>;
+
+/// Each shard's elements now (only those its routing places there: a
+/// killed re-route may have left others), and where the new routing
+/// places the family's networks (reduced again, for a family that stores
+/// coverage).
+pub fn placements(old: &FamilySpec, new: &FamilySpec) -> Result<(Vec<Contents>, Vec<Contents>)> {
+    let extensions = old.has_extensions();
+    let mut current: Vec<Contents> = Vec::with_capacity(old.shards as usize);
+    let mut unique: Vec<(Entry, Kept)> = Vec::new();
+    let mut seen: std::collections::HashSet<Entry> = std::collections::HashSet::new();
+    for t in 0..old.shards {
+        let mut shard = Vec::new();
+        dump::dump_set(&old.shard_name(t), |e| {
+            let entry = e.entry;
+            if !route::shards_for(&entry, old.shards, old.routing).any(|s| s == t) {
+                return; // not placed here by the old routing
+            }
+            let kept: Kept = extensions.then(|| Box::new(e));
+            if seen.insert(entry) {
+                unique.push((entry, kept.clone()));
+            }
+            shard.push((entry, kept));
+        })?;
+        current.push(shard);
+    }
+    let mut placed: Vec<Contents> = vec![Vec::new(); new.shards as usize];
+    if is_covering(old) {
+        let (g_old, g_new) = (geometry(old)?, geometry(new)?);
+        let coverage: Vec<Ranges> = current
+            .iter()
+            .enumerate()
+            .map(|(t, c)| {
+                let stored: Vec<Cidr> = c.iter().map(|(e, _)| Cidr::from_entry(e)).collect();
+                shard_coverage(&g_old, t as u32, &stored).map_err(Error::Usage)
+            })
+            .collect::<Result<_>>()?;
+        let cidrs =
+            family_cover(&g_old, &coverage, COVER_LIMIT).map_err(Error::Usage)?;
+        let wanted: Vec<(u32, Ranges)> = split_list(&g_new, &cidrs)
+            .into_iter()
+            .enumerate()
+            .map(|(t, r)| (t as u32, r))
+            .collect();
+        let targets = targets(&g_new, new, &wanted)?;
+        let mut start = 0;
+        for (t, count) in targets.counts() {
+            placed[t as usize] = targets.list[start..start + count]
+                .iter()
+                .map(|item| (item.entry, None))
+                .collect();
+            start += count;
+        }
+    } else {
+        for (entry, kept) in unique {
+            for t in route::shards_for(&entry, new.shards, new.routing) {
+                placed[t as usize].push((entry, kept.clone()));
+            }
+        }
+    }
+    Ok((current, placed))
 }

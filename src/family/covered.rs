@@ -126,20 +126,22 @@ pub fn change(
     })
 }
 
-/// The most CIDRs [`cover`] makes before merging: a family whose shards
-/// disagree about a network (by hand) can need one piece per tag of it.
-pub const COVER_LIMIT: usize = 1 << 24;
-
-/// The family's addresses as the fewest CIDRs (the minimal cover), read
-/// from every shard.
+/// The family's addresses as the fewest CIDRs the kernel can store (the
+/// minimal cover; every address is two /1s), read from every shard.
 pub fn cover(spec: &FamilySpec) -> Result<Vec<Entry>> {
     let g = cover::geometry(spec)?;
     let read = read(&g, spec, 0..spec.shards)?;
     let coverage: Vec<Ranges> = read.into_values().map(|(_, covered)| covered).collect();
-    let cidrs = crate::prefix::cover::family_cover(&g, &coverage, COVER_LIMIT)
+    let cidrs = crate::prefix::cover::family_cover(&g, &coverage, cover::COVER_LIMIT)
         .map_err(|why| Error::Usage(format!("family '{}': {why}", spec.name)))?;
+    // The kernel stores no /0: a family of every address is two /1s.
+    let half = 1u128 << (spec.family.width() - 1);
     cidrs
         .into_iter()
+        .flat_map(|c| match c.len {
+            0 => vec![Cidr { bits: 0, len: 1 }, Cidr { bits: half, len: 1 }],
+            _ => vec![c],
+        })
         .map(|c| c.to_entry(spec.family).map_err(Error::Usage))
         .collect()
 }

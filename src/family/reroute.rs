@@ -10,17 +10,15 @@
 use super::leftovers;
 use crate::addr::Entry;
 use crate::bulk::cover;
-use crate::bulk::plan::Kept;
 use crate::error::{Error, KernelErrorKind, Result};
 use crate::kernel::dump;
 use crate::kernel::Kernel;
 use crate::listfile::ListEntry;
 use crate::meta::FamilySpec;
-use crate::prefix::cover::family_cover;
-use crate::prefix::geometry::{shard_coverage, split_list};
 use crate::prefix::ranges::{Cidr, Ranges};
 use crate::prefix::shift::{choose_shift, ShiftChoice};
-use crate::resize::{rebuild_shards, Contents, GRACE};
+use crate::bulk::cover::Contents;
+use crate::resize::{rebuild_shards, GRACE};
 use crate::route;
 use crate::route::{Routing, MAX_SHARDS};
 use crate::rules::switch::RuleSwitch;
@@ -71,6 +69,7 @@ pub fn choose_for(
             spec.shards.trailing_zeros(),
             spec.reduce,
             spec.maxelem as usize,
+            max_shift(width),
         )
         .map_err(Error::Usage)?
     } else {
@@ -135,7 +134,7 @@ pub fn reroute_online(
     new: &FamilySpec,
     rules: &RuleSwitch,
 ) -> Result<usize> {
-    let (old_contents, new_contents) = placements(old, new)?;
+    let (old_contents, new_contents) = cover::placements(old, new)?;
     let union: Vec<Contents> = old_contents
         .into_iter()
         .zip(&new_contents)
@@ -176,66 +175,6 @@ pub fn reroute_online(
     Ok(new_contents.iter().map(Vec::len).sum())
 }
 
-/// Each shard's elements now (only those its routing places there: a
-/// killed re-route may have left others), and where the new routing
-/// places the family's networks (reduced again, for a family that stores
-/// coverage).
-fn placements(old: &FamilySpec, new: &FamilySpec) -> Result<(Vec<Contents>, Vec<Contents>)> {
-    let extensions = old.has_extensions();
-    let mut current: Vec<Contents> = Vec::with_capacity(old.shards as usize);
-    let mut unique: Vec<(Entry, Kept)> = Vec::new();
-    let mut seen: std::collections::HashSet<Entry> = std::collections::HashSet::new();
-    for t in 0..old.shards {
-        let mut shard = Vec::new();
-        dump::dump_set(&old.shard_name(t), |e| {
-            let entry = e.entry;
-            if !route::shards_for(&entry, old.shards, old.routing).any(|s| s == t) {
-                return; // not placed here by the old routing
-            }
-            let kept: Kept = extensions.then(|| Box::new(e));
-            if seen.insert(entry) {
-                unique.push((entry, kept.clone()));
-            }
-            shard.push((entry, kept));
-        })?;
-        current.push(shard);
-    }
-    let mut placed: Vec<Contents> = vec![Vec::new(); new.shards as usize];
-    if cover::is_covering(old) {
-        let (g_old, g_new) = (cover::geometry(old)?, cover::geometry(new)?);
-        let coverage: Vec<Ranges> = current
-            .iter()
-            .enumerate()
-            .map(|(t, c)| {
-                let stored: Vec<Cidr> = c.iter().map(|(e, _)| Cidr::from_entry(e)).collect();
-                shard_coverage(&g_old, t as u32, &stored).map_err(Error::Usage)
-            })
-            .collect::<Result<_>>()?;
-        let cidrs =
-            family_cover(&g_old, &coverage, super::covered::COVER_LIMIT).map_err(Error::Usage)?;
-        let wanted: Vec<(u32, Ranges)> = split_list(&g_new, &cidrs)
-            .into_iter()
-            .enumerate()
-            .map(|(t, r)| (t as u32, r))
-            .collect();
-        let targets = cover::targets(&g_new, new, &wanted)?;
-        let mut start = 0;
-        for (t, count) in targets.counts() {
-            placed[t as usize] = targets.list[start..start + count]
-                .iter()
-                .map(|item| (item.entry, None))
-                .collect();
-            start += count;
-        }
-    } else {
-        for (entry, kept) in unique {
-            for t in route::shards_for(&entry, new.shards, new.routing) {
-                placed[t as usize].push((entry, kept.clone()));
-            }
-        }
-    }
-    Ok((current, placed))
-}
 
 /// What the family holds, as a list (its networks once each; for a family
 /// that stores coverage, its minimal cover), for choosing its routing.

@@ -238,10 +238,12 @@ pub fn lift_in_tag(g: &Geometry, tag: u32, c: Cidr) -> Cidr {
     }
 }
 
-/// Kernel elements of a level choice in shard space: a projected /0 (only
-/// possible when the projected space has width 0) is stored as two /1s.
-pub fn stored_entries(levels: &[u32], entries: u128) -> u128 {
-    entries.saturating_add(u128::from(levels.first() == Some(&0)))
+/// Kernel elements of a level choice in shard space: with one shard a
+/// projected /0 (a real /0) is stored as two /1s; with several it keeps
+/// the tag bits and is one element.
+pub fn stored_entries(g: &Geometry, levels: &[u32], entries: u128) -> u128 {
+    let split = g.k == 0 && levels.first() == Some(&0);
+    entries.saturating_add(u128::from(split))
 }
 
 /// The real CIDRs shard `tag` stores to cover `coverage` (its projected

@@ -132,7 +132,7 @@ fn evaluate(g: &Geometry, counts: &[Vec<u128>], policy: Reduce, cap: usize) -> (
         .iter()
         .fold((0u128, 0u128), |(fullest, total), shard| {
             let choice = choose_levels(shard, lowest, policy, cap as u128);
-            let entries = stored_entries(&choice.levels, choice.entries);
+            let entries = stored_entries(g, &choice.levels, choice.entries);
             (fullest.max(entries), total.saturating_add(entries))
         })
 }
@@ -144,7 +144,7 @@ fn lower_bound(g: &Geometry, counts: &[Vec<u128>]) -> (u128, u128) {
         .iter()
         .fold((0u128, 0u128), |(fullest, total), shard| {
             // A projected /0 stays one level 0 entry, stored as two /1s.
-            let split = lowest == 0 && shard.first().is_some_and(|&n| n > 0);
+            let split = lowest == 0 && g.tag_bits() == 0 && shard.first().is_some_and(|&n| n > 0);
             let entries = unreduced_entries(shard, lowest).saturating_add(u128::from(split));
             (fullest.max(entries), total.saturating_add(entries))
         })
@@ -153,13 +153,16 @@ fn lower_bound(g: &Geometry, counts: &[Vec<u128>]) -> (u128, u128) {
 /// The shift S in 0..=W-k for a family of 2^k shards holding `list_cover`
 /// (any CIDRs of a `width`-bit space) that minimises the fullest shard's
 /// kernel elements after `policy` reduction within `cap` elements per shard;
-/// ties go to fewer elements in total, then to the larger S.
+/// ties go to fewer elements in total, then to the larger S. S stays at
+/// most `max_shift` (a family that may grow to more shards keeps room for
+/// their tag bits).
 pub fn choose_shift(
     list_cover: &[Cidr],
     width: u32,
     k: u32,
     policy: Reduce,
     cap: usize,
+    max_shift: u32,
 ) -> Result<ShiftChoice, String> {
     Geometry::new(width, k, 0)?;
     if let Some(bad) = list_cover.iter().find(|c| !c.is_valid(width)) {
@@ -170,14 +173,15 @@ pub fn choose_shift(
     }
     let cover = Ranges::from_cidrs(width, list_cover.iter().copied()).to_cidrs();
     // Per-shard counts are kept for the second round while they stay small.
-    let shifts = u128::from(width - k + 1);
+    let top = max_shift.min(width - k);
+    let shifts = u128::from(top + 1);
     let kept_counts = shifts * u128::from(1u32 << k) * u128::from(width - k + 1);
     let keep = kept_counts <= MAX_KEPT_COUNTS;
     let mut bounds = Vec::new();
     let mut kept = Vec::new();
     // With one shard every shift is the same geometry: take the largest.
-    let first_shift = if k == 0 { width } else { 0 };
-    for shift in first_shift..=width - k {
+    let first_shift = if k == 0 { top } else { 0 };
+    for shift in first_shift..=top {
         let g = Geometry::new(width, k, shift)?;
         let counts = shard_cover_counts(&g, &cover);
         let (fullest, total) = lower_bound(&g, &counts);
@@ -210,7 +214,7 @@ pub fn choose_shift(
             best = Some((fullest, total, shift));
         }
     }
-    let (fullest, total, shift) = best.unwrap_or((0, 0, width - k));
+    let (fullest, total, shift) = best.unwrap_or((0, 0, top));
     let replication = if list_cover.is_empty() {
         1.0
     } else {
@@ -263,7 +267,7 @@ mod tests {
                 Cidr { bits: b & low_mask(width) & !low_mask(width - len), len: len as u8 }
             }).collect();
             let cover = Ranges::from_cidrs(width, list.iter().copied()).to_cidrs();
-            let got = choose_shift(&cover, width, k, policy, cap).unwrap();
+            let got = choose_shift(&cover, width, k, policy, cap, width).unwrap();
             let mut best = None;
             for shift in 0..=width - k {
                 let g = Geometry::new(width, k, shift).unwrap();
@@ -281,19 +285,22 @@ mod tests {
 
     #[test]
     fn edge_cases() {
-        let empty = choose_shift(&[], 32, 4, Reduce::Auto, 10).unwrap();
+        let empty = choose_shift(&[], 32, 4, Reduce::Auto, 10, 32).unwrap();
         assert_eq!((empty.shift, empty.fullest, empty.total), (28, 0, 0));
-        assert!(choose_shift(&[Cidr { bits: 1, len: 24 }], 32, 4, Reduce::Off, 10).is_err());
-        assert!(choose_shift(&[], 32, 33, Reduce::Off, 10).is_err());
+        assert!(choose_shift(&[Cidr { bits: 1, len: 24 }], 32, 4, Reduce::Off, 10, 32).is_err());
+        assert!(choose_shift(&[], 32, 33, Reduce::Off, 10, 32).is_err());
         let all = [Cidr { bits: 0, len: 0 }];
-        let one = choose_shift(&all, 128, 0, Reduce::Off, usize::MAX).unwrap();
-        assert_eq!((one.shift, one.fullest, one.total), (128, 2, 2));
+        let one = choose_shift(&all, 128, 0, Reduce::Off, usize::MAX, 127).unwrap();
+        assert_eq!((one.shift, one.fullest, one.total), (127, 2, 2));
         let host = [Cidr {
             bits: u128::MAX,
             len: 128,
         }];
-        let one = choose_shift(&host, 128, 10, Reduce::Auto, usize::MAX).unwrap();
+        let one = choose_shift(&host, 128, 10, Reduce::Auto, usize::MAX, 128).unwrap();
         assert_eq!((one.shift, one.fullest, one.total), (118, 1, 1));
+        // Capped: room left for more shards.
+        let capped = choose_shift(&host, 128, 4, Reduce::Auto, usize::MAX, 100).unwrap();
+        assert_eq!(capped.shift, 100);
     }
 
     /// A tiny deterministic generator (SplitMix64).
@@ -396,7 +403,7 @@ mod tests {
                 Reduce::Percent(100),
                 Reduce::Auto,
             ] {
-                let choice = choose_shift(&cover, 32, k, policy, usize::MAX).unwrap();
+                let choice = choose_shift(&cover, 32, k, policy, usize::MAX, 32).unwrap();
                 let g = Geometry::new(32, k, choice.shift).unwrap();
                 let (fullest, total, levels) = built(&g, &cover, policy, usize::MAX);
                 assert_eq!((fullest, total), (choice.fullest, choice.total));
@@ -454,7 +461,7 @@ mod tests {
                     continue;
                 }
                 let start = std::time::Instant::now();
-                let choice = choose_shift(list, width, k, policy, usize::MAX).unwrap();
+                let choice = choose_shift(list, width, k, policy, usize::MAX, width).unwrap();
                 println!(
                     "{name} {} CIDRs, {} shards, {policy}: {:?} -> bits:{} fullest {} total {} ({} shifts evaluated)",
                     list.len(), 1 << k, start.elapsed(), choice.shift, choice.fullest, choice.total, choice.evaluated
