@@ -111,7 +111,7 @@ impl Cover {
             let mut s = s;
             loop {
                 let mut host = s.trailing_zeros().min(width);
-                while host > 0 && s.checked_add(low(host)).is_none_or(|l| l > e) {
+                while host > 0 && s.checked_add(low(host)).map_or(true, |l| l > e) {
                     host -= 1;
                 }
                 out.insert(Net {
@@ -609,6 +609,26 @@ fn packets(ns: &Netns, name: &str, within: Net, lengths: &[u32], shards: &str, r
     let bad = disagreements(&f, &|x| cover_a.contains(x), &dests);
     assert!(bad.is_empty(), "{name} shards:\n{}", bad.join("\n"));
     check_packets(ns, name, width, &cover_a, &dests, "after the first load");
+    for layout in ["twolevel", "tree", "linear", "dispatch"] {
+        ns.mipset(&["rule", "del", name, "--all"]).expect(0);
+        ns.mipset(&[
+            "rule",
+            "add",
+            name,
+            "--table",
+            "raw",
+            "--chain",
+            "PREROUTING",
+            "--match",
+            "dst",
+            "--jump",
+            "DROP",
+            "--layout",
+            layout,
+        ])
+        .expect(0);
+        check_packets(ns, name, width, &cover_a, &dests, layout);
+    }
     // Sync to half the list plus new networks: routing stays, rules too.
     let mut b: Vec<Net> = a.iter().step_by(2).copied().collect();
     b.extend(nets_in(&mut rng, within, lengths, 1));
@@ -665,4 +685,619 @@ fn packets_to_covered_addresses_are_dropped_and_counted_exactly() {
         36, 40, 44, 47, 48, 52, 56, 60, 63, 64, 72, 80, 96, 104, 112, 120, 126, 127, 128,
     ];
     packets(&ns, "pk6", Net::parse("2001:db8::/32"), &v6, "8", "20");
+}
+
+// -------------------------------------------------------------- semantics
+
+/// `mipset test` of each of `cases` (query, member?).
+fn answers(ns: &Netns, family: &str, cases: &[(&str, bool)]) {
+    for (q, want) in cases {
+        let r = ns.mipset(&["test", family, q]);
+        assert_eq!(
+            r.code,
+            if *want { 0 } else { 1 },
+            "test {family} {q}: {r:?}"
+        );
+    }
+}
+
+/// The `add` lines of a `mipset save` dump: which CIDR in which set.
+fn saved_adds(dump: &str) -> Vec<(String, Net)> {
+    dump.lines()
+        .filter_map(|l| l.strip_prefix("add "))
+        .filter(|l| !l.contains("comment"))
+        .map(|l| {
+            let mut w = l.split_whitespace();
+            let set = w.next().unwrap().to_string();
+            (set, Net::parse(w.next().unwrap()))
+        })
+        .collect()
+}
+
+/// The distinct CIDRs of a save, after checking each is in exactly the
+/// shards it covers.
+fn saved_cover(dump: &str, family: &Family, name: &str) -> BTreeSet<Net> {
+    let adds = saved_adds(dump);
+    let distinct: BTreeSet<Net> = adds.iter().map(|(_, n)| *n).collect();
+    for n in &distinct {
+        let mut want: BTreeSet<String> = BTreeSet::new();
+        // The tags of a CIDR: every tag if the tag bits are host bits.
+        let tag_bits = family.shards.trailing_zeros();
+        let host = n.width - n.prefix;
+        if family.shards == 1 {
+            want.insert(format!("{name}-s0"));
+        } else if host >= family.shift + tag_bits {
+            want.extend((0..family.shards).map(|t| format!("{name}-s{t}")));
+        } else if host <= family.shift {
+            want.insert(format!("{name}-s{}", family.tag(n.start)));
+        } else {
+            // Some tag bits are host bits: the tags of first..last.
+            let free = host - family.shift;
+            let first = family.tag(n.start);
+            for t in 0..(1usize << free) {
+                want.insert(format!("{name}-s{}", first | t));
+            }
+        }
+        let got: BTreeSet<String> = adds
+            .iter()
+            .filter(|(_, m)| m == n)
+            .map(|(s, _)| s.clone())
+            .collect();
+        assert_eq!(got, want, "{n}: the shards it is saved in");
+    }
+    distinct
+}
+
+#[test]
+fn test_add_del_of_networks_are_about_addresses() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let ns = Netns::new();
+    // bits:8 and 4 shards: a /24 is in one shard, a /16 in all four.
+    create_reduced(&ns, "sem", 32, 4, "auto", &["--route", "bits:8"]);
+    ns.mipset_stdin(
+        &["load", "sem", "-"],
+        "10.0.0.0/25\n10.0.0.128/25\n10.1.0.0/16\n",
+    )
+    .expect(0);
+    let save = ns.mipset(&["save", "sem"]).expect(0).stdout.clone();
+    let f = Family::read(&ns, "sem");
+    assert_eq!(
+        saved_cover(&save, &f, "sem"),
+        [Net::parse("10.0.0.0/24"), Net::parse("10.1.0.0/16")].into(),
+        "{save}"
+    );
+    answers(
+        &ns,
+        "sem",
+        &[
+            ("10.0.0.0/24", true),
+            ("10.0.0.0/23", false),
+            ("10.0.0.64/26", true),
+            ("10.1.0.0/16", true),
+            ("10.0.0.0/15", false),
+            ("10.1.255.255", true),
+            ("10.2.0.0", false),
+            ("9.255.255.255", false),
+        ],
+    );
+    // A hole in the /16, split out of it.
+    ns.mipset(&["del", "sem", "10.1.2.0/23"]).expect(0);
+    answers(
+        &ns,
+        "sem",
+        &[
+            ("10.1.2.0", false),
+            ("10.1.3.255", false),
+            ("10.1.1.255", true),
+            ("10.1.4.0", true),
+            ("10.1.2.0/23", false),
+            ("10.1.2.0/24", false),
+            ("10.1.0.0/23", true),
+            ("10.1.4.0/22", true),
+            ("10.1.0.0/16", false),
+            ("10.1.0.0/22", false),
+        ],
+    );
+    let f = Family::read(&ns, "sem");
+    let mut rng = Rng(3);
+    let want = Cover::of(&[
+        Net::parse("10.0.0.0/24"),
+        Net::parse("10.1.0.0/23"),
+        Net::parse("10.1.4.0/22"),
+        Net::parse("10.1.8.0/21"),
+        Net::parse("10.1.16.0/20"),
+        Net::parse("10.1.32.0/19"),
+        Net::parse("10.1.64.0/18"),
+        Net::parse("10.1.128.0/17"),
+    ]);
+    let wanted: Vec<Net> = want.minimal_cidrs(32).into_iter().collect();
+    let qs = queries(&mut rng, &[&wanted, &[Net::parse("10.1.2.0/23")]], 300);
+    let bad = disagreements(&f, &|a| want.contains(a), &qs);
+    assert!(bad.is_empty(), "after del:\n{}", bad.join("\n"));
+    let save = ns.mipset(&["save", "sem"]).expect(0).stdout.clone();
+    assert_eq!(
+        saved_cover(&save, &f, "sem"),
+        want.minimal_cidrs(32),
+        "{save}"
+    );
+    // Nothing of it is there: an error (nothing changes), or --exist.
+    let before = ns.ipset_save();
+    let r = ns.mipset(&["del", "sem", "10.1.2.0/24"]);
+    r.expect(3);
+    assert!(r.stderr.contains("not in family"), "{}", r.stderr);
+    ns.mipset(&["del", "sem", "10.1.2.0/24", "--exist"])
+        .expect(0);
+    ns.mipset(&["del", "sem", "10.1.2.0/24", "10.1.3.0/24"])
+        .expect(3);
+    assert_eq!(ns.ipset_save(), before);
+    // A partly covered network deleted: the covered part goes.
+    ns.mipset(&["del", "sem", "10.1.0.0/22"]).expect(0);
+    answers(
+        &ns,
+        "sem",
+        &[
+            ("10.1.0.0", false),
+            ("10.1.1.255", false),
+            ("10.1.4.0", true),
+        ],
+    );
+    // A partly covered network added: all of it is there.
+    ns.mipset(&["add", "sem", "10.1.0.0/23"]).expect(0);
+    ns.mipset(&["add", "sem", "10.1.0.0/22"]).expect(0);
+    answers(&ns, "sem", &[("10.1.0.0/16", true), ("10.1.2.77", true)]);
+    let before = ns.ipset_save();
+    let r = ns.mipset(&["add", "sem", "10.1.0.0/16"]);
+    r.expect(3);
+    assert!(r.stderr.contains("already in family"), "{}", r.stderr);
+    // One new network with an old one: all or nothing.
+    ns.mipset(&["add", "sem", "10.1.5.0/24", "10.9.0.0/24"])
+        .expect(3);
+    assert_eq!(ns.ipset_save(), before);
+    ns.mipset(&["add", "sem", "10.1.0.0/16", "--exist"])
+        .expect(0);
+    assert_eq!(ns.ipset_save(), before);
+    // Neighbours merge in the save.
+    ns.mipset(&["add", "sem", "10.0.1.0/24"]).expect(0);
+    let f = Family::read(&ns, "sem");
+    let save = ns.mipset(&["save", "sem"]).expect(0).stdout.clone();
+    assert_eq!(
+        saved_cover(&save, &f, "sem"),
+        [Net::parse("10.0.0.0/23"), Net::parse("10.1.0.0/16")].into(),
+        "{save}"
+    );
+}
+
+/// A dump without the kernel's random hash seeds.
+fn without_initval(dump: &str) -> String {
+    dump.lines()
+        .map(|l| match l.find(" initval ") {
+            Some(i) => &l[..i],
+            None => l,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A realistic list saved, then restored by mipset and by the stock ipset
+/// in fresh namespaces: the same addresses; the save is the minimal cover.
+#[test]
+fn save_is_the_minimal_cover_and_restores_to_the_same_addresses() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let nets = entries(&gen_blocklist(&["--seed", "21", "--scale", "0.02"]));
+    let want = Cover::of(&nets);
+    let mut rng = Rng(21);
+    let qs = queries(&mut rng, &[&nets], 500);
+    let ns = Netns::new();
+    create_reduced(&ns, "sv", 32, 16, "auto", &[]);
+    ns.mipset_stdin(&["load", "sv", "-"], &list_text(&nets))
+        .expect(0);
+    let f = Family::read(&ns, "sv");
+    let bad = disagreements(&f, &|a| want.contains(a), &qs);
+    assert!(bad.is_empty(), "loaded:\n{}", bad.join("\n"));
+    let dump = ns.mipset(&["save", "sv"]).expect(0).stdout.clone();
+    let cover = saved_cover(&dump, &f, "sv");
+    assert_eq!(cover, want.minimal_cidrs(32), "the save's CIDRs");
+    assert!(cover.len() <= nets.len());
+    drop(ns);
+
+    let by_mipset = Netns::new();
+    by_mipset.mipset_stdin(&["restore", "-"], &dump).expect(0);
+    let g = Family::read(&by_mipset, "sv");
+    assert_eq!((g.shards, g.shift), (f.shards, f.shift));
+    let bad = disagreements(&g, &|a| want.contains(a), &qs);
+    assert!(bad.is_empty(), "mipset restore:\n{}", bad.join("\n"));
+    assert_eq!(
+        without_initval(&by_mipset.mipset(&["save", "sv"]).expect(0).stdout),
+        without_initval(&dump),
+        "save after restore"
+    );
+    drop(by_mipset);
+
+    let by_ipset = Netns::new();
+    by_ipset.exec_stdin("ipset", &["restore"], &dump).expect(0);
+    let h = Family::read(&by_ipset, "sv");
+    let bad = disagreements(&h, &|a| want.contains(a), &qs);
+    assert!(bad.is_empty(), "ipset restore:\n{}", bad.join("\n"));
+    for i in 0..40 {
+        let a = qs[(i * 97) % qs.len()];
+        let text = show(32, a).to_string();
+        let r = by_ipset.mipset(&["test", "sv", &text]);
+        assert_eq!(r.code == 0, want.contains(a), "test sv {text}: {r:?}");
+    }
+    let cases: Vec<(String, bool)> = cover
+        .iter()
+        .step_by(cover.len() / 20 + 1)
+        .map(|n| (n.to_string(), true))
+        .collect();
+    for (q, member) in &cases {
+        let r = by_ipset.mipset(&["test", "sv", q]);
+        assert_eq!(r.code == 0, *member, "test sv {q}: {r:?}");
+    }
+}
+
+/// `mipset check` of a reduced family, as loaded, restored by mipset, and
+/// restored by the stock ipset from a mipset save.
+#[test]
+#[ignore = "bug: mipset check reports a reduced family's pieces as missing from shards"]
+fn check_accepts_reduced_families() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    // bits:16, 4 shards: 127.1.0.0/16 is stored in shard 1 as the /14
+    // around it (tag 1 of that /14 is exactly the /16).
+    let ns = Netns::new();
+    create_reduced(&ns, "ck", 32, 4, "auto", &["--route", "bits:16"]);
+    ns.mipset_stdin(&["load", "ck", "-"], "127.1.0.0/16\n127.8.0.0/13\n")
+        .expect(0);
+    let f = Family::read(&ns, "ck");
+    assert!(
+        f.elements.iter().flatten().any(|n| n.prefix < 16),
+        "nothing stored wider than listed: the test proves little ({f:?})"
+    );
+    let r = ns.mipset(&["check", "ck"]);
+    assert_eq!(r.code, 0, "check after load: {r:?}");
+    let dump = ns.mipset(&["save", "ck"]).expect(0).stdout.clone();
+    let restored = Netns::new();
+    restored.mipset_stdin(&["restore", "-"], &dump).expect(0);
+    let r = restored.mipset(&["check", "ck"]);
+    assert_eq!(r.code, 0, "check after mipset restore: {r:?}");
+    let stock = Netns::new();
+    stock.exec_stdin("ipset", &["restore"], &dump).expect(0);
+    let r = stock.mipset(&["check", "ck"]);
+    assert_eq!(r.code, 0, "check after ipset restore: {r:?}");
+}
+
+/// The umbrella layout matches a packet against every shard; a reduced
+/// shard may hold a piece wider than its tag's addresses (the rest of it
+/// belongs to other tags), so that piece must not match other tags.
+#[test]
+#[ignore = "bug: the umbrella layout matches addresses a reduced family does not cover"]
+fn umbrella_layout_matches_only_covered_addresses() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let ns = Netns::new();
+    ns.ok("ip", &["link", "set", "lo", "up"]);
+    create_reduced(&ns, "um", 32, 4, "auto", &["--route", "bits:16"]);
+    let list = [Net::parse("127.1.0.0/16"), Net::parse("127.8.0.0/13")];
+    ns.mipset_stdin(&["load", "um", "-"], &list_text(&list))
+        .expect(0);
+    ns.mipset(&[
+        "rule",
+        "add",
+        "um",
+        "--table",
+        "raw",
+        "--chain",
+        "PREROUTING",
+        "--match",
+        "dst",
+        "--jump",
+        "DROP",
+        "--layout",
+        "umbrella",
+    ])
+    .expect(0);
+    let cover = Cover::of(&list);
+    let mut rng = Rng(5);
+    let within = Net::parse("127.0.0.0/12");
+    let mut dests = destinations(&mut rng, within, &list, 60);
+    dests.extend((0..30).map(|i| Net::parse("127.0.0.0/14").start + 1 + i * 4099));
+    dests.sort();
+    dests.dedup();
+    let arrived = deliver(&ns, dests.iter().map(|&a| show(32, a)).collect());
+    let wrong: Vec<String> = dests
+        .iter()
+        .zip(&arrived)
+        .filter(|(a, arrived)| **arrived == cover.contains(**a))
+        .take(10)
+        .map(|(a, arrived)| format!("{} arrived={arrived}", show(32, *a)))
+        .collect();
+    assert!(wrong.is_empty(), "umbrella layout:\n{}", wrong.join("\n"));
+}
+
+// -------------------------------------------------------------- bad input
+
+#[test]
+fn reduce_with_what_it_cannot_keep_is_refused_and_changes_nothing() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let ns = Netns::new();
+    create_reduced(&ns, "keep", 32, 4, "auto", &["--route", "bits:8"]);
+    ns.mipset_stdin(&["load", "keep", "-"], "10.0.0.0/24\n10.1.0.0/16\n")
+        .expect(0);
+    let before = ns.ipset_save();
+    let refused: &[&[&str]] = &[
+        &["create", "x", "--type", "hash:ip", "--reduce", "auto"],
+        &["create", "x", "--type", "hash:ip", "--reduce", "20"],
+        &[
+            "create", "x", "--type", "hash:net", "--route", "hash", "--reduce", "auto",
+        ],
+        &[
+            "create",
+            "x",
+            "--type",
+            "hash:net",
+            "--timeout",
+            "60",
+            "--reduce",
+            "auto",
+        ],
+        &[
+            "create",
+            "x",
+            "--type",
+            "hash:net",
+            "--comment",
+            "--reduce",
+            "auto",
+        ],
+        &[
+            "create",
+            "x",
+            "--type",
+            "hash:net",
+            "--counters",
+            "--reduce",
+            "20",
+        ],
+        &["create", "x", "--type", "hash:net", "--reduce", "10001"],
+        &["create", "x", "--type", "hash:net", "--reduce", "abc"],
+        &["create", "x", "--type", "hash:net", "--reduce=-5"],
+        &["create", "x", "--type", "hash:net", "--reduce", "20.5"],
+        &["create", "x", "--type", "hash:ip", "--route", "auto"],
+        &[
+            "create", "x", "--type", "hash:ip", "--family", "inet6", "--route", "auto",
+        ],
+    ];
+    for args in refused {
+        let r = ns.mipset(args);
+        r.expect(2);
+        assert_eq!(r.stderr.lines().count(), 1, "{args:?}: {}", r.stderr);
+        assert!(
+            r.stderr.starts_with("mipset: error: "),
+            "{args:?}: {}",
+            r.stderr
+        );
+        assert!(r.stdout.is_empty(), "{args:?}: {}", r.stdout);
+        assert_eq!(ns.ipset_save(), before, "{args:?} changed the kernel");
+    }
+    // The edges of the percentage are taken.
+    for (name, reduce) in [
+        ("p0", "0"),
+        ("pmax", "10000"),
+        ("pct", "20%"),
+        ("off", "off"),
+    ] {
+        create_reduced(&ns, name, 32, 2, reduce, &[]);
+        ns.mipset(&["destroy", name]).expect(0);
+    }
+    assert_eq!(ns.ipset_save(), before);
+    // nomatch lines: refused by load, sync and restore; nothing changes.
+    let list = "10.2.0.0/24\n10.3.0.0/24 nomatch\n";
+    for verb in ["load", "sync"] {
+        let r = ns.mipset_stdin(&[verb, "keep", "-"], list);
+        r.expect(2);
+        assert!(r.stderr.contains(":2:"), "{verb}: {}", r.stderr);
+        assert_eq!(r.stderr.lines().count(), 1, "{verb}: {}", r.stderr);
+    }
+    let r = ns.mipset(&["add", "keep", "10.3.0.0/24", "nomatch"]);
+    assert_ne!(r.code, 0, "{r:?}");
+    let dump = ns.mipset(&["save", "keep"]).expect(0).stdout.clone();
+    let bad = dump.replacen(
+        "add keep-s0 10.0.0.0/24",
+        "add keep-s0 10.0.0.0/24 nomatch",
+        1,
+    );
+    assert_ne!(bad, dump);
+    ns.mipset(&["destroy", "keep"]).expect(0);
+    let empty = ns.ipset_save();
+    let r = ns.mipset_stdin(&["restore", "-"], &bad);
+    assert_ne!(r.code, 0, "{r:?}");
+    assert_eq!(ns.ipset_save(), empty, "restore of a nomatch line");
+}
+
+// ------------------------------------------------------------------- sync
+
+/// `a` with every 10th entry replaced by a new network.
+fn changed(rng: &mut Rng, a: &[Net]) -> Vec<Net> {
+    let mut b = Vec::new();
+    for (i, n) in a.iter().enumerate() {
+        if i % 10 == 3 {
+            let within = Net::parse("100.64.0.0/10");
+            b.extend(nets_in(rng, within, &[14 + (i as u32 % 19)], 1));
+        } else {
+            b.push(*n);
+        }
+    }
+    b
+}
+
+#[test]
+fn sync_makes_the_family_exactly_the_new_list() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let mut rng = Rng(31);
+    let ns = Netns::new();
+    for (name, width, list, shards, reduce) in [
+        (
+            "sy4",
+            32,
+            gen_blocklist(&["--seed", "31", "--scale", "0.02"]),
+            8,
+            "auto",
+        ),
+        (
+            "sy6",
+            128,
+            gen_blocklist(&["--seed", "32", "--scale", "0.03", "--family", "inet6"]),
+            4,
+            "50",
+        ),
+    ] {
+        let a = entries(&list);
+        let b = if width == 32 {
+            changed(&mut rng, &a)
+        } else {
+            a.iter()
+                .enumerate()
+                .map(|(i, n)| {
+                    if i % 10 == 3 {
+                        nets_in(
+                            &mut rng,
+                            Net::parse("3000::/16"),
+                            &[32 + (i as u32 % 90)],
+                            1,
+                        )[0]
+                    } else {
+                        *n
+                    }
+                })
+                .collect()
+        };
+        create_reduced(&ns, name, width, shards, reduce, &[]);
+        ns.mipset_stdin(&["load", name, "-"], &list_text(&a))
+            .expect(0);
+        let qs = queries(&mut rng, &[&a, &b], 500);
+        let want_a = Cover::of(&a);
+        let f = Family::read(&ns, name);
+        let bad = disagreements(&f, &|x| want_a.contains(x), &qs);
+        assert!(bad.is_empty(), "{name} loaded A:\n{}", bad.join("\n"));
+        ns.mipset_stdin(&["sync", name, "-"], &list_text(&b))
+            .expect(0);
+        let want_b = Cover::of(&b);
+        assert_ne!(want_a, want_b);
+        let f = Family::read(&ns, name);
+        let bad = disagreements(&f, &|x| want_b.contains(x), &qs);
+        assert!(bad.is_empty(), "{name} synced to B:\n{}", bad.join("\n"));
+        assert_eq!(
+            saved_cover(&ns.mipset(&["save", name]).expect(0).stdout, &f, name),
+            want_b.minimal_cidrs(width),
+            "{name}: save after the sync"
+        );
+        // The same list again: nothing to do.
+        let before = ns.ipset_save();
+        let again = ns.mipset_stdin(&["--json", "sync", name, "-"], &list_text(&b));
+        again.expect(0);
+        let j: serde_json::Value = serde_json::from_str(&again.stdout).unwrap();
+        for shard in j["plan"]["shards"].as_array().unwrap() {
+            assert_eq!(shard["adds"], 0, "{name}: {shard}");
+            assert_eq!(shard["dels"], 0, "{name}: {shard}");
+            assert_eq!(shard["rebuild"], false, "{name}: {shard}");
+        }
+        assert_eq!(j["applied"]["swapped"], 0, "{}", again.stdout);
+        assert_eq!(j["applied"]["in_place"], 0, "{}", again.stdout);
+        let text = ns.mipset_stdin(&["sync", name, "-"], &list_text(&b));
+        assert!(text.expect(0).stdout.contains("+0 -0"), "{}", text.stdout);
+        assert_eq!(ns.ipset_save(), before, "{name}: a sync without changes");
+        // And back to A.
+        ns.mipset_stdin(&["sync", name, "-"], &list_text(&a))
+            .expect(0);
+        let f = Family::read(&ns, name);
+        let bad = disagreements(&f, &|x| want_a.contains(x), &qs);
+        assert!(
+            bad.is_empty(),
+            "{name} synced back to A:\n{}",
+            bad.join("\n")
+        );
+    }
+}
+
+// ------------------------------------------------------------ auto routing
+
+fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("bad JSON ({e}): {text}"))
+}
+
+#[test]
+fn auto_routing_is_chosen_once_at_the_first_fill() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let ns = Netns::new();
+    let a = entries(&gen_blocklist(&["--seed", "41", "--scale", "0.02"]));
+    let b = entries(&gen_blocklist(&[
+        "--feed", "--seed", "42", "--scale", "0.03",
+    ]));
+    create_reduced(&ns, "au", 32, 16, "auto", &["--route", "auto"]);
+    let first = ns.mipset_stdin(&["load", "au", "-"], &list_text(&a));
+    first.expect(0);
+    let line = first
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("routing bits:"))
+        .unwrap_or_else(|| panic!("no routing chosen: {}", first.stdout));
+    assert!(line.contains("chosen for family au"), "{line}");
+    let shift: u32 = line["routing bits:".len()..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let listed = json(&ns.mipset(&["list", "--json", "au"]).expect(0).stdout);
+    let listed = &listed[0];
+    assert_eq!(listed["routing"], format!("bits:{shift}"), "{listed}");
+    assert_eq!(listed["route_auto"], true, "{listed}");
+    let f = Family::read(&ns, "au");
+    assert!(f.route_auto);
+    assert_eq!(f.shift, shift, "the umbrella's metadata");
+    let want = Cover::of(&a);
+    let mut rng = Rng(41);
+    let qs = queries(&mut rng, &[&a, &b], 300);
+    let bad = disagreements(&f, &|x| want.contains(x), &qs);
+    assert!(bad.is_empty(), "first load:\n{}", bad.join("\n"));
+    // Not empty any more: a second load keeps the routing.
+    let second = ns.mipset_stdin(&["load", "au", "-"], &list_text(&b));
+    second.expect(0);
+    assert!(
+        !second.stdout.contains("routing bits:"),
+        "re-routed a full family: {}",
+        second.stdout
+    );
+    let g = Family::read(&ns, "au");
+    assert_eq!(g.shift, shift);
+    let both = Cover::of(&[a.clone(), b.clone()].concat());
+    let bad = disagreements(&g, &|x| both.contains(x), &qs);
+    assert!(bad.is_empty(), "second load:\n{}", bad.join("\n"));
+    let listed = json(&ns.mipset(&["list", "--json", "au"]).expect(0).stdout);
+    assert_eq!(listed[0]["routing"], format!("bits:{shift}"));
+    // A fixed routing is never changed by a load.
+    create_reduced(&ns, "fixed", 32, 16, "auto", &["--route", "bits:3"]);
+    let r = ns.mipset_stdin(&["load", "fixed", "-"], &list_text(&a));
+    assert!(
+        !r.expect(0).stdout.contains("routing bits:"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(Family::read(&ns, "fixed").shift, 3);
+    // hash:ip has no auto routing.
+    let r = ns.mipset(&["create", "ips", "--type", "hash:ip", "--route", "auto"]);
+    r.expect(2);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
 }
