@@ -1301,3 +1301,79 @@ fn auto_routing_is_chosen_once_at_the_first_fill() {
     r.expect(2);
     assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
 }
+
+// ------------------------------------------------- known bugs, kept failing
+
+/// A family covering every address: its minimal cover is the /0, which no
+/// hash:net set takes; the save must still restore (as two /1s).
+#[test]
+#[ignore = "bug: save of a family covering everything prints a /0 that neither ipset nor mipset restore takes"]
+fn save_of_a_family_covering_everything_restores() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    for (width, list) in [(32, "0.0.0.0/1\n128.0.0.0/1\n"), (128, "::/1\n8000::/1\n")] {
+        let ns = Netns::new();
+        create_reduced(&ns, "all", width, 4, "auto", &["--route", "bits:0"]);
+        ns.mipset_stdin(&["load", "all", "-"], list).expect(0);
+        let dump = ns.mipset(&["save", "all"]).expect(0).stdout.clone();
+        let stock = Netns::new();
+        let r = stock.exec_stdin("ipset", &["restore"], &dump);
+        assert_eq!(r.code, 0, "ipset restore of:\n{dump}\n{r:?}");
+        let ours = Netns::new();
+        let r = ours.mipset_stdin(&["restore", "-"], &dump);
+        assert_eq!(r.code, 0, "mipset restore of:\n{dump}\n{r:?}");
+        let f = Family::read(&ours, "all");
+        assert!(f.member(0) && f.member(low(width)) && f.member(low(width) / 3));
+    }
+}
+
+/// Resizing a reduced family must keep its addresses: a shard's piece may
+/// be wider than its tag's addresses, so it cannot be copied as an entry
+/// into every shard it spans.
+#[test]
+#[ignore = "bug: resize copies a reduced shard's pieces into every shard they span (false members)"]
+fn resize_keeps_a_reduced_familys_addresses() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let ns = Netns::new();
+    create_reduced(&ns, "rz", 32, 4, "auto", &["--route", "bits:16"]);
+    let list = [Net::parse("127.1.0.0/16"), Net::parse("127.8.0.0/13")];
+    ns.mipset_stdin(&["load", "rz", "-"], &list_text(&list))
+        .expect(0);
+    let want = Cover::of(&list);
+    let mut rng = Rng(7);
+    let qs = queries(&mut rng, &[&list, &[Net::parse("127.0.0.0/14")]], 200);
+    let bad = disagreements(&Family::read(&ns, "rz"), &|a| want.contains(a), &qs);
+    assert!(bad.is_empty(), "before resize:\n{}", bad.join("\n"));
+    for shards in ["8", "2", "16"] {
+        ns.mipset(&["resize", "rz", "--shards", shards]).expect(0);
+        let f = Family::read(&ns, "rz");
+        let bad = disagreements(&f, &|a| want.contains(a), &qs);
+        assert!(
+            bad.is_empty(),
+            "after resize to {shards}:\n{}",
+            bad.join("\n")
+        );
+        answers(&ns, "rz", &[("127.0.0.5", false), ("127.1.0.5", true)]);
+    }
+}
+
+/// Auto routing keeps room to grow (reroute::max_shift): the family it
+/// routes can be resized up to the most shards.
+#[test]
+#[ignore = "bug: auto routing may choose a shift above reroute::max_shift, which blocks resizing"]
+fn auto_routing_leaves_room_to_resize() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let ns = Netns::new();
+    create_reduced(&ns, "grow", 32, 4, "auto", &[]);
+    ns.mipset_stdin(&["sync", "grow", "-"], "10.0.0.0/8\n")
+        .expect(0);
+    let f = Family::read(&ns, "grow");
+    assert!(f.shift <= 22, "bits:{} cannot grow to 1024 shards", f.shift);
+    ns.mipset(&["resize", "grow", "--shards", "64"]).expect(0);
+    answers(&ns, "grow", &[("10.1.2.3", true), ("11.0.0.0", false)]);
+}
