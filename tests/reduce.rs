@@ -398,6 +398,13 @@ fn equivalence(ns: &Netns, tag: &str, nets: &[Net], seed: u64) {
                     prefix_lengths(e)
                 );
             }
+            if shards == 1 && reduce == "100" {
+                let levels = prefix_lengths(&f.elements[0]).len();
+                assert!(
+                    levels < raw_levels,
+                    "{name}: {levels} prefix lengths, as many as the list's {raw_levels}"
+                );
+            }
             if reduce == "auto" {
                 assert!(
                     f.element_count() <= 2 * nets.len(),
@@ -927,6 +934,35 @@ fn save_is_the_minimal_cover_and_restores_to_the_same_addresses() {
         let text = show(32, a).to_string();
         let r = by_ipset.mipset(&["test", "sv", &text]);
         assert_eq!(r.code == 0, want.contains(a), "test sv {text}: {r:?}");
+    }
+    // Networks: every address of one is a member, or not.
+    let mut nets_q: Vec<Net> = Vec::new();
+    for (i, n) in nets.iter().enumerate().step_by(nets.len() / 25 + 1) {
+        nets_q.push(*n);
+        if n.prefix > 1 {
+            nets_q.push(Net::parse(&format!(
+                "{}/{}",
+                show(32, n.start),
+                n.prefix - 1
+            )));
+        }
+        if n.prefix < 32 {
+            let half = Net {
+                start: n.start | (1 << (31 - n.prefix)),
+                prefix: n.prefix + 1,
+                width: 32,
+            };
+            nets_q.push(half);
+        }
+        let wide = Net::parse(&format!("{}/{}", show(32, n.start), 12 + i as u32 % 12));
+        nets_q.push(wide);
+    }
+    let whole = |n: &Net| want.0.iter().any(|&(s, e)| s <= n.start && n.last() <= e);
+    assert!(nets_q.iter().any(whole) && !nets_q.iter().all(whole));
+    for n in &nets_q {
+        let r = by_ipset.mipset(&["test", "sv", &n.to_string()]);
+        assert!([0, 1].contains(&r.code), "{r:?}");
+        assert_eq!(r.code == 0, whole(n), "test sv {n}: {r:?}");
     }
     let cases: Vec<(String, bool)> = cover
         .iter()
