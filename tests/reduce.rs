@@ -673,6 +673,54 @@ fn packets(ns: &Netns, name: &str, within: Net, lengths: &[u32], shards: &str, r
             .collect(),
     );
     check_packets(ns, name, width, &hole_cover, &dests_c, "after a del");
+    // Emptied and filled again with hosts of one small block: routed
+    // anew, and the tree layout's rules rebuilt for the new bits.
+    ns.mipset(&["rule", "del", name, "--all"]).expect(0);
+    ns.mipset(&[
+        "rule",
+        "add",
+        name,
+        "--table",
+        "raw",
+        "--chain",
+        "PREROUTING",
+        "--match",
+        "dst",
+        "--jump",
+        "DROP",
+        "--layout",
+        "tree",
+    ])
+    .expect(0);
+    let shift_before = Family::read(ns, name).shift;
+    ns.mipset(&["flush", name]).expect(0);
+    let block = Net {
+        start: within.start | (0x0304 << 8),
+        prefix: width - 10,
+        width,
+    };
+    let d: Vec<Net> = nets_in(&mut rng, block, &[width], 300);
+    let loaded = ns.mipset_stdin(&["load", name, "-"], &list_text(&d));
+    loaded.expect(0);
+    assert!(
+        loaded.stdout.contains("chosen for family"),
+        "{}",
+        loaded.stdout
+    );
+    let f = Family::read(ns, name);
+    assert_ne!(
+        f.shift, shift_before,
+        "the same bits again: the test proves little"
+    );
+    let dests_d = destinations(&mut rng, block, &d, 200);
+    check_packets(
+        ns,
+        name,
+        width,
+        &Cover::of(&d),
+        &dests_d,
+        "re-routed after a flush",
+    );
 }
 
 #[test]
