@@ -413,6 +413,32 @@ fn equivalence(ns: &Netns, tag: &str, nets: &[Net], seed: u64) {
                     nets.len()
                 );
             }
+            // Against the same shards without expansion (--reduce 0, the
+            // same bits): auto at most doubles a shard, P% adds at most P%.
+            if shards > 1 {
+                let base = format!("b{tag}{shards}x{reduce}");
+                let bits = format!("bits:{}", f.shift);
+                create_reduced(ns, &base, width, shards, "0", &["--route", &bits]);
+                ns.mipset_stdin(&["load", &base, "-"], &text).expect(0);
+                let b = Family::read(ns, &base);
+                assert_eq!(b.shift, f.shift);
+                let growth: usize = reduce.parse().unwrap_or(100);
+                for (t, (e, n)) in f.elements.iter().zip(&b.elements).enumerate() {
+                    assert!(
+                        e.len() * 100 <= n.len() * (100 + growth),
+                        "{name} shard {t}: {} elements, {} without expansion",
+                        e.len(),
+                        n.len()
+                    );
+                    assert!(
+                        prefix_lengths(e).len() <= prefix_lengths(n).len(),
+                        "{name} shard {t}: more prefix lengths than without expansion"
+                    );
+                }
+                let bad = disagreements(&b, &|a| one.contains(a), &qs);
+                assert!(bad.is_empty(), "{base}:\n{}", bad.join("\n"));
+                ns.mipset(&["destroy", &base]).expect(0);
+            }
             // A sample through processes: every 9th family gets its turn.
             let sample: Vec<u128> = (0..12)
                 .map(|_| qs[rng.below(qs.len() as u64) as usize])
