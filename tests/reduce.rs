@@ -968,20 +968,29 @@ fn save_is_the_minimal_cover_and_restores_to_the_same_addresses() {
     if !kernel_tests_enabled() {
         return;
     }
-    let nets = entries(&gen_blocklist(&["--seed", "21", "--scale", "0.02"]));
-    let want = Cover::of(&nets);
+    let v4 = entries(&gen_blocklist(&["--seed", "21", "--scale", "0.02"]));
+    save_round_trip(&v4, 16);
+    let v6 = entries(&gen_blocklist(&[
+        "--seed", "23", "--scale", "0.02", "--family", "inet6",
+    ]));
+    save_round_trip(&v6, 8);
+}
+
+fn save_round_trip(nets: &[Net], shards: u32) {
+    let width = nets[0].width;
+    let want = Cover::of(nets);
     let mut rng = Rng(21);
-    let qs = queries(&mut rng, &[&nets], 500);
+    let qs = queries(&mut rng, &[nets], 500);
     let ns = Netns::new();
-    create_reduced(&ns, "sv", 32, 16, "auto", &[]);
-    ns.mipset_stdin(&["load", "sv", "-"], &list_text(&nets))
+    create_reduced(&ns, "sv", width, shards, "auto", &[]);
+    ns.mipset_stdin(&["load", "sv", "-"], &list_text(nets))
         .expect(0);
     let f = Family::read(&ns, "sv");
     let bad = disagreements(&f, &|a| want.contains(a), &qs);
     assert!(bad.is_empty(), "loaded:\n{}", bad.join("\n"));
     let dump = ns.mipset(&["save", "sv"]).expect(0).stdout.clone();
     let cover = saved_cover(&dump, &f, "sv");
-    assert_eq!(cover, want.minimal_cidrs(32), "the save's CIDRs");
+    assert_eq!(cover, want.minimal_cidrs(width), "the save's CIDRs");
     assert!(cover.len() <= nets.len());
     drop(ns);
 
@@ -1005,7 +1014,7 @@ fn save_is_the_minimal_cover_and_restores_to_the_same_addresses() {
     assert!(bad.is_empty(), "ipset restore:\n{}", bad.join("\n"));
     for i in 0..40 {
         let a = qs[(i * 97) % qs.len()];
-        let text = show(32, a).to_string();
+        let text = show(width, a).to_string();
         let r = by_ipset.mipset(&["test", "sv", &text]);
         assert_eq!(r.code == 0, want.contains(a), "test sv {text}: {r:?}");
     }
@@ -1016,19 +1025,23 @@ fn save_is_the_minimal_cover_and_restores_to_the_same_addresses() {
         if n.prefix > 1 {
             nets_q.push(Net::parse(&format!(
                 "{}/{}",
-                show(32, n.start),
+                show(width, n.start),
                 n.prefix - 1
             )));
         }
-        if n.prefix < 32 {
+        if n.prefix < width {
             let half = Net {
-                start: n.start | (1 << (31 - n.prefix)),
+                start: n.start | (1u128 << (width - 1 - n.prefix)),
                 prefix: n.prefix + 1,
-                width: 32,
+                width,
             };
             nets_q.push(half);
         }
-        let wide = Net::parse(&format!("{}/{}", show(32, n.start), 12 + i as u32 % 12));
+        let wide = Net::parse(&format!(
+            "{}/{}",
+            show(width, n.start),
+            width / 3 + i as u32 % 12
+        ));
         nets_q.push(wide);
     }
     let whole = |n: &Net| want.0.iter().any(|&(s, e)| s <= n.start && n.last() <= e);
@@ -1226,6 +1239,7 @@ fn reduce_with_what_it_cannot_keep_is_refused_and_changes_nothing() {
     }
     let r = ns.mipset(&["add", "keep", "10.3.0.0/24", "nomatch"]);
     assert_ne!(r.code, 0, "{r:?}");
+    assert_eq!(ns.ipset_save(), before, "a nomatch line changed the kernel");
     let dump = ns.mipset(&["save", "keep"]).expect(0).stdout.clone();
     let bad = dump.replacen(
         "add keep-s0 10.0.0.0/24",
