@@ -16,5 +16,6 @@ mod kernel_faults;
 mod kernel_list;
 mod ownership;
 mod reconcile;
+mod reduce;
 mod rules;
 mod util;
