@@ -55,7 +55,6 @@ pub struct Resized {
     pub elements: usize,
 }
 
-
 /// How long readers of the old metadata get before shards are trimmed.
 pub(crate) const GRACE: std::time::Duration = std::time::Duration::from_millis(500);
 

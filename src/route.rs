@@ -171,7 +171,12 @@ pub fn shards_for(entry: &Entry, shards: u32, routing: Routing) -> std::ops::Ran
 /// fullest of `shards` shards, networks counted in every shard they cover;
 /// ties go to fewer elements in all, then to the larger S. Returns (S,
 /// fullest, total).
-pub fn choose_bits(entries: &[Entry], shards: u32, width: u32, max_shift: u32) -> (u32, usize, usize) {
+pub fn choose_bits(
+    entries: &[Entry],
+    shards: u32,
+    width: u32,
+    max_shift: u32,
+) -> (u32, usize, usize) {
     let k = shards.trailing_zeros();
     let top = max_shift.min(width.saturating_sub(k));
     let mut best = (0, usize::MAX, usize::MAX);

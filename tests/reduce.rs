@@ -1065,13 +1065,12 @@ fn save_round_trip(nets: &[Net], shards: u32) {
 /// `mipset check` of a reduced family, as loaded, restored by mipset, and
 /// restored by the stock ipset from a mipset save.
 #[test]
-#[ignore = "bug: mipset check reports a reduced family's pieces as missing, and --repair copies them into other shards (false members)"]
 fn check_accepts_reduced_families() {
     if !kernel_tests_enabled() {
         return;
     }
-    // bits:16, 4 shards: 127.1.0.0/16 is stored in shard 1 as the /14
-    // around it (tag 1 of that /14 is exactly the /16).
+    // bits:16, 4 shards: the /13 spans every shard (stored in each, wider
+    // than one tag's addresses); the /16 lies in shard 1 only.
     let ns = Netns::new();
     create_reduced(&ns, "ck", 32, 4, "auto", &["--route", "bits:16"]);
     ns.mipset_stdin(&["load", "ck", "-"], "127.1.0.0/16\n127.8.0.0/13\n")
@@ -1079,7 +1078,7 @@ fn check_accepts_reduced_families() {
     let f = Family::read(&ns, "ck");
     assert!(
         f.elements.iter().flatten().any(|n| n.prefix < 16),
-        "nothing stored wider than listed: the test proves little ({f:?})"
+        "nothing stored wider than one tag: the test proves little ({f:?})"
     );
     let r = ns.mipset(&["check", "ck"]);
     // --repair must not change what the family answers.
@@ -1106,7 +1105,6 @@ fn check_accepts_reduced_families() {
 /// shard may hold a piece wider than its tag's addresses (the rest of it
 /// belongs to other tags), so that piece must not match other tags.
 #[test]
-#[ignore = "bug: the umbrella layout matches addresses a reduced family does not cover"]
 fn umbrella_layout_matches_only_covered_addresses() {
     if !kernel_tests_enabled() {
         return;
@@ -1434,12 +1432,11 @@ fn auto_routing_is_chosen_once_at_the_first_fill() {
     assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
 }
 
-// ------------------------------------------------- known bugs, kept failing
+// ------------------------------- regressions: bugs a first trial found (fixed)
 
 /// A family covering every address: its minimal cover is the /0, which no
 /// hash:net set takes; the save must still restore (as two /1s).
 #[test]
-#[ignore = "bug: save of a family covering everything prints a /0 that neither ipset nor mipset restore takes"]
 fn save_of_a_family_covering_everything_restores() {
     if !kernel_tests_enabled() {
         return;
@@ -1464,7 +1461,6 @@ fn save_of_a_family_covering_everything_restores() {
 /// be wider than its tag's addresses, so it cannot be copied as an entry
 /// into every shard it spans.
 #[test]
-#[ignore = "bug: resize copies a reduced shard's pieces into every shard they span (false members)"]
 fn resize_keeps_a_reduced_familys_addresses() {
     if !kernel_tests_enabled() {
         return;
@@ -1495,7 +1491,6 @@ fn resize_keeps_a_reduced_familys_addresses() {
 /// Auto routing keeps room to grow (reroute::max_shift): the family it
 /// routes can be resized up to the most shards.
 #[test]
-#[ignore = "bug: auto routing may choose a shift above reroute::max_shift, which blocks resizing"]
 fn auto_routing_leaves_room_to_resize() {
     if !kernel_tests_enabled() {
         return;
@@ -1514,7 +1509,6 @@ fn auto_routing_leaves_room_to_resize() {
 /// a family just synced by hand has nothing to repair, and its shards hold
 /// what `mipset sync` stored.
 #[test]
-#[ignore = "bug: reconcile ignores --reduce: it stores raw entries and 'repairs' a reduced family's pieces into other shards"]
 fn reconcile_keeps_a_reduced_family_reduced() {
     if !kernel_tests_enabled() {
         return;

@@ -8,17 +8,17 @@
 
 use super::merge::Incoming;
 use super::plan::Kept;
-use crate::addr::Entry;
-use crate::kernel::dump;
-use crate::prefix::cover::family_cover;
-use crate::prefix::geometry::{shard_coverage, split_list};
 use super::plan::{plan_shard, Limits, Mode, Plan};
 use super::read::{read_shard, Prefetched, Shard};
+use crate::addr::Entry;
 use crate::error::{Error, KernelErrorKind, Result};
 use crate::kernel::batch;
+use crate::kernel::dump;
 use crate::listfile::ListEntry;
 use crate::meta::FamilySpec;
+use crate::prefix::cover::family_cover;
 use crate::prefix::geometry::{self, Geometry};
+use crate::prefix::geometry::{shard_coverage, split_list};
 use crate::prefix::levels::Reduce;
 use crate::prefix::ranges::{Cidr, Ranges};
 use crate::route::{self, Routing};
@@ -117,7 +117,10 @@ pub fn apply_list(
     let (targets, shards) = prepare(spec, list, mode, Prefetched::default())?;
     let plan = plan(spec, &targets, shards, atomic)?;
     let (adds, dels, _, _) = plan.totals();
-    Ok((super::apply::apply(kernel, spec, &plan, atomic)?, (adds, dels)))
+    Ok((
+        super::apply::apply(kernel, spec, &plan, atomic)?,
+        (adds, dels),
+    ))
 }
 
 /// The target elements of some shards, as one list (each shard's run in
@@ -137,22 +140,34 @@ impl Targets {
     }
 }
 
-/// The elements shards `wanted` (index, what it should cover) store,
-/// reduced by the family's policy within its maxelem.
+/// The elements every shard (`wanted`: index and what it should cover)
+/// stores, reduced by the family's policy within its maxelem. Every shard:
+/// what all of them cover decides which pieces may leave the tag bits free.
 pub fn targets(g: &Geometry, spec: &FamilySpec, wanted: &[(u32, Ranges)]) -> Result<Targets> {
     let mut list = Vec::new();
     let mut incoming = Vec::with_capacity(wanted.len());
     let mut levels = 0;
+    let all: Vec<Ranges> = wanted.iter().map(|(_, c)| c.clone()).collect();
+    if all.len() != spec.shards as usize {
+        return Err(Error::Usage(format!(
+            "family '{}': {} of {} shards planned; a reduced family is planned whole",
+            spec.name,
+            all.len(),
+            spec.shards
+        )));
+    }
+    let common = geometry::common_coverage(g, &all);
     for (t, cover) in wanted {
-        let target = geometry::shard_target(g, *t, cover, spec.reduce, spec.maxelem as usize)
-            .map_err(Error::Usage)?;
+        let target =
+            geometry::shard_target(g, *t, cover, &common, spec.reduce, spec.maxelem as usize)
+                .map_err(Error::Usage)?;
         if !target.within_cap {
             return Err(Error::kernel(
                 KernelErrorKind::Full,
                 format!(
                     "shard {} would hold {} elements but its maxelem is {}; nothing was changed (raise it with `mipset resize {} --maxelem N`)",
                     spec.shard_name(*t),
-                    target.cidrs.len(),
+                    target.elements,
                     spec.maxelem,
                     spec.name
                 ),
@@ -246,8 +261,7 @@ pub fn placements(old: &FamilySpec, new: &FamilySpec) -> Result<(Vec<Contents>, 
                 shard_coverage(&g_old, t as u32, &stored).map_err(Error::Usage)
             })
             .collect::<Result<_>>()?;
-        let cidrs =
-            family_cover(&g_old, &coverage, COVER_LIMIT).map_err(Error::Usage)?;
+        let cidrs = family_cover(&g_old, &coverage, COVER_LIMIT).map_err(Error::Usage)?;
         let wanted: Vec<(u32, Ranges)> = split_list(&g_new, &cidrs)
             .into_iter()
             .enumerate()

@@ -7,9 +7,11 @@
 //!   "already in family"); `del NET` makes none of them a member, splitting
 //!   stored pieces (none a member: "not in family").
 //!
-//! Each shard a change touches is read, given its new coverage, reduced
-//! again by the family's policy and written as one sync of that shard
-//! (in place in one send, or rebuilt and swapped: old or new, never a mix).
+//! A change reads every shard, gives the ones it touches their new
+//! coverage, reduces them all again by the family's policy (what every
+//! shard covers may be stored in pieces that leave the tag bits free) and
+//! writes each shard that differs as one sync of that shard (in place in
+//! one send, or rebuilt and swapped: old or new, never a mix).
 
 use std::collections::BTreeMap;
 
@@ -68,9 +70,9 @@ pub fn change(
     let g = cover::geometry(spec)?;
     let unique = dedup(entries);
     let routed: Vec<_> = unique.iter().map(|e| pieces(&g, e)).collect();
-    let touched: std::collections::BTreeSet<u32> =
-        routed.iter().flat_map(|(s, _)| s.clone()).collect();
-    let mut shards = read(&g, spec, touched)?;
+    // Every shard: what all of them cover decides which pieces may leave
+    // the tag bits free, so a change in one can rewrite the others.
+    let mut shards = read(&g, spec, 0..spec.shards)?;
     let mut unchanged = 0;
     for (entry, (range, piece)) in unique.iter().zip(&routed) {
         let covered = |t: u32| &shards[&t].1;

@@ -10,6 +10,7 @@
 use super::leftovers;
 use crate::addr::Entry;
 use crate::bulk::cover;
+use crate::bulk::cover::Contents;
 use crate::error::{Error, KernelErrorKind, Result};
 use crate::kernel::dump;
 use crate::kernel::Kernel;
@@ -17,7 +18,6 @@ use crate::listfile::ListEntry;
 use crate::meta::FamilySpec;
 use crate::prefix::ranges::{Cidr, Ranges};
 use crate::prefix::shift::{choose_shift, ShiftChoice};
-use crate::bulk::cover::Contents;
 use crate::resize::{rebuild_shards, GRACE};
 use crate::route;
 use crate::route::{Routing, MAX_SHARDS};
@@ -61,8 +61,8 @@ pub fn choose_for(
     }
     let width = spec.family.width();
     let choice = if cover::is_covering(spec) {
-        let cover = Ranges::from_cidrs(width, list.iter().map(|i| Cidr::from_entry(&i.entry)))
-            .to_cidrs();
+        let cover =
+            Ranges::from_cidrs(width, list.iter().map(|i| Cidr::from_entry(&i.entry))).to_cidrs();
         choose_shift(
             &cover,
             width,
@@ -174,7 +174,6 @@ pub fn reroute_online(
     rebuild_shards(kernel, new, new, &new_contents, 0..new.shards)?;
     Ok(new_contents.iter().map(Vec::len).sum())
 }
-
 
 /// What the family holds, as a list (its networks once each; for a family
 /// that stores coverage, its minimal cover), for choosing its routing.

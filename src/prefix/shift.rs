@@ -10,13 +10,9 @@
 //! bound first, and the search stops at the first bound worse than the best
 //! found.
 
-use super::geometry::{lowest_level, project, stored_entries, Geometry};
-use super::levels::{choose_levels, unreduced_entries, Reduce};
+use super::geometry::{common_coverage, lowest_level, project, split_list, target_size, Geometry};
+use super::levels::{unreduced_entries, Reduce};
 use super::ranges::{interval_cidrs, push_merged, Cidr, Ranges};
-
-/// Most per-shard, per-length counts [`choose_shift`] keeps between its two
-/// rounds (16 bytes each); above this it scans the list again.
-const MAX_KEPT_COUNTS: u128 = 1 << 20;
 
 /// The shift chosen for a list, with what it costs.
 #[derive(Debug, Clone, PartialEq)]
@@ -125,14 +121,15 @@ fn shard_cover_counts(g: &Geometry, cover: &[Cidr]) -> Vec<Vec<u128>> {
     counts
 }
 
-/// (fullest, total) kernel elements of a geometry after reduction.
-fn evaluate(g: &Geometry, counts: &[Vec<u128>], policy: Reduce, cap: usize) -> (u128, u128) {
-    let lowest = lowest_level(g);
-    counts
+/// (fullest, total) kernel elements of a geometry after reduction, as
+/// [`shard_target`](super::geometry::shard_target) would store them.
+fn evaluate(g: &Geometry, cover: &[Cidr], policy: Reduce, cap: usize) -> (u128, u128) {
+    let split = split_list(g, cover);
+    let common = common_coverage(g, &split);
+    split
         .iter()
-        .fold((0u128, 0u128), |(fullest, total), shard| {
-            let choice = choose_levels(shard, lowest, policy, cap as u128);
-            let entries = stored_entries(g, &choice.levels, choice.entries);
+        .fold((0u128, 0u128), |(fullest, total), coverage| {
+            let (entries, _) = target_size(g, coverage, &common, policy, cap);
             (fullest.max(entries), total.saturating_add(entries))
         })
 }
@@ -144,7 +141,7 @@ fn lower_bound(g: &Geometry, counts: &[Vec<u128>]) -> (u128, u128) {
         .iter()
         .fold((0u128, 0u128), |(fullest, total), shard| {
             // A projected /0 stays one level 0 entry, stored as two /1s.
-            let split = lowest == 0 && g.tag_bits() == 0 && shard.first().is_some_and(|&n| n > 0);
+            let split = lowest == 0 && shard.first().is_some_and(|&n| n > 0);
             let entries = unreduced_entries(shard, lowest).saturating_add(u128::from(split));
             (fullest.max(entries), total.saturating_add(entries))
         })
@@ -172,39 +169,27 @@ pub fn choose_shift(
         ));
     }
     let cover = Ranges::from_cidrs(width, list_cover.iter().copied()).to_cidrs();
-    // Per-shard counts are kept for the second round while they stay small.
     let top = max_shift.min(width - k);
-    let shifts = u128::from(top + 1);
-    let kept_counts = shifts * u128::from(1u32 << k) * u128::from(width - k + 1);
-    let keep = kept_counts <= MAX_KEPT_COUNTS;
     let mut bounds = Vec::new();
-    let mut kept = Vec::new();
     // With one shard every shift is the same geometry: take the largest.
     let first_shift = if k == 0 { top } else { 0 };
     for shift in first_shift..=top {
         let g = Geometry::new(width, k, shift)?;
         let counts = shard_cover_counts(&g, &cover);
         let (fullest, total) = lower_bound(&g, &counts);
-        bounds.push((fullest, total, std::cmp::Reverse(shift), kept.len()));
-        if keep {
-            kept.push(counts);
-        }
+        bounds.push((fullest, total, std::cmp::Reverse(shift)));
     }
     bounds.sort_unstable();
     let mut best: Option<(u128, u128, u32)> = None;
     let mut evaluated = 0;
-    for (low_fullest, low_total, std::cmp::Reverse(shift), at) in bounds {
+    for (low_fullest, low_total, std::cmp::Reverse(shift)) in bounds {
         if let Some((fullest, total, _)) = best {
             if (low_fullest, low_total) > (fullest, total) {
                 break;
             }
         }
         let g = Geometry::new(width, k, shift)?;
-        let (fullest, total) = match (policy, kept.get(at)) {
-            (Reduce::Off, _) => (low_fullest, low_total),
-            (_, Some(counts)) => evaluate(&g, counts, policy, cap),
-            (_, None) => evaluate(&g, &shard_cover_counts(&g, &cover), policy, cap),
-        };
+        let (fullest, total) = evaluate(&g, &cover, policy, cap);
         evaluated += 1;
         let better = match best {
             None => true,
@@ -240,15 +225,13 @@ mod tests {
     /// (fullest, total, most levels) of a geometry, built shard by shard.
     fn built(g: &Geometry, cover: &[Cidr], policy: Reduce, cap: usize) -> (usize, usize, usize) {
         let split = split_list(g, cover);
+        let common = common_coverage(g, &split);
         (0u32..)
             .zip(&split)
             .fold((0, 0, 0), |(f, t, l), (tag, coverage)| {
-                let target = shard_target(g, tag, coverage, policy, cap).unwrap();
-                (
-                    f.max(target.cidrs.len()),
-                    t + target.cidrs.len(),
-                    l.max(target.levels),
-                )
+                let target = shard_target(g, tag, coverage, &common, policy, cap).unwrap();
+                let elements = target.elements as usize;
+                (f.max(elements), t + elements, l.max(target.levels))
             })
     }
 
