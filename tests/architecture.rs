@@ -99,6 +99,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("prefix/levels.rs", DOMAIN),
     ("prefix/geometry.rs", DOMAIN),
     ("prefix/cover.rs", DOMAIN),
+    ("prefix/target.rs", DOMAIN),
     ("prefix/shift.rs", DOMAIN),
     // A folder's mod.rs only declares its files and documents them.
     ("family/mod.rs", DOMAIN),

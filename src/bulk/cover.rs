@@ -21,6 +21,7 @@ use crate::prefix::geometry::{self, Geometry};
 use crate::prefix::geometry::{shard_coverage, split_list};
 use crate::prefix::levels::Reduce;
 use crate::prefix::ranges::{Cidr, Ranges};
+use crate::prefix::target::{self, choose_across};
 use crate::route::{self, Routing};
 
 /// How `spec`'s routing splits its address space (`bits:S` only).
@@ -156,11 +157,32 @@ pub fn targets(g: &Geometry, spec: &FamilySpec, wanted: &[(u32, Ranges)]) -> Res
             spec.shards
         )));
     }
-    let common = geometry::common_coverage(g, &all);
-    for (t, cover) in wanted {
-        let target =
-            geometry::shard_target(g, *t, cover, &common, spec.reduce, spec.maxelem as usize)
-                .map_err(Error::Usage)?;
+    let common = target::common_coverage(g, &all);
+    let cap = spec.maxelem as usize;
+    // A percentage is the family's budget, as for one set: the shards
+    // share it so that no shard keeps more lengths than it must.
+    let across = match spec.reduce {
+        Reduce::Percent(p) => {
+            let options: Vec<_> = all
+                .iter()
+                .map(|c| target::shard_options(g, c, &common))
+                .collect();
+            choose_across(&options, p, cap as u128).map(|picks| {
+                options
+                    .into_iter()
+                    .zip(picks)
+                    .map(|(o, i)| o.into_iter().nth(i).unwrap_or_default())
+                    .collect::<Vec<_>>()
+            })
+        }
+        _ => None,
+    };
+    for (i, (t, cover)) in wanted.iter().enumerate() {
+        let target = match across.as_ref().and_then(|a| a.get(i)) {
+            Some(choice) => target::shard_pieces(g, *t, cover, &common, choice, cap),
+            None => target::shard_target(g, *t, cover, &common, spec.reduce, cap),
+        }
+        .map_err(Error::Usage)?;
         if !target.within_cap {
             return Err(Error::kernel(
                 KernelErrorKind::Full,

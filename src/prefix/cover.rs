@@ -104,8 +104,9 @@ pub fn family_cover(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::prefix::geometry::{common_coverage, shard_coverage, shard_target, split_list};
+    use crate::prefix::geometry::{shard_coverage, split_list};
     use crate::prefix::levels::Reduce;
+    use crate::prefix::target::{common_coverage, shard_target};
     use proptest::prelude::*;
 
     fn c(bits: u128, len: u8) -> Cidr {

@@ -65,7 +65,7 @@ impl FromStr for Reduce {
 }
 
 /// One way to expand: the levels (ascending) and the entries it gives.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LevelChoice {
     pub levels: Vec<u32>,
     pub entries: u128,

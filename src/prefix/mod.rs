@@ -10,7 +10,9 @@
 //! * [`levels`]: which prefix lengths to expand to (exact dynamic program),
 //!   the [`levels::Reduce`] policy, and the expansion itself;
 //! * [`geometry`]: tags, projection of a shard's space without its tag bits,
-//!   lifting back, and what each shard covers and should store;
+//!   lifting back, and what each shard covers;
+//! * [`target`]: what each shard stores (common and own pieces, the level
+//!   choice, per shard or across shards);
 //! * [`cover`]: the family's addresses as one minimal real CIDR cover;
 //! * [`shift`]: choosing the routing shift S for a list.
 
@@ -19,3 +21,4 @@ pub mod geometry;
 pub mod levels;
 pub mod ranges;
 pub mod shift;
+pub mod target;

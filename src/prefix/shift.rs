@@ -10,9 +10,10 @@
 //! bound first, and the search stops at the first bound worse than the best
 //! found.
 
-use super::geometry::{common_coverage, lowest_level, project, split_list, target_size, Geometry};
+use super::geometry::{project, split_list, Geometry};
 use super::levels::{unreduced_entries, Reduce};
 use super::ranges::{interval_cidrs, push_merged, Cidr, Ranges};
+use super::target::{common_coverage, lowest_level, target_size};
 
 /// The shift chosen for a list, with what it costs.
 #[derive(Debug, Clone, PartialEq)]
@@ -217,8 +218,9 @@ pub fn choose_shift(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::prefix::geometry::{shard_target, split_list};
+    use crate::prefix::geometry::split_list;
     use crate::prefix::ranges::low_mask;
+    use crate::prefix::target::shard_target;
     use proptest::prelude::*;
     use std::collections::BTreeMap;
 
