@@ -60,8 +60,13 @@ pub fn run(
         }
         spec = new.clone();
         out.text(&format!(
-            "routing {} chosen for family {} from {source}: {} for {} (fullest shard {})\n",
+            "routing {} {} for family {} from {source}: {} for {} (fullest shard {})\n",
             spec.routing,
+            if args.dry_run {
+                "would be chosen"
+            } else {
+                "chosen"
+            },
             spec.name,
             plural(choice.total as u64, "element", "elements"),
             plural(list.len() as u64, "entry", "entries"),

@@ -111,11 +111,26 @@ pub fn test(args: &TestArgs, out: &mut Out) -> Result<ExitCode> {
     let spec = family::open::open(&mut kernel, &args.family)?;
     let entry = parse_entry(&args.addr, spec.set_type, spec.family).map_err(Error::Usage)?;
     let member = family::lookup::test(&mut kernel, &spec, &entry)?;
-    let shard = spec.shard_name(route::lookup_shard(&entry, spec.shards, spec.routing));
+    let shards = route::shards_for(&entry, spec.shards, spec.routing);
+    // A network of a reduced family is asked of every shard it spans.
+    let shard = if crate::bulk::cover::is_covering(&spec) && shards.len() > 1 {
+        format!(
+            "{}..{}",
+            spec.shard_name(shards.start),
+            spec.shard_name(shards.end - 1)
+        )
+    } else {
+        spec.shard_name(shards.start)
+    };
     out.text(&format!(
-        "{entry} is {}in family {} (shard {shard})\n",
+        "{entry} is {}in family {} ({} {shard})\n",
         if member { "" } else { "NOT " },
-        spec.name
+        spec.name,
+        if shard.contains("..") {
+            "shards"
+        } else {
+            "shard"
+        }
     ));
     out.value(&json!({ "family": spec.name, "entry": entry.to_string(), "member": member, "shard": shard }));
     Ok(if member { ExitCode::Ok } else { ExitCode::No })
