@@ -31,6 +31,7 @@ pub mod packet;
 pub mod prefix;
 pub mod reconcile;
 pub mod records;
+pub mod reroute;
 pub mod resize;
 pub mod route;
 pub mod rules;

@@ -274,17 +274,13 @@ pub fn resize(
         // a piece of an old shard may span several new ones.
         placed = bulk::cover::placements(old, new)?.1;
     }
-    if let Some((j, c)) = placed
-        .iter()
-        .enumerate()
-        .find(|(_, c)| c.len() > new.maxelem as usize)
-    {
+    if let Some((j, elements)) = bulk::cover::over_maxelem(&placed, new.maxelem) {
         return Err(Error::kernel(
             KernelErrorKind::Full,
             format!(
                 "after resizing, shard {} would hold {} elements but maxelem per shard would be {}; nothing was changed (use more --shards or a larger --maxelem)",
-                new.shard_name(j as u32),
-                c.len(),
+                new.shard_name(j),
+                elements,
                 new.maxelem
             ),
         ));

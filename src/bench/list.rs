@@ -362,9 +362,9 @@ fn load_family(
     let started = Instant::now();
     family::create::create(kernel, spec, false)?;
     let list = listfile::read(&mut &cfg.text[..], &cfg.file, spec)?;
-    let spec = match family::reroute::choose(kernel, spec, &list)? {
+    let spec = match crate::reroute::choose(kernel, spec, &list)? {
         Some((chosen, _)) => {
-            family::reroute::switch(kernel, spec, &chosen)?;
+            crate::reroute::switch(kernel, spec, &chosen)?;
             chosen
         }
         None => spec.clone(),

@@ -248,6 +248,14 @@ pub const COVER_LIMIT: usize = 1 << 24;
 /// A shard's elements with what they carry beyond the address.
 pub type Contents = Vec<(Entry, Kept)>;
 
+/// The first shard (index, elements) that would hold more than `maxelem`.
+pub fn over_maxelem(placed: &[Contents], maxelem: u32) -> Option<(u32, usize)> {
+    placed
+        .iter()
+        .position(|c| c.len() > maxelem as usize)
+        .map(|t| (t as u32, placed[t].len()))
+}
+
 /// Each shard's elements now (only those its routing places there: a
 /// killed re-route may have left others), and where the new routing
 /// places the family's networks (reduced again, for a family that stores

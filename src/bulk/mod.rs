@@ -38,10 +38,12 @@
 //! * [`merge`] (pure): matching a shard's elements against the listed entries;
 //! * [`read`]: reading the shards and planning, over the machine's cores;
 //! * [`apply`]: changing the kernel;
-//! * [`cover`]: the targets of a family that stores coverage (`--reduce`).
+//! * [`cover`]: the targets of a family that stores coverage (`--reduce`);
+//! * [`covered`]: `add`, `del` and `test` of networks in such a family.
 
 pub mod apply;
 pub mod cover;
+pub mod covered;
 pub mod merge;
 pub mod plan;
 pub mod read;

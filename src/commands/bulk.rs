@@ -53,7 +53,7 @@ pub fn run(
     let before = spec.clone();
     let mut prefetched = Some(prefetched);
     let mut spec = spec;
-    let chosen = family::reroute::choose(&mut kernel, &spec, &list)?;
+    let chosen = crate::reroute::choose(&mut kernel, &spec, &list)?;
     if let Some((new, choice)) = &chosen {
         if new.routing != spec.routing {
             prefetched = None; // routed for the old bits
@@ -142,7 +142,7 @@ pub fn run(
                     ));
                     interrupt::defer();
                     if !switched {
-                        family::reroute::switch(&mut kernel, &before, &spec)?;
+                        crate::reroute::switch(&mut kernel, &before, &spec)?;
                         switched = true;
                     }
                     let rules = RuleSwitch::prepare(&mut kernel, &spec)?;
@@ -185,7 +185,7 @@ pub fn run(
     }
     interrupt::defer();
     if !switched {
-        family::reroute::switch(&mut kernel, &before, &spec)?;
+        crate::reroute::switch(&mut kernel, &before, &spec)?;
     }
     let bar = progress.steps(
         "apply",

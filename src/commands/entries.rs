@@ -36,7 +36,12 @@ pub fn add(args: &AddArgs, stdin: &mut dyn io::BufRead, out: &mut Out) -> Result
     family::add::validate_add_options(&spec, &opts)?;
     let entries = read_entries(&args.addrs, stdin, &spec, out, "add")?;
     interrupt::defer();
-    let change = family::add::add(&mut kernel, &spec, &entries, &opts)?;
+    let change = if crate::bulk::cover::is_covering(&spec) {
+        family::add::validate_add_options(&spec, &opts)?;
+        crate::bulk::covered::change(&mut kernel, &spec, &entries, true, opts.exist)?
+    } else {
+        family::add::add(&mut kernel, &spec, &entries, &opts)?
+    };
     out.text(&summary(
         "added",
         "to",
@@ -54,7 +59,11 @@ pub fn del(args: &DelArgs, stdin: &mut dyn io::BufRead, out: &mut Out) -> Result
     let spec = family::open::open(&mut kernel, &args.family)?;
     let entries = read_entries(&args.addrs, stdin, &spec, out, "delete")?;
     interrupt::defer();
-    let change = family::remove::del(&mut kernel, &spec, &entries, args.exist)?;
+    let change = if crate::bulk::cover::is_covering(&spec) {
+        crate::bulk::covered::change(&mut kernel, &spec, &entries, false, args.exist)?
+    } else {
+        family::remove::del(&mut kernel, &spec, &entries, args.exist)?
+    };
     out.text(&summary("deleted", "from", &spec, &change, "not there"));
     out.value(&json!({ "result": "deleted", "family": spec.name, "change": change }));
     Ok(ExitCode::Ok)
@@ -110,7 +119,12 @@ pub fn test(args: &TestArgs, out: &mut Out) -> Result<ExitCode> {
     let mut kernel = Kernel::open()?;
     let spec = family::open::open(&mut kernel, &args.family)?;
     let entry = parse_entry(&args.addr, spec.set_type, spec.family).map_err(Error::Usage)?;
-    let member = family::lookup::test(&mut kernel, &spec, &entry)?;
+    // A network of a reduced family: is every address of it a member?
+    let member = if !entry.is_host() && crate::bulk::cover::is_covering(&spec) {
+        crate::bulk::covered::test(&spec, &entry)?
+    } else {
+        family::lookup::test(&mut kernel, &spec, &entry)?
+    };
     let shards = route::shards_for(&entry, spec.shards, spec.routing);
     // A network of a reduced family is asked of every shard it spans.
     let shard = if crate::bulk::cover::is_covering(&spec) && shards.len() > 1 {

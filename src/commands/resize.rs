@@ -74,7 +74,7 @@ pub fn run(args: &ResizeArgs, out: &mut Out) -> Result<ExitCode> {
 }
 
 /// `resize --route`: the family re-routed online (see
-/// `family::reroute::reroute_online`).
+/// `crate::reroute::reroute_online`).
 fn reroute(
     kernel: &mut Kernel,
     args: &ResizeArgs,
@@ -97,8 +97,8 @@ fn reroute(
                 "--route auto is for hash:net families; hash:ip takes bits:S or hash".into(),
             ));
         }
-        let list = family::reroute::contents_as_list(old)?;
-        let chosen = family::reroute::choose_for(&base, &list)?;
+        let list = crate::reroute::contents_as_list(old)?;
+        let chosen = crate::reroute::choose_for(&base, &list)?;
         FamilySpec {
             routing: chosen.map_or(old.routing, |(spec, _)| spec.routing),
             route_auto: true,
@@ -128,7 +128,7 @@ fn reroute(
         }
         0
     } else {
-        family::reroute::reroute_online(kernel, old, &new, &rules)?
+        crate::reroute::reroute_online(kernel, old, &new, &rules)?
     };
     out.text(&format!(
         "re-routed family {}: {} -> {}{}, {} placed\n",

@@ -46,7 +46,7 @@ fn save_cover(
     spec: &crate::meta::FamilySpec,
     out: &mut Out,
 ) -> Result<ExitCode> {
-    let cover = family::covered::cover(spec)?;
+    let cover = crate::bulk::covered::cover(spec)?;
     let mut by_shard: Vec<Vec<&crate::addr::Entry>> = vec![Vec::new(); spec.shards as usize];
     for entry in &cover {
         for t in crate::route::shards_for(entry, spec.shards, spec.routing) {

@@ -178,9 +178,6 @@ pub fn add(
     opts: &AddOptions,
 ) -> Result<Change> {
     validate_add_options(spec, opts)?;
-    if crate::bulk::cover::is_covering(spec) {
-        return super::covered::change(kernel, spec, entries, true, opts.exist);
-    }
     let unique = dedup(entries);
     match unique.as_slice() {
         [one] => preflight_one(kernel, spec, one)?,
@@ -201,11 +198,7 @@ pub fn add_one(
     opts: &AddOptions,
 ) -> Result<bool> {
     validate_add_options(spec, opts)?;
-    let one = std::slice::from_ref(entry);
-    if crate::bulk::cover::is_covering(spec) {
-        return super::covered::change(kernel, spec, one, true, true).map(|c| c.unchanged == 0);
-    }
-    add_unchecked(kernel, spec, one, opts).map(|c| c.unchanged == 0)
+    add_unchecked(kernel, spec, std::slice::from_ref(entry), opts).map(|c| c.unchanged == 0)
 }
 
 fn add_unchecked(

@@ -6,8 +6,7 @@
 //!   cleans, what an operation in progress made;
 //! * [`lookup`] answers membership; [`create`], [`add`], [`remove`] and
 //!   [`destroy`] change families, through [`crate::kernel::Kernel`];
-//!   [`covered`] does add, del and test of networks in a family that
-//!   stores coverage (`--reduce`); [`reroute`] chooses an empty `--route auto` family's bits from a list.
+//!   [`change`] (pure) counts what an add or del changed.
 //!
 //! Invariants kept here:
 //! * input is validated before the kernel is touched;
@@ -19,7 +18,6 @@
 
 pub mod add;
 pub mod change;
-pub mod covered;
 pub mod create;
 pub mod destroy;
 pub mod discover;
@@ -27,5 +25,4 @@ pub mod leftovers;
 pub mod lookup;
 pub mod open;
 pub mod remove;
-pub mod reroute;
 pub mod status;

@@ -24,9 +24,6 @@ pub fn del(
     entries: &[Entry],
     exist: bool,
 ) -> Result<Change> {
-    if crate::bulk::cover::is_covering(spec) {
-        return super::covered::change(kernel, spec, entries, false, exist);
-    }
     let given = entries.len();
     let entries = dedup(entries);
     let mut change = Change {

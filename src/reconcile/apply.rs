@@ -104,8 +104,8 @@ pub fn apply_family(
     let report = crate::check::check(kernel, &d.spec.name, true)?;
     done.repairs += report.findings.iter().filter(|f| f.repaired).count();
     // An empty `--route auto` family takes the bits its list spreads best.
-    if let Some((chosen, _)) = family::reroute::choose(kernel, &spec, &list)? {
-        family::reroute::switch(kernel, &spec, &chosen)?;
+    if let Some((chosen, _)) = crate::reroute::choose(kernel, &spec, &list)? {
+        crate::reroute::switch(kernel, &spec, &chosen)?;
         spec = chosen;
     }
     let mode = bulk::plan::Mode::Sync;

@@ -7,11 +7,11 @@
 //! rebuilt for the new bits (`rules::switch`). A family that holds entries
 //! is re-routed online by [`reroute_online`] (`mipset resize --route`).
 
-use super::leftovers;
 use crate::addr::Entry;
 use crate::bulk::cover;
 use crate::bulk::cover::Contents;
 use crate::error::{Error, KernelErrorKind, Result};
+use crate::family::leftovers;
 use crate::kernel::dump;
 use crate::kernel::Kernel;
 use crate::listfile::ListEntry;
@@ -144,17 +144,13 @@ pub fn reroute_online(
             both
         })
         .collect();
-    if let Some((t, c)) = union
-        .iter()
-        .enumerate()
-        .find(|(_, c)| c.len() > new.maxelem as usize)
-    {
+    if let Some((t, elements)) = cover::over_maxelem(&union, new.maxelem) {
         return Err(Error::kernel(
             KernelErrorKind::Full,
             format!(
                 "while re-routing, shard {} would hold {} elements (old and new) but its maxelem is {}; nothing was changed (raise it with `mipset resize {} --maxelem N` first)",
-                new.shard_name(t as u32),
-                c.len(),
+                new.shard_name(t),
+                elements,
                 new.maxelem,
                 new.name
             ),
@@ -179,7 +175,7 @@ pub fn reroute_online(
 /// that stores coverage, its minimal cover), for choosing its routing.
 pub fn contents_as_list(spec: &FamilySpec) -> Result<Vec<ListEntry>> {
     let entries: Vec<Entry> = if cover::is_covering(spec) {
-        super::covered::cover(spec)?
+        crate::bulk::covered::cover(spec)?
     } else {
         let mut seen = std::collections::HashSet::new();
         for t in 0..spec.shards {

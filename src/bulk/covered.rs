@@ -15,11 +15,11 @@
 
 use std::collections::BTreeMap;
 
-use super::change::{dedup, Change};
+use super::cover;
+use super::read::Shard;
 use crate::addr::Entry;
-use crate::bulk::cover;
-use crate::bulk::read::Shard;
 use crate::error::{Error, KernelErrorKind, Result};
+use crate::family::change::{dedup, Change};
 use crate::kernel::Kernel;
 use crate::meta::FamilySpec;
 use crate::prefix::geometry::{project, Geometry};
