@@ -273,6 +273,7 @@ pub fn resize(
         // Each new shard holds exactly its tag's addresses, reduced again:
         // a piece of an old shard may span several new ones.
         placed = bulk::cover::placements(old, new)?.1;
+        elements = placed.iter().map(Vec::len).sum();
     }
     if let Some((j, elements)) = bulk::cover::over_maxelem(&placed, new.maxelem) {
         return Err(Error::kernel(

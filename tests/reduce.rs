@@ -1551,3 +1551,52 @@ fn reconcile_keeps_a_reduced_family_reduced() {
         "reconcile changed a family mipset sync had just made from the same list"
     );
 }
+
+/// A large budget is refused before any piece is made: the family's total
+/// is held to its maxelem (a review found a load that grew to gigabytes),
+/// and the refusal names it; nothing changes. A different definition is
+/// named by what differs.
+#[test]
+fn a_budget_past_the_familys_maxelem_is_refused_early() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let ns = Netns::new();
+    ns.mipset(&[
+        "create", "big", "--type", "hash:net", "--shards", "16", "--route", "bits:8", "--reduce",
+        "10000",
+    ])
+    .expect(0);
+    let before = ns.ipset_save();
+    let started = std::time::Instant::now();
+    // 1,100 /26s and a host in every shard: one level (/32) in each is
+    // within the 10000% budget and every shard's maxelem, but 70,416
+    // elements in all pass the family's 65,536.
+    let mut list: String = (0..1100)
+        .map(|i| format!("10.{}.{}.0/26\n", i / 256, i % 256))
+        .collect();
+    for t in 0..16 {
+        list.push_str(&format!("10.200.{t}.1\n"));
+    }
+    let r = ns.mipset_stdin(&["load", "big", "-"], &list);
+    r.expect(3);
+    assert!(
+        r.stderr
+            .contains("elements in all but its maxelem is 65536"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(ns.ipset_save(), before);
+    // Counting is cheap: refused before the pieces are built.
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    let r = ns.mipset(&[
+        "create", "big", "--type", "hash:net", "--shards", "16", "--route", "bits:8", "--reduce",
+        "20", "--exist",
+    ]);
+    r.expect(2);
+    assert!(
+        r.stderr.contains("reduce 10000% (asked 20%)"),
+        "{}",
+        r.stderr
+    );
+}

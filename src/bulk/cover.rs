@@ -21,7 +21,7 @@ use crate::prefix::geometry::{self, Geometry};
 use crate::prefix::geometry::{shard_coverage, split_list};
 use crate::prefix::levels::Reduce;
 use crate::prefix::ranges::{Cidr, Ranges};
-use crate::prefix::target::{self, choose_across};
+use crate::prefix::target::{self, stored_entries};
 use crate::route::{self, Routing};
 
 /// How `spec`'s routing splits its address space (`bits:S` only).
@@ -159,30 +159,26 @@ pub fn targets(g: &Geometry, spec: &FamilySpec, wanted: &[(u32, Ranges)]) -> Res
     }
     let common = target::common_coverage(g, &all);
     let cap = spec.maxelem as usize;
-    // A percentage is the family's budget, as for one set: the shards
-    // share it so that no shard keeps more lengths than it must.
-    let across = match spec.reduce {
-        Reduce::Percent(p) => {
-            let options: Vec<_> = all
-                .iter()
-                .map(|c| target::shard_options(g, c, &common))
-                .collect();
-            choose_across(&options, p, cap as u128).map(|picks| {
-                options
-                    .into_iter()
-                    .zip(picks)
-                    .map(|(o, i)| o.into_iter().nth(i).unwrap_or_default())
-                    .collect::<Vec<_>>()
-            })
-        }
-        _ => None,
-    };
-    for (i, (t, cover)) in wanted.iter().enumerate() {
-        let target = match across.as_ref().and_then(|a| a.get(i)) {
-            Some(choice) => target::shard_pieces(g, *t, cover, &common, choice, cap),
-            None => target::shard_target(g, *t, cover, &common, spec.reduce, cap),
-        }
-        .map_err(Error::Usage)?;
+    // Every shard's level choice first (a percentage is the family's
+    // budget), and the family's total against its maxelem, before any
+    // piece is made: a large budget cannot make mipset build millions.
+    let choices = target::family_choices(g, &all, &common, spec.reduce, cap);
+    let total: u128 = choices
+        .iter()
+        .map(|c| stored_entries(&c.levels, c.entries))
+        .fold(0, u128::saturating_add);
+    if total > u128::from(spec.maxelem) {
+        return Err(Error::kernel(
+            KernelErrorKind::Full,
+            format!(
+                "family {} would hold {total} elements in all but its maxelem is {}; nothing was changed (a smaller --reduce, or `mipset resize {} --maxelem N`)",
+                spec.name, spec.maxelem, spec.name
+            ),
+        ));
+    }
+    for ((t, cover), choice) in wanted.iter().zip(&choices) {
+        let target =
+            target::shard_pieces(g, *t, cover, &common, choice, cap).map_err(Error::Usage)?;
         if !target.within_cap {
             return Err(Error::kernel(
                 KernelErrorKind::Full,

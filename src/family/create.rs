@@ -26,7 +26,16 @@ pub fn describe_difference(have: &FamilySpec, want: &FamilySpec) -> String {
             ("type", s.set_type.to_string()),
             ("family", s.family.to_string()),
             ("shards", s.shards.to_string()),
-            ("route", s.routing.to_string()),
+            (
+                "route",
+                // Auto bits are chosen from the data: both auto is the same.
+                match (s.route_auto, have.route_auto && want.route_auto) {
+                    (true, true) => "auto".to_string(),
+                    (true, false) => format!("auto ({})", s.routing),
+                    (false, _) => s.routing.to_string(),
+                },
+            ),
+            ("reduce", s.reduce.to_string()),
             ("hashsize per shard", s.hashsize.to_string()),
             ("maxelem per shard", s.maxelem.to_string()),
             (
@@ -37,9 +46,8 @@ pub fn describe_difference(have: &FamilySpec, want: &FamilySpec) -> String {
             ("comment", s.comment.to_string()),
         ]
     };
-    fields(have)
-        .into_iter()
-        .zip(fields(want))
+    let differences = fields(have).into_iter().zip(fields(want));
+    differences
         .filter(|(h, w)| h.1 != w.1)
         .map(|((k, h), (_, w))| format!("{k} {h} (asked {w})"))
         .collect::<Vec<_>>()

@@ -115,7 +115,10 @@ pub fn selected_statuses(
 /// (one dump each); `None` for hash:ip (one shard per address) and for an
 /// empty family.
 fn replication_of(spec: &FamilySpec, st: &FamilyStatus) -> Result<Option<f64>> {
-    if spec.set_type != SetType::HashNet || st.elements == 0 || !st.problems.is_empty() {
+    // A reduced family expands networks on purpose (and stores each piece
+    // once): copies across shards are not what it holds.
+    let reduced = spec.reduce != crate::prefix::levels::Reduce::Off;
+    if spec.set_type != SetType::HashNet || reduced || st.elements == 0 || !st.problems.is_empty() {
         return Ok(None);
     }
     let mut lengths = Vec::with_capacity(st.elements as usize);

@@ -95,7 +95,11 @@ pub fn family_detail(f: &FamilyStatus) -> String {
             (false, crate::prefix::levels::Reduce::Off) => String::new(),
             (auto, reduce) => format!(
                 " ({}reduce {reduce})",
-                if auto { "auto: chosen from the data; " } else { "" }
+                match (auto, f.elements) {
+                    (false, _) => "",
+                    (true, 0) => "auto: until a list fills it; ",
+                    (true, _) => "auto: chosen from the data; ",
+                }
             ),
         },
         s.shards,

@@ -13,7 +13,7 @@
 use super::geometry::{project, split_list, Geometry};
 use super::levels::{unreduced_entries, Reduce};
 use super::ranges::{interval_cidrs, push_merged, Cidr, Ranges};
-use super::target::{common_coverage, lowest_level, target_size};
+use super::target::{common_coverage, family_choices, lowest_level, stored_entries};
 
 /// The shift chosen for a list, with what it costs.
 #[derive(Debug, Clone, PartialEq)]
@@ -127,10 +127,10 @@ fn shard_cover_counts(g: &Geometry, cover: &[Cidr]) -> Vec<Vec<u128>> {
 fn evaluate(g: &Geometry, cover: &[Cidr], policy: Reduce, cap: usize) -> (u128, u128) {
     let split = split_list(g, cover);
     let common = common_coverage(g, &split);
-    split
+    family_choices(g, &split, &common, policy, cap)
         .iter()
-        .fold((0u128, 0u128), |(fullest, total), coverage| {
-            let (entries, _) = target_size(g, coverage, &common, policy, cap);
+        .map(|c| stored_entries(&c.levels, c.entries))
+        .fold((0u128, 0u128), |(fullest, total), entries| {
             (fullest.max(entries), total.saturating_add(entries))
         })
 }
@@ -220,7 +220,7 @@ mod tests {
     use super::*;
     use crate::prefix::geometry::split_list;
     use crate::prefix::ranges::low_mask;
-    use crate::prefix::target::shard_target;
+    use crate::prefix::target::shard_pieces;
     use proptest::prelude::*;
     use std::collections::BTreeMap;
 
@@ -228,13 +228,15 @@ mod tests {
     fn built(g: &Geometry, cover: &[Cidr], policy: Reduce, cap: usize) -> (usize, usize, usize) {
         let split = split_list(g, cover);
         let common = common_coverage(g, &split);
-        (0u32..)
-            .zip(&split)
-            .fold((0, 0, 0), |(f, t, l), (tag, coverage)| {
-                let target = shard_target(g, tag, coverage, &common, policy, cap).unwrap();
+        let choices = family_choices(g, &split, &common, policy, cap);
+        (0u32..).zip(&split).zip(&choices).fold(
+            (0, 0, 0),
+            |(f, t, l), ((tag, coverage), choice)| {
+                let target = shard_pieces(g, tag, coverage, &common, choice, cap).unwrap();
                 let elements = target.elements as usize;
                 (f.max(elements), t + elements, l.max(target.levels))
-            })
+            },
+        )
     }
 
     proptest! {

@@ -94,28 +94,37 @@ fn parts(g: &Geometry, coverage: &Ranges, common: &Ranges) -> Parts {
     }
 }
 
-/// Kernel elements shard `tag` would store for `coverage` under `policy`
-/// within `cap` (the level choice's count, before any piece is made), and
-/// its distinct prefix lengths.
-pub fn target_size(
+/// The level choice of every shard of a family (`per_shard`: what each
+/// covers), before any piece is made: a percentage is the family's budget
+/// ([`choose_across`]), otherwise each shard follows `policy` on its own;
+/// each within `cap` where it can be.
+pub fn family_choices(
     g: &Geometry,
-    coverage: &Ranges,
+    per_shard: &[Ranges],
     common: &Ranges,
     policy: Reduce,
     cap: usize,
-) -> (u128, usize) {
-    let parts = parts(g, coverage, common);
-    let choice = choose_levels(&parts.counts, lowest_level(g), policy, cap as u128);
-    (
-        stored_entries(&choice.levels, choice.entries),
-        choice.levels.len(),
-    )
-}
-
-/// Every level choice of shard coverage `coverage` (the fewest entries for
-/// 1, 2, ... levels; see [`level_options`]), for choosing across shards.
-pub fn shard_options(g: &Geometry, coverage: &Ranges, common: &Ranges) -> Vec<LevelChoice> {
-    level_options(&parts(g, coverage, common).counts, lowest_level(g))
+) -> Vec<LevelChoice> {
+    let lowest = lowest_level(g);
+    let counts: Vec<Vec<u128>> = per_shard
+        .iter()
+        .map(|c| parts(g, c, common).counts)
+        .collect();
+    if let Reduce::Percent(p) = policy {
+        let options: Vec<Vec<LevelChoice>> =
+            counts.iter().map(|c| level_options(c, lowest)).collect();
+        if let Some(picks) = choose_across(&options, p, cap as u128) {
+            return options
+                .into_iter()
+                .zip(picks)
+                .map(|(o, i)| o.into_iter().nth(i).unwrap_or_default())
+                .collect();
+        }
+    }
+    counts
+        .iter()
+        .map(|c| choose_levels(c, lowest, policy, cap as u128))
+        .collect()
 }
 
 /// The real CIDRs shard `tag` stores to cover `coverage` (its projected
