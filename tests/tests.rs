@@ -18,4 +18,5 @@ mod ownership;
 mod reconcile;
 mod reduce;
 mod rules;
+mod services;
 mod util;

@@ -25,6 +25,21 @@ impl SavedTable {
     }
 }
 
+/// iptables-save spells out REJECT's default `--reject-with` (icmp- or
+/// icmp6-port-unreachable), which mipset's plan for `--jump REJECT` does
+/// not: read back as written, so a REJECT rule is mipset's and intact.
+fn without_default_reject(args: &str) -> &str {
+    ["icmp-port-unreachable", "icmp6-port-unreachable"]
+        .iter()
+        .find_map(|default| {
+            args.strip_suffix(default)?
+                .strip_suffix(" --reject-with ")?
+                .ends_with("-j REJECT")
+                .then(|| &args[..args.len() - default.len() - " --reject-with ".len()])
+        })
+        .unwrap_or(args)
+}
+
 /// Parse `iptables-save -c` output (counters as `[P:B]` prefixes, or none).
 pub fn parse_save(text: &str) -> Vec<SavedTable> {
     let mut tables: Vec<SavedTable> = Vec::new();
@@ -59,7 +74,7 @@ pub fn parse_save(text: &str) -> Vec<SavedTable> {
             let (chain, args) = rule.split_once(' ').unwrap_or((rule, ""));
             table.rules.push(SavedRule {
                 chain: chain.to_string(),
-                args: args.to_string(),
+                args: without_default_reject(args).to_string(),
                 packets,
                 bytes,
             });
@@ -126,5 +141,24 @@ mod tests {
         );
         assert_eq!(t[1].rules[0].args, "-j ACCEPT");
         assert_eq!(comment_of("-m comment --comment plain -j X"), Some("plain"));
+    }
+
+    #[test]
+    fn rejects_default_is_read_as_mipset_writes_it() {
+        let text = "*filter\n:mipset-1 - [0:0]\n-A mipset-1 -m set --match-set a-s0 src -j REJECT --reject-with icmp-port-unreachable\n-A mipset-1 -m set --match-set b-s0 src -j REJECT --reject-with icmp6-port-unreachable\n-A mipset-1 -j REJECT --reject-with tcp-reset\n-A mipset-1 -j X --reject-with icmp-port-unreachable\nCOMMIT\n";
+        let args: Vec<String> = parse_save(text)[0]
+            .rules
+            .iter()
+            .map(|r| r.args.clone())
+            .collect();
+        assert_eq!(
+            args,
+            [
+                "-m set --match-set a-s0 src -j REJECT",
+                "-m set --match-set b-s0 src -j REJECT",
+                "-j REJECT --reject-with tcp-reset",
+                "-j X --reject-with icmp-port-unreachable",
+            ]
+        );
     }
 }
