@@ -1161,3 +1161,42 @@ fn rule_check_without_layout_names_the_layout_it_found() {
     let j = json(&ns.mipset(&json_check).expect(0).stdout);
     assert_eq!(j["rule"]["layout"], "tree", "{j}");
 }
+
+/// iptables-save spells out REJECT's default `--reject-with`; a REJECT rule
+/// of every layout is still mipset's and intact, for IPv4 and IPv6 (#14).
+#[test]
+fn reject_rules_read_back_intact_in_every_layout() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let ns = Netns::new();
+    for (family, addr_family) in [("rej", "inet"), ("rej6", "inet6")] {
+        ns.mipset(&["create", family, "--shards", "4", "--family", addr_family])
+            .expect(0);
+        for layout in ["twolevel", "linear", "tree", "umbrella"] {
+            let rule = [
+                "--chain", "INPUT", "--match", "src", "--jump", "REJECT", "--layout", layout,
+            ];
+            let with = |verb: &'static str| [&["rule", verb, family][..], &rule[..]].concat();
+            ns.mipset(&with("add")).expect(0);
+            let saved = ns.ok(
+                if addr_family == "inet" {
+                    "iptables-save"
+                } else {
+                    "ip6tables-save"
+                },
+                &["-t", "filter"],
+            );
+            assert!(saved.contains("--reject-with"), "{saved}");
+            ns.mipset(&with("check")).expect(0);
+            let list = ns.mipset(&["rule", "list", family, "--json"]);
+            list.expect(0);
+            assert!(
+                json(&list.stdout).to_string().contains("\"ok\""),
+                "{layout}: {}",
+                list.stdout
+            );
+            ns.mipset(&with("del")).expect(0);
+        }
+    }
+}
