@@ -400,3 +400,56 @@ fn fail2ban_bans_and_unbans_through_mipset_in_a_private_namespace() {
     let log = f.log();
     assert!(!log.contains("ERROR"), "{log}");
 }
+
+#[test]
+fn the_readme_jail_works_with_the_stock_fail2ban_configuration() {
+    // Debian's own jail.conf (fail2ban package) turns `banaction = mipset`
+    // into the action with its port, protocol and chain arguments.
+    let stock = Path::new("/etc/fail2ban");
+    assert!(
+        stock.join("jail.conf").is_file(),
+        "the fail2ban package is needed for this test (scripts/deps)"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (code, _, err) = host(
+        "cp",
+        &["-r", &format!("{}/.", stock.display()), d.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{err}");
+    for local in ["jail.local", "fail2ban.local"] {
+        let _ = std::fs::remove_file(d.join(local));
+    }
+    let jail_d = d.join("jail.d");
+    if jail_d.is_dir() {
+        std::fs::remove_dir_all(&jail_d).unwrap();
+    }
+    std::fs::create_dir(&jail_d).unwrap();
+    std::fs::copy(ACTION, d.join("action.d/mipset.conf")).unwrap();
+    let log = d.join("auth.log");
+    std::fs::write(&log, "").unwrap();
+    // README.md's jail, with a log file that exists here.
+    std::fs::write(
+        jail_d.join("mipset.local"),
+        format!(
+            "[sshd]\nenabled   = true\nbanaction = mipset\nbackend = polling\nlogpath = {}\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    let (code, out, err) = host("fail2ban-client", &["-c", d.to_str().unwrap(), "-d"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(!err.contains("ERROR"), "{err}");
+    assert!(
+        out.contains("['set', 'sshd', 'addaction', 'mipset']"),
+        "{out}"
+    );
+    assert!(
+        out.contains("mipset --wait=10 add <ipmset> <ip> --exist --timeout 0"),
+        "{out}"
+    );
+    assert!(
+        out.contains("--chain INPUT --match src --jump REJECT"),
+        "{out}"
+    );
+}
