@@ -804,6 +804,14 @@ fn rules_in_both_backends_follow_a_resize_and_go_with_destroy() {
             &["-A", "INPUT", "-p", "tcp", "--dport", port, "-j", "ACCEPT"],
         );
     }
+    // The reason is said without brackets inside brackets.
+    let listing = ns.mipset(&["rule", "list"]).expect(0).stdout.clone();
+    assert!(
+        listing.starts_with(
+            "iptables backend for new rules: nf_tables (it holds more rules: nft 3, legacy 0)\n"
+        ),
+        "{listing}"
+    );
     ns.mipset(&[
         "rule",
         "add",
