@@ -17,7 +17,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/target/release/mipset /usr/local/bin/mipset
 COPY --from=build /src/completions/mipset.bash /usr/share/bash-completion/completions/mipset
-COPY --from=build /src/man/mipset.1 /usr/share/man/man1/mipset.1
+COPY --from=build /src/man/*.1 /usr/share/man/man1/
 USER 0
 ENTRYPOINT ["/usr/local/bin/mipset"]
 CMD ["--help"]

@@ -46,7 +46,7 @@ set edit:completion:arg-completer[mipset] = {|@words|
             cand metrics 'Print Prometheus metrics of families (entries and fill per shard, memory)'
             cand bench 'Measure one set against a family: lookup, insertion, deletion, policy evaluation'
             cand completions 'Print a shell completion script'
-            cand man 'Print the man page (roff)'
+            cand man 'Print the man page (roff), or the page of one subcommand'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mipset;create'= {
@@ -440,7 +440,7 @@ set edit:completion:arg-completer[mipset] = {|@words|
             cand metrics 'Print Prometheus metrics of families (entries and fill per shard, memory)'
             cand bench 'Measure one set against a family: lookup, insertion, deletion, policy evaluation'
             cand completions 'Print a shell completion script'
-            cand man 'Print the man page (roff)'
+            cand man 'Print the man page (roff), or the page of one subcommand'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'mipset;help;create'= {

@@ -48,7 +48,7 @@ complete -c mipset -n "__fish_mipset_needs_command" -f -a "reconcile" -d 'Keep f
 complete -c mipset -n "__fish_mipset_needs_command" -f -a "metrics" -d 'Print Prometheus metrics of families (entries and fill per shard, memory)'
 complete -c mipset -n "__fish_mipset_needs_command" -f -a "bench" -d 'Measure one set against a family: lookup, insertion, deletion, policy evaluation'
 complete -c mipset -n "__fish_mipset_needs_command" -f -a "completions" -d 'Print a shell completion script'
-complete -c mipset -n "__fish_mipset_needs_command" -f -a "man" -d 'Print the man page (roff)'
+complete -c mipset -n "__fish_mipset_needs_command" -f -a "man" -d 'Print the man page (roff), or the page of one subcommand'
 complete -c mipset -n "__fish_mipset_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mipset -n "__fish_mipset_using_subcommand create" -l type -d 'Kernel set type of the shards' -r -f -a "hash:ip\t''
 hash:net\t''"
@@ -322,7 +322,7 @@ complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_
 complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule reconcile metrics bench completions man help" -f -a "metrics" -d 'Print Prometheus metrics of families (entries and fill per shard, memory)'
 complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule reconcile metrics bench completions man help" -f -a "bench" -d 'Measure one set against a family: lookup, insertion, deletion, policy evaluation'
 complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule reconcile metrics bench completions man help" -f -a "completions" -d 'Print a shell completion script'
-complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule reconcile metrics bench completions man help" -f -a "man" -d 'Print the man page (roff)'
+complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule reconcile metrics bench completions man help" -f -a "man" -d 'Print the man page (roff), or the page of one subcommand'
 complete -c mipset -n "__fish_mipset_using_subcommand help; and not __fish_seen_subcommand_from create destroy list flush add del load sync resize restore check save test which rule reconcile metrics bench completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mipset -n "__fish_mipset_using_subcommand help; and __fish_seen_subcommand_from rule" -f -a "add" -d 'Install a rule that matches the family (idempotent; repairs a stale one)'
 complete -c mipset -n "__fish_mipset_using_subcommand help; and __fish_seen_subcommand_from rule" -f -a "del" -d 'Remove mipset\'s rule(s) for a family and their dispatch chains'

@@ -236,11 +236,20 @@ fn a_list_that_overfills_a_shard_is_refused_whole() {
     let r = ns.mipset_stdin(&["sync", "small", "-"], &list);
     r.expect(3);
     assert!(
-        r.stderr
-            .contains("shard small-s0 would hold 6 elements but its maxelem is 4"),
+        r.stderr.contains(
+            "shard small-s0 would hold 6 elements but its maxelem is 4; nothing was changed"
+        ),
         "{}",
         r.stderr
     );
+    // The ways out.
+    for way in [
+        "`mipset resize small --maxelem N`",
+        "`mipset resize small --shards N`",
+        "--auto-grow",
+    ] {
+        assert!(r.stderr.contains(way), "{way}: {}", r.stderr);
+    }
     assert_eq!(ns.ipset_save(), before);
 }
 
@@ -562,12 +571,20 @@ fn auto_grow_doubles_the_shards_until_the_list_fits() {
     let r = ns.mipset_stdin(&["load", "g", "-", "--auto-grow"], &list);
     r.expect(0);
     assert!(
-        r.stderr.contains("growing family g to 4 shards"),
+        r.stderr
+            .contains("--auto-grow is growing family g from 2 to 4 shards"),
         "{}",
         r.stderr
     );
     assert!(
-        r.stderr.contains("growing family g to 8 shards"),
+        r.stderr
+            .contains("--auto-grow is growing family g from 4 to 8 shards"),
+        "{}",
+        r.stderr
+    );
+    // The family is changed: the refusal's advice is not repeated.
+    assert!(
+        !r.stderr.contains("nothing was changed") && !r.stderr.contains("mipset resize"),
         "{}",
         r.stderr
     );

@@ -919,3 +919,42 @@ fn an_unprivileged_process_cannot_hold_the_lock() {
     assert!(r.stderr.contains("CAP_NET_BIND_SERVICE"), "{}", r.stderr);
     ns.mipset(&["test", "w", "10.0.0.3"]).expect(1);
 }
+
+/// `mipset list` says the hashsize the shards were created with and the
+/// one the kernel has grown them to, as the table of shards shows.
+#[test]
+fn list_says_the_created_and_the_current_hashsize() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let ns = Netns::new();
+    ns.mipset(&["create", "grow", "--shards", "2", "--hashsize", "128"])
+        .expect(0);
+    let text = ns.mipset(&["list", "grow"]).expect(0).stdout.clone();
+    assert!(
+        text.contains("Shards: 2 (created with hashsize 64, now 64; maxelem 65536)\n"),
+        "{text}"
+    );
+    // 4096 addresses, all of them in shard 0 (the lowest bit is 0): the
+    // kernel grows its hash, the other shard keeps 64.
+    let list: String = (0..4096u32)
+        .map(|i| format!("10.{}.{}.{}\n", i >> 7, (i >> 1) & 0x3f, (i & 1) * 2))
+        .collect();
+    ns.mipset_stdin(&["load", "grow", "-"], &list).expect(0);
+    let l = json(&ns.mipset(&["--json", "list", "grow"]).stdout);
+    let sizes: Vec<u64> = l[0]["shards_detail"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["hashsize"].as_u64().unwrap())
+        .collect();
+    let max = *sizes.iter().max().unwrap();
+    assert!(max > 64 && sizes.contains(&64), "{sizes:?}");
+    let text = ns.mipset(&["list", "grow"]).expect(0).stdout.clone();
+    assert!(
+        text.contains(&format!(
+            "Shards: 2 (created with hashsize 64, now 64-{max}; maxelem 65536)\n"
+        )),
+        "{text}"
+    );
+}

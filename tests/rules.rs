@@ -1200,3 +1200,127 @@ fn reject_rules_read_back_intact_in_every_layout() {
         }
     }
 }
+
+/// One mipset rule per identity (table, chain, family, match, jump):
+/// `rule add` with another --layout replaces the installed rule in its
+/// place, keeps its comment and removes its dispatch chains; other rules,
+/// mipset's or not, are left alone.
+#[test]
+fn rule_add_with_another_layout_replaces_the_rule_in_place() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let ns = Netns::new();
+    ns.mipset(&["create", "web", "--shards", "8"]).expect(0);
+    ns.ok(
+        "iptables",
+        &["-A", "INPUT", "-p", "tcp", "--dport", "22", "-j", "ACCEPT"],
+    );
+    let rule = [
+        "web", "--chain", "INPUT", "--match", "src", "--jump", "ACCEPT",
+    ];
+    let add = |extra: &[&str]| -> Vec<String> {
+        ["rule", "add"]
+            .iter()
+            .chain(&rule)
+            .chain(extra)
+            .map(|s| s.to_string())
+            .collect()
+    };
+    let run = |args: &[String]| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        ns.mipset(&args)
+    };
+    run(&add(&["--layout", "tree", "--comment", "keep-me"])).expect(0);
+    // Another identity (jump DROP) and a rule of the user's after it.
+    ns.mipset(&[
+        "rule", "add", "web", "--chain", "INPUT", "--match", "dst", "--jump", "DROP", "--layout",
+        "tree",
+    ])
+    .expect(0);
+    ns.ok(
+        "iptables",
+        &["-A", "INPUT", "-p", "tcp", "--dport", "80", "-j", "ACCEPT"],
+    );
+    let before = listed(&ns, "web");
+    assert_eq!(before.len(), 2, "{before:?}");
+    let accept = |rules: &[serde_json::Value]| -> serde_json::Value {
+        let mine: Vec<&serde_json::Value> =
+            rules.iter().filter(|r| r["jump"] == "ACCEPT").collect();
+        assert_eq!(mine.len(), 1, "one rule per identity: {rules:?}");
+        mine[0].clone()
+    };
+    let old = accept(&before);
+    assert_eq!(old["position"], 2, "{old}");
+    let old_chains: Vec<String> = old["chains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect();
+    assert!(!old_chains.is_empty(), "{old}");
+    let drop_rule = before.iter().find(|r| r["jump"] == "DROP").unwrap().clone();
+
+    for (layout, was) in [
+        ("linear", "tree"),
+        ("umbrella", "linear"),
+        ("twolevel", "umbrella"),
+    ] {
+        let r = run(&add(&["--layout", layout]));
+        r.expect(0);
+        assert!(
+            r.stdout.starts_with(&format!(
+                "replaced the {was} layout with: filter INPUT -m set web src -j ACCEPT ({layout} layout, 8 shards)"
+            )),
+            "{}",
+            r.stdout
+        );
+        let now = listed(&ns, "web");
+        assert_eq!(now.len(), 2, "{now:?}");
+        let new = accept(&now);
+        assert_eq!(new["layout"], layout, "{new}");
+        assert_eq!(new["position"], 2, "in the old rule's place: {new}");
+        assert_eq!(new["note"], "keep-me", "{new}");
+        assert_eq!(new["state"], "ok", "{new}");
+        // The other identity is untouched.
+        let drop_now = now.iter().find(|r| r["jump"] == "DROP").unwrap();
+        assert_eq!(drop_now["chains"], drop_rule["chains"]);
+        assert_eq!(drop_now["layout"], "tree");
+        // No mipset chain is left that no rule of ours uses.
+        let used: Vec<String> = now
+            .iter()
+            .flat_map(|r| r["chains"].as_array().unwrap().clone())
+            .map(|c| c.as_str().unwrap().to_string())
+            .collect();
+        for line in ns.ok("iptables", &["-S"]).lines() {
+            if let Some(chain) = line.strip_prefix("-N ") {
+                if chain.starts_with("mipset-") {
+                    assert!(used.iter().any(|c| c == chain), "left over: {chain}");
+                }
+            }
+        }
+        // check agrees: the new layout is there, the old one is not.
+        ns.mipset(&[
+            "rule", "check", "web", "--chain", "INPUT", "--match", "src", "--jump", "ACCEPT",
+            "--layout", layout,
+        ])
+        .expect(0);
+        ns.mipset(&[
+            "rule", "check", "web", "--chain", "INPUT", "--match", "src", "--jump", "ACCEPT",
+            "--layout", was,
+        ])
+        .expect(1);
+        // The same command again changes nothing.
+        let r = run(&add(&["--layout", layout]));
+        r.expect(0);
+        assert!(r.stdout.starts_with("unchanged: "), "{}", r.stdout);
+    }
+    // The user's rules are where they were.
+    let rules = rules_with(&ns, "iptables", "filter", "-A INPUT");
+    assert!(rules[0].contains("--dport 22"), "{rules:?}");
+    assert!(rules[3].contains("--dport 80"), "{rules:?}");
+    let chains = ns.ok("iptables", &["-S"]);
+    for chain in old_chains {
+        assert!(!chains.contains(&format!("-N {chain}\n")), "{chains}");
+    }
+}

@@ -296,7 +296,7 @@ pub fn plan_prefetched<'a>(
             continue;
         };
         plan.duplicates += duplicates;
-        check_fits(&shard_plan, maxelem)?;
+        check_fits(&spec.name, &shard_plan, maxelem)?;
         plan.shards.push(shard_plan);
     }
     Ok(plan)
@@ -344,17 +344,37 @@ fn in_parallel<'a, I: Send>(
         .collect()
 }
 
-fn check_fits(shard: &ShardPlan, maxelem: usize) -> Result<()> {
+/// What a refused over-capacity plan says after the facts: nothing
+/// changed, and the ways out. `--auto-grow` strips it off again (see
+/// [`over_capacity_facts`]): it does change the family.
+fn over_capacity_advice(family: &str) -> String {
+    format!(
+        "; nothing was changed. Make room with `mipset resize {family} --maxelem N` (the family total) or `mipset resize {family} --shards N`, or load/sync with --auto-grow (doubles the shards until the list fits)"
+    )
+}
+
+fn check_fits(family: &str, shard: &ShardPlan, maxelem: usize) -> Result<()> {
     if shard.after > maxelem {
         return Err(Error::kernel(
             KernelErrorKind::Full,
             format!(
-                "shard {} would hold {} elements but its maxelem is {maxelem}; nothing was changed. Recreate the family with a larger --maxelem or more --shards",
-                shard.shard, shard.after
+                "shard {} would hold {} elements but its maxelem is {maxelem}{}",
+                shard.shard,
+                shard.after,
+                over_capacity_advice(family)
             ),
         ));
     }
     Ok(())
+}
+
+/// An over-capacity error of a plan without its "nothing was changed"
+/// advice: "shard web-s0 would hold 6 elements but its maxelem is 4".
+pub fn over_capacity_facts(family: &str, e: &Error) -> String {
+    let text = e.to_string();
+    text.strip_suffix(&over_capacity_advice(family))
+        .map(str::to_string)
+        .unwrap_or(text)
 }
 
 #[cfg(test)]
@@ -379,5 +399,28 @@ mod tests {
         let want: Vec<String> = (0..40).step_by(3).map(|i| format!("shard {i}")).collect();
         assert_eq!(errors, want);
         assert!(ticks.is_empty(), "only planned shards are ticked");
+    }
+
+    #[test]
+    fn auto_grow_takes_the_advice_off_an_over_capacity_error() {
+        let plan = ShardPlan {
+            shard: "web-s0".into(),
+            after: 6,
+            ..ShardPlan::default()
+        };
+        let e = check_fits("web", &plan, 4).unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.starts_with(
+                "shard web-s0 would hold 6 elements but its maxelem is 4; nothing was changed."
+            ) && text.contains("`mipset resize web --maxelem N`")
+                && text.contains("`mipset resize web --shards N`")
+                && text.contains("--auto-grow"),
+            "{text}"
+        );
+        assert_eq!(
+            over_capacity_facts("web", &e),
+            "shard web-s0 would hold 6 elements but its maxelem is 4"
+        );
     }
 }

@@ -90,8 +90,10 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Options every subcommand takes.
+/// Options every subcommand takes. They have their own heading, so a
+/// subcommand's `--help` lists its own options first.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Print results as JSON on stdout (for scripts).
     #[arg(long, global = true)]
@@ -340,11 +342,16 @@ Examples:
     #[command(after_help = "Example:\n  mipset completions bash > /etc/bash_completion.d/mipset")]
     Completions(CompletionsArgs),
 
-    /// Print the man page (roff).
-    #[command(
-        after_help = "Example:\n  mipset man | gzip > /usr/local/share/man/man1/mipset.1.gz"
-    )]
-    Man,
+    /// Print the man page (roff), or the page of one subcommand.
+    #[command(after_help = "\
+Without COMMAND: mipset(1), the overview with every subcommand's options. With
+COMMAND: that subcommand's page, installed as mipset-COMMAND(1) (e.g. `mipset man
+rule add` prints mipset-rule-add(1)). The repository ships all of them in man/.
+
+Examples:
+  mipset man | gzip > /usr/local/share/man/man1/mipset.1.gz
+  mipset man create | man -l -")]
+    Man(ManArgs),
 }
 
 impl Command {
@@ -360,12 +367,19 @@ impl Command {
             | Command::Metrics(_)
             | Command::Bench(_)
             | Command::Completions(_)
-            | Command::Man
+            | Command::Man(_)
             | Command::Rule(RuleCommand::List(_)) => true,
             Command::Load(args) | Command::Sync(args) => args.dry_run,
             _ => false,
         }
     }
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The subcommand whose page to print (e.g. `create`, `rule add`).
+    #[arg(value_name = "COMMAND")]
+    pub command: Vec<String>,
 }
 
 #[derive(Debug, Args)]

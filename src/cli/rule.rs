@@ -38,6 +38,9 @@ pub enum RuleCommand {
     #[command(after_help = "\
 Re-running the same command changes nothing. After `mipset resize`, dispatch chains
 are rewritten by resize itself; `rule add` also repairs chains damaged by hand.
+There is one mipset rule per table, chain, family, match and jump: with another
+--layout, `rule add` replaces the installed rule in its place (and removes its
+dispatch chains) in one transaction.
 
 Examples:
   mipset rule add web --chain INPUT --match src --jump ACCEPT

@@ -137,8 +137,11 @@ pub fn run(
                             Error::Usage(format!("--auto-grow cannot double the shards: {why}"))
                         })?;
                     out.warn(&format!(
-                        "{e}; growing family {} to {} shards",
-                        spec.name, grown.shards
+                        "{}: --auto-grow is growing family {} from {} to {} shards, then plans again",
+                        bulk::read::over_capacity_facts(&spec.name, &e),
+                        spec.name,
+                        spec.shards,
+                        grown.shards
                     ));
                     interrupt::defer();
                     if !switched {

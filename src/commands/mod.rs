@@ -17,7 +17,7 @@ use crate::output::sink::Out;
 mod bench;
 mod bulk;
 mod check;
-mod docs;
+pub mod docs;
 mod entries;
 mod family;
 mod list;
@@ -66,6 +66,6 @@ pub fn run(cli: Cli, stdin: &mut dyn io::BufRead, out: &mut Out) -> Result<ExitC
         Command::Bench(args) => bench::run(&args, out),
         Command::Reconcile(args) => crate::reconcile::run::run(&args.config, args.once, out),
         Command::Completions(args) => docs::completions(args.shell, out),
-        Command::Man => docs::man(out),
+        Command::Man(args) => docs::man(&args.command, out),
     }
 }

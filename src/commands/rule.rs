@@ -96,17 +96,25 @@ pub fn run(cmd: &RuleCommand, out: &mut Out) -> Result<ExitCode> {
                 ));
             }
             let change = apply::add(&backend, &rule, &spec, args.position)?;
-            let verb = match change {
-                Change::Added => "installed",
-                Change::Repaired => "repaired",
-                Change::Unchanged => "unchanged",
+            let (verb, replaced) = match change {
+                Change::Added => ("installed", None),
+                Change::Repaired => ("repaired", None),
+                Change::Unchanged => ("unchanged", None),
+                Change::Replaced(old) => ("replaced", Some(old)),
             };
             out.text(&format!(
-                "{verb}: {} [iptables {}]\n",
+                "{verb}{}: {} [iptables {}]\n",
+                replaced
+                    .map(|old| format!(" the {old} layout with"))
+                    .unwrap_or_default(),
                 describe(&rule, &spec),
                 backend.kind.kernel_name()
             ));
-            out.value(&json!({ "result": verb, "rule": rule, "backend": backend }));
+            let mut value = json!({ "result": verb, "rule": rule, "backend": backend });
+            if let Some(old) = replaced {
+                value["replaced_layout"] = json!(old);
+            }
+            out.value(&value);
             Ok(ExitCode::Ok)
         }
         RuleCommand::Del(args) => {

@@ -82,11 +82,28 @@ pub fn families_table(families: &[FamilyStatus]) -> String {
     render(&t)
 }
 
+/// The hashsize the shards were created with and the one they have now
+/// (the kernel grows a shard's hash as it fills): "created with hashsize
+/// 64, now 64-128".
+fn shard_hashsizes(f: &FamilyStatus) -> String {
+    let now = f
+        .shards_detail
+        .iter()
+        .filter(|shard| shard.present)
+        .map(|shard| shard.hashsize);
+    let created = format!("created with hashsize {}", f.spec.hashsize);
+    match (now.clone().min(), now.max()) {
+        (Some(min), Some(max)) if min == max => format!("{created}, now {min}"),
+        (Some(min), Some(max)) => format!("{created}, now {min}-{max}"),
+        _ => created,
+    }
+}
+
 /// A family's header block and its table of shards.
 pub fn family_detail(f: &FamilyStatus) -> String {
     let s = &f.spec;
     let mut out = format!(
-        "Family: {}\nType: {} {}\nRouting: {}{}\nShards: {} (each created with hashsize {}, maxelem {})\nTimeout: {}\nCounters: {}\nComments: {}\nElements: {} (per shard min {}, max {}){}\nMemory: {}\nReferences: {}\n",
+        "Family: {}\nType: {} {}\nRouting: {}{}\nShards: {} ({}; maxelem {})\nTimeout: {}\nCounters: {}\nComments: {}\nElements: {} (per shard min {}, max {}){}\nMemory: {}\nReferences: {}\n",
         s.name,
         s.set_type,
         s.family,
@@ -103,7 +120,7 @@ pub fn family_detail(f: &FamilyStatus) -> String {
             ),
         },
         s.shards,
-        s.hashsize,
+        shard_hashsizes(f),
         s.maxelem,
         timeout_text(s.timeout),
         if s.counters { "yes" } else { "no" },

@@ -121,7 +121,7 @@ pub fn apply_family(
         for (rule, position) in &d.rules {
             match apply::add(b, rule, &spec, *position)? {
                 Change::Added => done.rules_added += 1,
-                Change::Repaired => done.rules_repaired += 1,
+                Change::Repaired | Change::Replaced(_) => done.rules_repaired += 1,
                 Change::Unchanged => {}
             }
         }

@@ -66,7 +66,10 @@ fn chain_script(plan: &Plan, stale: &[String]) -> (String, String) {
 }
 
 /// Install `spec` for `family` (idempotent: an intact rule is left alone,
-/// a stale or damaged one is rewritten in place).
+/// a stale or damaged one is rewritten in place). There is one mipset rule
+/// per identity (table, chain, family, match, jump): a rule of the same
+/// identity with another layout is replaced in its place, its dispatch
+/// chains removed, in the same transaction.
 pub fn add(
     backend: &Backend,
     spec: &RuleSpec,
@@ -76,9 +79,15 @@ pub fn add(
     let tables = parse_save(&backend.save(family.family, Some(&spec.table))?);
     let found = find(&tables, Some(&spec.family), std::slice::from_ref(family));
     let existing: Vec<&Installed> = matching(&found, spec, false).collect();
+    // The same identity with another layout: replaced.
+    let other_layouts: Vec<&Installed> = if existing.is_empty() {
+        matching(&found, spec, true).collect()
+    } else {
+        Vec::new()
+    };
     // Without --comment, an existing rule keeps its comment.
     let kept;
-    let spec = match (&spec.note, existing.first()) {
+    let spec = match (&spec.note, existing.first().or(other_layouts.first())) {
         (None, Some(i)) if i.spec.note.is_some() => {
             kept = RuleSpec {
                 note: i.spec.note.clone(),
@@ -106,7 +115,19 @@ pub fn add(
         )));
     }
     let stale = chains_of(&table, &spec.base_chain());
-    let (declare, body) = chain_script(&plan, &stale);
+    let (mut declare, body) = chain_script(&plan, &stale);
+    // The dispatch chains of a replaced layout: emptied with the rest,
+    // deleted once the rule that jumps to them is gone.
+    let mut dropped: Vec<&str> = Vec::new();
+    for chain in other_layouts.iter().flat_map(|i| &i.chains) {
+        if !dropped.contains(&chain.as_str())
+            && !stale.contains(chain)
+            && !plan.chains.iter().any(|(c, _)| c == chain)
+        {
+            dropped.push(chain);
+            declare.push_str(&format!(":{chain} - [0:0]\n"));
+        }
+    }
     let mut script = format!("*{}\n{declare}{body}", spec.table);
     let change = match existing.first() {
         Some(i) => {
@@ -120,6 +141,23 @@ pub fn add(
                 ));
             }
             Change::Repaired
+        }
+        None if !other_layouts.is_empty() => {
+            // Delete the old rules by content, put the new one where the
+            // first of them was (or at --position), then drop the old
+            // dispatch chains (nothing jumps to them any more).
+            for old in &other_layouts {
+                script.push_str(&format!("-D {} {}\n", spec.chain, old.args));
+            }
+            let at = position.map_or_else(
+                || other_layouts.iter().map(|i| i.position).min().unwrap_or(1),
+                |n| n as usize,
+            );
+            script.push_str(&format!("-I {} {at} {}\n", spec.chain, plan.rule));
+            for chain in &dropped {
+                script.push_str(&format!("-X {chain}\n"));
+            }
+            Change::Replaced(other_layouts[0].spec.layout)
         }
         None => {
             match position {

@@ -95,6 +95,9 @@ pub enum Change {
     Added,
     Repaired,
     Unchanged,
+    /// The rule of the same identity (table, chain, family, match, jump)
+    /// had this other layout: it was replaced, in the same place.
+    Replaced(super::spec::Layout),
 }
 
 #[cfg(test)]

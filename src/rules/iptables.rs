@@ -246,7 +246,8 @@ impl Backend {
             let kind = Self::default_kind()?;
             return Ok(Backend {
                 kind,
-                reason: format!("the only iptables on this host ({})", kind.kernel_name()),
+                // The kind is printed beside the reason: no brackets in it.
+                reason: "the only iptables on this host".into(),
                 suffixed,
             });
         }
@@ -298,7 +299,7 @@ impl Backend {
             };
             return Ok(Backend {
                 kind,
-                reason: format!("it holds more rules (nft {nft}, legacy {legacy})"),
+                reason: format!("it holds more rules: nft {nft}, legacy {legacy}"),
                 suffixed,
             });
         }
