@@ -125,6 +125,12 @@ pub struct BenchArgs {
     #[arg(long, default_value = "table")]
     pub format: Format,
 
+    /// Tables with every column (each side's from/to, p99.9), wider than
+    /// 100 columns; the default table leaves them out (JSON, CSV and
+    /// Markdown always hold everything).
+    #[arg(long)]
+    pub wide: bool,
+
     /// Also write the report to FILE, as JSON, CSV or Markdown by its extension
     /// (.json, .csv, .md).
     #[arg(long, value_name = "FILE")]
