@@ -7,6 +7,8 @@
 use comfy_table::presets::NOTHING;
 use comfy_table::{Cell as TableCell, CellAlignment, Table};
 
+use super::stats::Ratio;
+
 /// The widest line of a default terminal report.
 pub const WIDTH: usize = 100;
 
@@ -22,26 +24,50 @@ pub enum Cell {
     Empty,
 }
 
-/// A column: its name (a time column's unit is added), and whether it is
-/// shown only with `--wide`.
+/// A column: its name (a time column's unit is added), whether it is
+/// shown only with `--wide`, and whether its times take a unit of their
+/// own (else every time column of the table shares one, so side-by-side
+/// numbers compare at a glance).
 #[derive(Debug, Clone, Copy)]
 pub struct Column {
     pub name: &'static str,
     pub wide_only: bool,
+    pub own_unit: bool,
 }
 
 pub const fn col(name: &'static str) -> Column {
     Column {
         name,
         wide_only: false,
+        own_unit: false,
     }
 }
 
 pub const fn wide(name: &'static str) -> Column {
     Column {
-        name,
         wide_only: true,
+        ..col(name)
     }
+}
+
+/// A time column on a scale of its own (a total beside per-operation times).
+pub const fn own_unit(name: &'static str) -> Column {
+    Column {
+        own_unit: true,
+        ..col(name)
+    }
+}
+
+/// A ratio with its 95% interval, `~` when within noise; the others keep
+/// room for the mark so the numbers line up.
+pub fn ratio(r: &Ratio) -> Cell {
+    Cell::Num(format!(
+        "{:.2}x [{:.2}-{:.2}] {}",
+        r.ratio,
+        r.ci_low,
+        r.ci_high,
+        if r.within_noise { "~" } else { " " }
+    ))
 }
 
 /// The unit of a time column: the largest whose smallest value is still
@@ -86,16 +112,23 @@ pub fn lay_out(
     let mut header = Vec::new();
     let mut numeric = Vec::new();
     let mut out: Vec<Vec<String>> = vec![Vec::new(); rows.len()];
-    for &i in &shown {
-        let cells: Vec<&Cell> = rows.iter().map(|r| &r[i]).collect();
-        let times: Vec<f64> = cells
-            .iter()
-            .filter_map(|c| match c {
-                Cell::Ns(v) => Some(*v),
+    let times = |i: usize| -> Vec<f64> {
+        rows.iter()
+            .filter_map(|r| match r[i] {
+                Cell::Ns(v) => Some(v),
                 _ => None,
             })
-            .collect();
-        let (u, scale, decimals) = unit(&times);
+            .collect()
+    };
+    let shared: Vec<f64> = shown
+        .iter()
+        .filter(|&&i| !columns[i].own_unit)
+        .flat_map(|&i| times(i))
+        .collect();
+    for &i in &shown {
+        let cells: Vec<&Cell> = rows.iter().map(|r| &r[i]).collect();
+        let times = times(i);
+        let (u, scale, decimals) = unit(if columns[i].own_unit { &times } else { &shared });
         header.push(if times.is_empty() {
             columns[i].name.to_string()
         } else {
@@ -182,7 +215,7 @@ mod tests {
 
     #[test]
     fn time_columns_carry_their_unit_and_plain_numbers() {
-        let columns = [col("label"), col("median"), wide("max"), col("total")];
+        let columns = [col("label"), col("median"), wide("max"), own_unit("total")];
         let rows = vec![
             vec![
                 Cell::Text("one set".into()),
@@ -198,8 +231,8 @@ mod tests {
             ],
         ];
         let (header, cells, numeric) = lay_out(&columns, &rows, true);
-        assert_eq!(header, ["label", "median µs", "max ms", "total s"]);
-        assert_eq!(cells[0], ["one set", "1.23", "2.96", "2.96"]);
+        assert_eq!(header, ["label", "median µs", "max µs", "total s"]);
+        assert_eq!(cells[0], ["one set", "1.23", "2958.91", "2.96"]);
         assert_eq!(cells[1][1], "45.60");
         assert_eq!(numeric, [false, true, true, true]);
         let narrow = render(&columns, &rows, false);
@@ -207,7 +240,10 @@ mod tests {
         let text = render(&columns, &rows, true);
         // Numbers right-aligned, at least two spaces apart.
         assert!(text.contains("1.23  "), "{text}");
-        assert!(text.lines().all(|l| !l.contains("2.962.96")), "{text}");
+        assert!(text.contains("2958.91  "), "{text}");
+        // Without --wide, the shared unit follows the columns shown.
+        let (header, _, _) = lay_out(&columns, &rows, false);
+        assert_eq!(header, ["label", "median µs", "total s"]);
         assert!(markdown(&columns, &rows).contains("|---|---:|---:|---:|"));
     }
 

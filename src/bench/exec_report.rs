@@ -11,7 +11,7 @@
 
 use serde::Serialize;
 
-use super::columns::{col, wide, Cell, Column};
+use super::columns::{self, col, wide, Cell, Column};
 use super::stats::{ratio, summarize, Ratio, Summary};
 
 /// An exec measurement's middle side and the two ratios it allows.
@@ -104,7 +104,7 @@ pub fn rows(
     };
     let mut name = vec![Cell::Empty; HEADER.len()];
     name[0] = Cell::Text(metric.to_string());
-    let text = |r: &Ratio| Cell::Num(r.text());
+    let text = columns::ratio;
     vec![
         name,
         side(l1, single, Cell::Empty, Cell::Empty),

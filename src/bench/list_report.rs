@@ -195,7 +195,8 @@ fn median(t: &Option<Timed>) -> Cell {
 }
 
 fn ratio_text(r: &Option<Ratio>) -> Cell {
-    Cell::Num(r.as_ref().map_or_else(|| "-".into(), Ratio::text))
+    r.as_ref()
+        .map_or_else(|| Cell::Num("-".into()), columns::ratio)
 }
 
 fn mib(bytes: u64) -> Cell {

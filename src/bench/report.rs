@@ -251,7 +251,7 @@ fn row(m: &Measurement) -> Vec<Cell> {
         Cell::Ns(m.multi.p95),
         Cell::Ns(m.single.median),
         Cell::Ns(m.multi.median),
-        Cell::Num(m.ratio.text()),
+        columns::ratio(&m.ratio),
     ]
 }
 

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::columns::{self, col, wide, Cell, Column};
+use super::columns::{self, col, own_unit, wide, Cell, Column};
 use super::stats::{Ratio, Summary};
 use crate::text::human_ns;
 
@@ -55,7 +55,7 @@ const GROWTH: [Column; 7] = [
     wide("p99.9"),
     col("max"),
     col("adds >1 ms"),
-    col("total"),
+    own_unit("total"),
 ];
 
 /// The scale report in words and a table: within [`columns::WIDTH`]
