@@ -70,32 +70,41 @@ pub fn ratio(r: &Ratio) -> Cell {
     ))
 }
 
-/// The unit of a time column: the largest whose smallest value is still
-/// at least 1, and the decimals that keep three significant digits there.
-fn unit(values: &[f64]) -> (&'static str, f64, usize) {
-    let min = values
+/// The smallest nonzero magnitude of `values` (infinite if none).
+fn smallest(values: &[f64]) -> f64 {
+    values
         .iter()
         .map(|v| v.abs())
         .filter(|v| *v > 0.0)
-        .fold(f64::INFINITY, f64::min);
-    let (name, scale) = if min >= 1e9 && min.is_finite() {
-        ("s", 1e9)
-    } else if min >= 1e6 && min.is_finite() {
-        ("ms", 1e6)
-    } else if min >= 1e3 && min.is_finite() {
-        ("µs", 1e3)
-    } else {
+        .fold(f64::INFINITY, f64::min)
+}
+
+/// The unit of time columns: the largest whose smallest value is still at
+/// least 1, and its size in ns.
+fn unit(values: &[f64]) -> (&'static str, f64) {
+    let min = smallest(values);
+    if !min.is_finite() || min < 1e3 {
         ("ns", 1.0)
-    };
-    let low = if min.is_finite() { min / scale } else { 1000.0 };
-    let decimals = if scale == 1.0 || low >= 100.0 {
+    } else if min < 1e6 {
+        ("µs", 1e3)
+    } else if min < 1e9 {
+        ("ms", 1e6)
+    } else {
+        ("s", 1e9)
+    }
+}
+
+/// Decimals for one column's values in a unit of `scale` ns: three
+/// significant digits for its smallest value, none in nanoseconds.
+fn decimals(values: &[f64], scale: f64) -> usize {
+    let min = smallest(values) / scale;
+    if scale == 1.0 || !min.is_finite() || min >= 100.0 {
         0
-    } else if low >= 10.0 {
+    } else if min >= 10.0 {
         1
     } else {
         2
-    };
-    (name, scale, decimals)
+    }
 }
 
 /// Headers, written rows and which columns are numeric, for `columns` and
@@ -128,7 +137,8 @@ pub fn lay_out(
     for &i in &shown {
         let cells: Vec<&Cell> = rows.iter().map(|r| &r[i]).collect();
         let times = times(i);
-        let (u, scale, decimals) = unit(if columns[i].own_unit { &times } else { &shared });
+        let (u, scale) = unit(if columns[i].own_unit { &times } else { &shared });
+        let decimals = decimals(&times, scale);
         header.push(if times.is_empty() {
             columns[i].name.to_string()
         } else {
@@ -232,7 +242,7 @@ mod tests {
         ];
         let (header, cells, numeric) = lay_out(&columns, &rows, true);
         assert_eq!(header, ["label", "median µs", "max µs", "total s"]);
-        assert_eq!(cells[0], ["one set", "1.23", "2958.91", "2.96"]);
+        assert_eq!(cells[0], ["one set", "1.23", "2959", "2.96"]);
         assert_eq!(cells[1][1], "45.60");
         assert_eq!(numeric, [false, true, true, true]);
         let narrow = render(&columns, &rows, false);
@@ -240,7 +250,7 @@ mod tests {
         let text = render(&columns, &rows, true);
         // Numbers right-aligned, at least two spaces apart.
         assert!(text.contains("1.23  "), "{text}");
-        assert!(text.contains("2958.91  "), "{text}");
+        assert!(text.contains("2959  "), "{text}");
         // Without --wide, the shared unit follows the columns shown.
         let (header, _, _) = lay_out(&columns, &rows, false);
         assert_eq!(header, ["label", "median µs", "total s"]);
