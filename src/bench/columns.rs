@@ -203,7 +203,23 @@ pub fn wrap(text: &str) -> String {
     let mut out = String::new();
     for source in text.lines() {
         let mut line = String::new();
+        // A number stays on the line of its unit.
+        let mut words: Vec<String> = Vec::new();
         for word in source.split(' ') {
+            match words.last_mut() {
+                Some(last)
+                    if ["ns", "µs", "ms", "s", "KiB", "MiB"]
+                        .iter()
+                        .any(|u| word.trim_end_matches([',', ')', ';']) == *u)
+                        && last.parse::<f64>().is_ok() =>
+                {
+                    last.push(' ');
+                    last.push_str(word);
+                }
+                _ => words.push(word.to_string()),
+            }
+        }
+        for word in &words {
             if !line.trim().is_empty() && line.chars().count() + 1 + word.chars().count() > WIDTH {
                 out.push_str(line.trim_end());
                 out.push('\n');
@@ -264,5 +280,7 @@ mod tests {
         assert!(text.lines().all(|l| l.chars().count() <= WIDTH), "{text}");
         assert!(text.ends_with("short\n"));
         assert!(text.lines().nth(1).unwrap().starts_with("  word"));
+        let text = wrap(&format!("{} 16.64 ms for the family", "x".repeat(93)));
+        assert!(text.contains("\n  16.64 ms for"), "{text}");
     }
 }
