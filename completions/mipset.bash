@@ -243,7 +243,7 @@ _mipset() {
             return 0
             ;;
         mipset__subcmd__bench)
-            opts="-q -w -h -V --entries --shards --type --list --family --route --reduce --ops --exec-ops --duration --warmup --method --layout --packets --rounds --no-scale --seed --format --export --plot --in-place --json --quiet --wait --help --version"
+            opts="-q -w -h -V --entries --shards --type --list --family --route --reduce --ops --exec-ops --duration --warmup --method --layout --packets --rounds --no-scale --seed --format --wide --export --plot --in-place --json --quiet --wait --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -389,6 +389,7 @@ set edit:completion:arg-completer[mipset] = {|@words|
             cand -w 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
             cand --wait 'Wait for another mipset that is changing this node''s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)'
             cand --no-scale 'Skip the growth/replace/memory measurements'
+            cand --wide 'Tables with every column (each side''s from/to, p99.9), wider than 100 columns; the default table leaves them out (JSON, CSV and Markdown always hold everything)'
             cand --in-place 'Run in this network namespace instead of a private one (creates and removes sets and rules named mb*; refuses if they exist)'
             cand --json 'Print results as JSON on stdout (for scripts)'
             cand -q 'Print nothing on stdout; the exit status still tells the result'

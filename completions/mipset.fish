@@ -288,6 +288,7 @@ complete -c mipset -n "__fish_mipset_using_subcommand bench" -l export -d 'Also 
 complete -c mipset -n "__fish_mipset_using_subcommand bench" -l plot -d 'Write an SVG plot of the latency distributions, single vs multi' -r -F
 complete -c mipset -n "__fish_mipset_using_subcommand bench" -s w -l wait -d 'Wait for another mipset that is changing this node\'s sets: for ever, or at most SECONDS (like `iptables -w`). Without it, a held lock is an error at once (exit 5)' -r
 complete -c mipset -n "__fish_mipset_using_subcommand bench" -l no-scale -d 'Skip the growth/replace/memory measurements'
+complete -c mipset -n "__fish_mipset_using_subcommand bench" -l wide -d 'Tables with every column (each side\'s from/to, p99.9), wider than 100 columns; the default table leaves them out (JSON, CSV and Markdown always hold everything)'
 complete -c mipset -n "__fish_mipset_using_subcommand bench" -l in-place -d 'Run in this network namespace instead of a private one (creates and removes sets and rules named mb*; refuses if they exist)'
 complete -c mipset -n "__fish_mipset_using_subcommand bench" -l json -d 'Print results as JSON on stdout (for scripts)'
 complete -c mipset -n "__fish_mipset_using_subcommand bench" -s q -l quiet -d 'Print nothing on stdout; the exit status still tells the result'

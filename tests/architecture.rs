@@ -88,6 +88,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("rules/found.rs", DOMAIN),
     ("reconcile/config.rs", DOMAIN),
     ("bench/report.rs", DOMAIN),
+    ("bench/columns.rs", DOMAIN),
     ("bench/exec_report.rs", DOMAIN),
     ("bench/stats.rs", DOMAIN),
     ("bench/scale_report.rs", DOMAIN),

@@ -538,3 +538,128 @@ fn exec_bench_has_three_sides_on_the_same_entries() {
         .unwrap();
     assert!(widest <= 136, "{widest} columns: {stdout}");
 }
+
+/// The widest line of `text`, in characters (µ is one column).
+fn widest(text: &str) -> (usize, &str) {
+    text.lines()
+        .map(|l| (l.chars().count(), l))
+        .max()
+        .unwrap_or((0, ""))
+}
+
+/// #14: the default tables fit 100 columns (every method and the scale
+/// section, small sizes); --wide shows the ranges and p99.9 as well; units
+/// are in the headers, so cells are plain numbers. `bench --list` too.
+#[test]
+fn bench_tables_fit_100_columns_unless_wide() {
+    if !kernel_tests_enabled() {
+        return;
+    }
+    let small = [
+        "--entries",
+        "1k",
+        "--ops",
+        "50",
+        "--exec-ops",
+        "20",
+        "--warmup",
+        "5",
+        "--packets",
+        "2000",
+        "--rounds",
+        "5",
+    ];
+    let (code, narrow, stderr) = bench(&small);
+    assert_eq!(code, 0, "{stderr}");
+    let (width, line) = widest(&narrow);
+    assert!(width <= 100, "{width} columns: {line}\n{narrow}");
+    for section in [
+        "netlink:",
+        "exec:",
+        "packet:",
+        "At scale:",
+        "What the numbers say",
+    ] {
+        assert!(narrow.contains(section), "{section}: {narrow}");
+    }
+    assert!(narrow.contains("single median "), "{narrow}");
+    assert!(
+        !narrow.contains("single from") && !narrow.contains("p99.9"),
+        "{narrow}"
+    );
+    // Units in the headers only: table rows hold plain numbers.
+    let rows: Vec<&str> = narrow
+        .lines()
+        .filter(|l| {
+            [
+                " Lookup Time",
+                "   (1) ipset",
+                "   (3) mipset",
+                "   one set,",
+                " Policy",
+            ]
+            .iter()
+            .any(|p| l.starts_with(p))
+        })
+        .collect();
+    assert!(rows.len() >= 8, "{narrow}");
+    for l in rows {
+        let cells = format!("{l} ");
+        assert!(
+            [" ns ", " µs ", " ms ", " s "]
+                .iter()
+                .all(|u| !cells.contains(u)),
+            "{l}"
+        );
+    }
+    assert!(
+        narrow.contains("median µs") || narrow.contains("median ns"),
+        "{narrow}"
+    );
+
+    let mut args = small.to_vec();
+    args.push("--wide");
+    let (code, wide, stderr) = bench(&args);
+    assert_eq!(code, 0, "{stderr}");
+    for column in [
+        "single from",
+        "single to",
+        "multi from",
+        "multi to",
+        "p99.9",
+        "from ",
+    ] {
+        assert!(wide.contains(column), "{column}: {wide}");
+    }
+    assert!(widest(&wide).0 > 100, "{wide}");
+
+    // bench --list, as a table.
+    let dir = std::env::temp_dir().join(format!("mipset-bench-wide-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let list = dir.join("list.txt");
+    std::fs::write(
+        &list,
+        "10.1.0.0/16\n127.5.0.0/16\n198.51.100.0/24\n192.0.2.7\n",
+    )
+    .unwrap();
+    let (code, text, stderr) = bench(&[
+        "--list",
+        list.to_str().unwrap(),
+        "--shards",
+        "4",
+        "--ops",
+        "20",
+        "--packets",
+        "1000",
+        "--rounds",
+        "5",
+    ]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(code, 0, "{stderr}");
+    let (width, line) = widest(&text);
+    assert!(width <= 100, "{width} columns: {line}\n{text}");
+    assert!(
+        text.contains("memory MiB") && text.contains("lookup miss "),
+        "{text}"
+    );
+}

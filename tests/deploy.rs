@@ -1,13 +1,19 @@
 //! The container image and Kubernetes manifests, checked without a cluster:
 //! the manifests parse, carry the fields Kubernetes requires, grant only the
 //! capabilities mipset needs, and the reconciler's ConfigMap is a
-//! configuration mipset itself accepts.
+//! configuration mipset itself accepts. Each document is also read into its
+//! typed Kubernetes object (k8s-openapi) with unknown fields refused, as
+//! `kubectl apply --validate=strict` would (#14).
 
 use serde_json::Value;
 
 fn docs(path: &str) -> Vec<Value> {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_yaml_ng::Deserializer::from_str(&text)
+    parse(path, &text)
+}
+
+fn parse(path: &str, text: &str) -> Vec<Value> {
+    serde_yaml_ng::Deserializer::from_str(text)
         .map(|d| {
             let v: Value =
                 serde::Deserialize::deserialize(d).unwrap_or_else(|e| panic!("{path}: {e}"));
@@ -64,6 +70,134 @@ fn check_common(path: &str, d: &Value) {
             );
         }
     }
+}
+
+/// `v` read as the Kubernetes object `T` and written back.
+fn round_trip<T>(v: &Value) -> Result<Value, String>
+where
+    T: serde::de::DeserializeOwned + serde::Serialize,
+{
+    let typed: T = serde_json::from_value(v.clone()).map_err(|e| e.to_string())?;
+    serde_json::to_value(typed).map_err(|e| e.to_string())
+}
+
+/// Keys of `original` (at any depth) that `kept` lacks: fields the typed
+/// object does not know, e.g. a misspelled one.
+fn dropped(original: &Value, kept: &Value, at: &str, out: &mut Vec<String>) {
+    match (original, kept) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (k, v) in a {
+                let here = format!("{at}.{k}");
+                match b.get(k) {
+                    Some(w) => dropped(v, w, &here, out),
+                    // A null, empty list or empty object written out may
+                    // come back absent: nothing was lost.
+                    None if is_empty(v) => {}
+                    None => out.push(here),
+                }
+            }
+        }
+        (Value::Array(a), Value::Array(b)) => {
+            for (i, v) in a.iter().enumerate() {
+                match b.get(i) {
+                    Some(w) => dropped(v, w, &format!("{at}[{i}]"), out),
+                    None => out.push(format!("{at}[{i}]")),
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn is_empty(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+        _ => false,
+    }
+}
+
+/// A manifest document read strictly as the typed object its `kind` names:
+/// Err names what Kubernetes would refuse (a bad value or an unknown field).
+fn strict(d: &Value) -> Result<(), String> {
+    use k8s_openapi::api::{apps::v1 as apps, core::v1 as core, rbac::v1 as rbac};
+    let kind = d["kind"].as_str().unwrap_or_default();
+    let kept = match kind {
+        "DaemonSet" => round_trip::<apps::DaemonSet>(d),
+        "Deployment" => round_trip::<apps::Deployment>(d),
+        "ConfigMap" => round_trip::<core::ConfigMap>(d),
+        "ServiceAccount" => round_trip::<core::ServiceAccount>(d),
+        "Namespace" => round_trip::<core::Namespace>(d),
+        "ClusterRole" => round_trip::<rbac::ClusterRole>(d),
+        "ClusterRoleBinding" => round_trip::<rbac::ClusterRoleBinding>(d),
+        "Role" => round_trip::<rbac::Role>(d),
+        "RoleBinding" => round_trip::<rbac::RoleBinding>(d),
+        other => return Err(format!("kind {other:?} is not checked here: add it")),
+    }?;
+    let mut unknown = Vec::new();
+    dropped(d, &kept, "", &mut unknown);
+    if unknown.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{kind}: unknown field(s) {}", unknown.join(", ")))
+    }
+}
+
+const MANIFESTS: [&str; 2] = ["deploy/bench.yaml", "deploy/reconciler.yaml"];
+
+#[test]
+fn every_manifest_is_its_typed_kubernetes_object_with_no_unknown_field() {
+    let listed: Vec<String> = std::fs::read_dir("deploy")
+        .unwrap()
+        .map(|e| e.unwrap().path().display().to_string())
+        .filter(|p| p.ends_with(".yaml") || p.ends_with(".yml"))
+        .collect();
+    for p in &listed {
+        assert!(MANIFESTS.contains(&p.as_str()), "{p}: add it to MANIFESTS");
+    }
+    for path in MANIFESTS {
+        let all = docs(path);
+        assert!(!all.is_empty(), "{path}: no documents");
+        for d in &all {
+            strict(d).unwrap_or_else(|e| panic!("{path}: {e}"));
+        }
+    }
+}
+
+/// The check refuses what `kubectl apply --validate=strict` refuses: a
+/// misspelled field anywhere, an unknown top-level field, a wrong type.
+#[test]
+fn a_misspelled_field_in_a_manifest_is_refused() {
+    let all = docs("deploy/bench.yaml");
+    let ds = all.iter().find(|d| d["kind"] == "DaemonSet").unwrap();
+    assert_eq!(strict(ds), Ok(()));
+    // A copy of the manifest with `containers:` misspelled.
+    let text = std::fs::read_to_string("deploy/bench.yaml").unwrap();
+    assert_eq!(text.matches("      containers:").count(), 1);
+    let typo = parse(
+        "typo.yaml",
+        &text.replace("      containers:", "      contianers:"),
+    );
+    let typo = typo.iter().find(|d| d["kind"] == "DaemonSet").unwrap();
+    let e = strict(typo).unwrap_err();
+    assert!(e.contains(".spec.template.spec.contianers"), "{e}");
+    // imagePullPolicy, misspelled, inside a container
+    let mut typo = ds.clone();
+    typo["spec"]["template"]["spec"]["initContainers"][0]["imagePullPolice"] =
+        Value::from("IfNotPresent");
+    let e = strict(&typo).unwrap_err();
+    assert!(
+        e.contains(".spec.template.spec.initContainers[0].imagePullPolice"),
+        "{e}"
+    );
+    // an unknown top-level field, and a value of the wrong type
+    let mut typo = ds.clone();
+    typo["metdata"] = Value::from("x");
+    assert!(strict(&typo).unwrap_err().contains("metdata"));
+    let mut typo = ds.clone();
+    typo["spec"]["template"]["spec"]["hostNetwork"] = Value::from("yes");
+    assert!(strict(&typo).is_err());
 }
 
 #[test]

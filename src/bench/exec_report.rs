@@ -11,8 +11,8 @@
 
 use serde::Serialize;
 
+use super::columns::{self, col, wide, Cell, Column};
 use super::stats::{ratio, summarize, Ratio, Summary};
-use crate::text::human_ns;
 
 /// An exec measurement's middle side and the two ratios it allows.
 #[derive(Debug, Clone, Serialize)]
@@ -42,14 +42,14 @@ impl ToolBaseline {
 }
 
 /// The columns of an exec table: a metric's own row names it, its three
-/// sides follow.
-pub const HEADER: [&str; 6] = [
-    "Metric, run",
-    "from",
-    "to",
-    "median",
-    "vs (1) [95% CI]",
-    "vs (2) [95% CI]",
+/// sides follow (their ranges with `--wide` only).
+pub const HEADER: [Column; 6] = [
+    col("Metric, run"),
+    wide("from"),
+    wide("to"),
+    col("median"),
+    col("vs (1) [95% CI]"),
+    col("vs (2) [95% CI]"),
 ];
 
 /// `iptables -C` rows time one program on three rules, not two tools.
@@ -90,25 +90,26 @@ pub fn rows(
     multi: &Summary,
     user: &Ratio,
     t: &ToolBaseline,
-) -> Vec<Vec<String>> {
+) -> Vec<Vec<Cell>> {
     let [l1, l2, l3] = labels(metric, shards);
-    let side = |label: String, s: &Summary, vs1: String, vs2: String| {
+    let side = |label: String, s: &Summary, vs1: Cell, vs2: Cell| {
         vec![
-            format!("  {label}"),
-            human_ns(s.p5),
-            human_ns(s.p95),
-            human_ns(s.median),
+            Cell::Text(format!("  {label}")),
+            Cell::Ns(s.p5),
+            Cell::Ns(s.p95),
+            Cell::Ns(s.median),
             vs1,
             vs2,
         ]
     };
-    let mut name = vec![String::new(); HEADER.len()];
-    name[0] = metric.to_string();
+    let mut name = vec![Cell::Empty; HEADER.len()];
+    name[0] = Cell::Text(metric.to_string());
+    let text = columns::ratio;
     vec![
         name,
-        side(l1, single, String::new(), String::new()),
-        side(l2, &t.one_shard, t.tool_ratio.text(), String::new()),
-        side(l3, multi, user.text(), t.sharding_ratio.text()),
+        side(l1, single, Cell::Empty, Cell::Empty),
+        side(l2, &t.one_shard, text(&t.tool_ratio), Cell::Empty),
+        side(l3, multi, text(user), text(&t.sharding_ratio)),
     ]
 }
 
@@ -186,10 +187,14 @@ mod tests {
         );
         assert_eq!(rows.len(), 4);
         assert!(rows.iter().all(|r| r.len() == HEADER.len()));
-        assert_eq!(rows[0][0], "Insertion Time");
-        assert!(rows[3][0].contains("16 shards") && rows[3][4].starts_with("2.99x"));
-        assert!(rows[2][4].starts_with("1.50x") && rows[2][5].is_empty());
-        assert!(rows[3][5].starts_with("2.00x"));
+        let text = |c: &Cell| match c {
+            Cell::Text(t) | Cell::Num(t) => t.clone(),
+            _ => String::new(),
+        };
+        assert_eq!(text(&rows[0][0]), "Insertion Time");
+        assert!(text(&rows[3][0]).contains("16 shards") && text(&rows[3][4]).starts_with("2.99x"));
+        assert!(text(&rows[2][4]).starts_with("1.50x") && rows[2][5] == Cell::Empty);
+        assert!(text(&rows[3][5]).starts_with("2.00x"));
         let csv = csv_values(Some(&t));
         assert_eq!(csv.split(',').count(), CSV_COLUMNS.split(',').count());
         assert_eq!(csv_values(None).split(',').count(), 8);

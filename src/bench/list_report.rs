@@ -5,13 +5,12 @@
 
 use std::fmt::Write as _;
 
-use comfy_table::presets::NOTHING;
-use comfy_table::{Cell, CellAlignment, Table};
 use serde::Serialize;
 
+use super::columns::{self, col, Cell, Column};
 use super::report::{Format, Machine};
 use super::stats::{ratio, summarize, Ratio, Summary};
-use crate::text::{human_ns, plural};
+use crate::text::plural;
 
 /// What was asked for.
 #[derive(Debug, Clone, Serialize)]
@@ -190,24 +189,29 @@ pub fn json(r: &ListReport) -> String {
     s
 }
 
-fn median(t: &Option<Timed>) -> String {
+fn median(t: &Option<Timed>) -> Cell {
     t.as_ref()
-        .map_or_else(|| "-".into(), |t| human_ns(t.summary.median))
+        .map_or_else(|| Cell::Num("-".into()), |t| Cell::Ns(t.summary.median))
 }
 
-fn ratio_text(r: &Option<Ratio>) -> String {
-    r.as_ref().map_or_else(|| "-".into(), Ratio::text)
+fn ratio_text(r: &Option<Ratio>) -> Cell {
+    r.as_ref()
+        .map_or_else(|| Cell::Num("-".into()), columns::ratio)
 }
 
-fn mib(bytes: u64) -> String {
-    format!("{:.2} MiB", bytes as f64 / (1024.0 * 1024.0))
+fn mib(bytes: u64) -> Cell {
+    Cell::Num(format!("{:.2}", bytes as f64 / (1024.0 * 1024.0)))
 }
 
-/// A table of the report: its title, header and rows.
+fn num(x: impl ToString) -> Cell {
+    Cell::Num(x.to_string())
+}
+
+/// A table of the report: its title, columns and rows.
 struct Section {
     title: &'static str,
-    header: Vec<&'static str>,
-    rows: Vec<Vec<String>>,
+    header: Vec<Column>,
+    rows: Vec<Vec<Cell>>,
 }
 
 /// The three tables.
@@ -217,12 +221,12 @@ fn tables(r: &ListReport) -> Vec<Section> {
         .iter()
         .map(|x| {
             vec![
-                x.name.clone(),
-                x.sets.to_string(),
-                x.entries.to_string(),
+                Cell::Text(x.name.clone()),
+                num(x.sets),
+                num(x.entries),
                 mib(x.memory_bytes),
-                x.prefixes.text(),
-                format!("{:.3} s", x.load_seconds),
+                num(x.prefixes.text()),
+                num(format!("{:.3}", x.load_seconds)),
             ]
         })
         .collect();
@@ -231,7 +235,7 @@ fn tables(r: &ListReport) -> Vec<Section> {
         .iter()
         .map(|x| {
             vec![
-                x.name.clone(),
+                Cell::Text(x.name.clone()),
                 median(&x.lookup_hit),
                 median(&x.lookup_miss),
                 median(&x.packet_hit),
@@ -244,10 +248,10 @@ fn tables(r: &ListReport) -> Vec<Section> {
         .iter()
         .map(|c| {
             vec![
-                c.row.clone(),
-                format!("{:.2}x", c.entries),
-                format!("{:.2}x", c.memory),
-                format!("{:.2}x", c.load),
+                Cell::Text(c.row.clone()),
+                num(format!("{:.2}x", c.entries)),
+                num(format!("{:.2}x", c.memory)),
+                num(format!("{:.2}x", c.load)),
                 ratio_text(&c.lookup_miss),
                 ratio_text(&c.packet_miss),
             ]
@@ -261,17 +265,23 @@ fn tables(r: &ListReport) -> Vec<Section> {
     vec![
         section(
             "what the kernel holds (prefix lengths: distinct; family: fullest shard, then fewest/median/most)",
-            vec!["row", "sets", "entries", "memory", "prefix lengths", "load"],
+            ["row", "sets", "entries", "memory MiB", "prefix lengths", "load s"]
+                .map(col)
+                .to_vec(),
             held,
         ),
         section(
             "lookup cost, medians (lookup: in-process kernel test; packet: ns above a bare DROP)",
-            vec!["row", "lookup hit", "lookup miss", "packet hit", "packet miss"],
+            ["row", "lookup hit", "lookup miss", "packet hit", "packet miss"]
+                .map(col)
+                .to_vec(),
             cost,
         ),
         section(
             "against the stock set (row / stock; [95% interval]; ~ = within noise)",
-            vec!["row", "entries", "memory", "load", "lookup miss", "packet miss"],
+            ["row", "entries", "memory", "load", "lookup miss", "packet miss"]
+                .map(col)
+                .to_vec(),
             vs,
         ),
     ]
@@ -302,56 +312,21 @@ fn header_lines(r: &ListReport) -> Vec<String> {
     ]
 }
 
-/// Lines of at most [`WIDTH`] columns: words carried to the next line,
-/// indented by two (a single longer word stays whole).
-fn wrap(text: &str) -> String {
-    let mut out = String::new();
-    let mut line = String::new();
-    for word in text.split(' ') {
-        if !line.trim().is_empty() && line.chars().count() + 1 + word.chars().count() > WIDTH {
-            out.push_str(line.trim_end());
-            out.push('\n');
-            line = "  ".into();
-        } else if !line.is_empty() && !line.ends_with("  ") {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    out.push_str(line.trim_end());
-    out.push('\n');
-    out
-}
-
-/// The widest line of the terminal report.
-pub const WIDTH: usize = 100;
-
-/// Tables for a terminal, lines of at most [`WIDTH`] columns.
+/// Tables for a terminal, lines of at most [`columns::WIDTH`] columns.
 pub fn table(r: &ListReport) -> String {
-    let mut s: String = header_lines(r).iter().map(|l| wrap(l)).collect();
+    let mut s: String = header_lines(r).iter().map(|l| columns::wrap(l)).collect();
     for Section {
         title,
         header,
         rows,
     } in tables(r)
     {
-        let _ = writeln!(s, "\n{title}");
-        let mut t = Table::new();
-        t.load_preset(NOTHING);
-        t.set_header(header.iter().map(Cell::new));
-        for row in rows {
-            t.add_row(row);
-        }
-        for i in 1..header.len() {
-            if let Some(c) = t.column_mut(i) {
-                c.set_cell_alignment(CellAlignment::Right);
-            }
-        }
-        for line in t.to_string().lines() {
-            let _ = writeln!(s, "{}", line.trim_end());
-        }
+        s.push('\n');
+        s.push_str(&columns::wrap(title));
+        s.push_str(&columns::render(&header, &rows, true));
     }
     for n in &r.notes {
-        s.push_str(&wrap(&format!("note: {n}")));
+        s.push_str(&columns::wrap(&format!("note: {n}")));
     }
     s
 }
@@ -368,11 +343,7 @@ pub fn markdown(r: &ListReport) -> String {
     } in tables(r)
     {
         let _ = writeln!(s, "\n{title}\n");
-        let _ = writeln!(s, "| {} |", header.join(" | "));
-        let _ = writeln!(s, "|---|{}", "---:|".repeat(header.len() - 1));
-        for row in rows {
-            let _ = writeln!(s, "| {} |", row.join(" | "));
-        }
+        s.push_str(&columns::markdown(&header, &rows));
     }
     for n in &r.notes {
         let _ = writeln!(s, "\nNote: {n}");
@@ -383,6 +354,7 @@ pub fn markdown(r: &ListReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bench::columns::WIDTH;
 
     #[test]
     fn prefixes_of_one_set_and_of_shards() {

@@ -9,6 +9,8 @@
 //!   replacing a shard versus a whole set, memory, capacity), reported by
 //!   [`scale_report`] (pure);
 //! * [`report`] (pure): the result, its renderings and verdicts;
+//!   [`columns`] (pure): the terminal tables (units in headers, default
+//!   width within 100 columns, `--wide` for every column);
 //!   [`exec_report`] (pure): the exec method's middle side, `mipset` on a
 //!   family of one shard, which splits the tool's cost from sharding's;
 //!   [`stats`] (pure): summaries and ratios; [`plot`]: the SVG plot;
@@ -20,6 +22,7 @@
 //!   its sets; [`setup`]: its private namespace, or the cleanup of its
 //!   sets with `--in-place`.
 
+pub mod columns;
 pub mod exec_report;
 pub mod fill;
 pub mod list;

@@ -5,10 +5,9 @@
 
 use std::fmt::Write as _;
 
-use comfy_table::presets::NOTHING;
-use comfy_table::{Cell, CellAlignment, Table};
 use serde::Serialize;
 
+use super::columns::{self, col, wide, Cell, Column};
 use super::exec_report::{self, ToolBaseline};
 use super::scale_report::ScaleReport;
 use super::stats::{Overhead, Ratio, Summary};
@@ -78,10 +77,11 @@ impl Format {
     }
 }
 
-/// The report in `format`.
-pub fn render(r: &Report, format: Format) -> String {
+/// The report in `format`; a table shows every column only if `wide`
+/// (else it fits [`columns::WIDTH`]).
+pub fn render(r: &Report, format: Format, wide: bool) -> String {
     match format {
-        Format::Table => table(r),
+        Format::Table => table(r, wide),
         Format::Json => json(r),
         Format::Csv => csv(r),
         Format::Markdown => markdown(r),
@@ -204,20 +204,22 @@ fn groups(r: &Report) -> Vec<(&'static str, usize, u32, Vec<&Measurement>)> {
     out
 }
 
-const HEADER: [&str; 8] = [
-    "Metric",
-    "single from",
-    "single to",
-    "multi from",
-    "multi to",
-    "single median",
-    "multi median",
-    "multi/single [95% CI]",
+/// The columns of a netlink or packet table: by default the medians and
+/// their ratio, with `--wide` each side's range too.
+const HEADER: [Column; 8] = [
+    col("Metric"),
+    wide("single from"),
+    wide("single to"),
+    wide("multi from"),
+    wide("multi to"),
+    col("single median"),
+    col("multi median"),
+    col("multi/single [95% CI]"),
 ];
 
-/// A group's header and rows: one row per measurement, or four per exec
+/// A group's columns and rows: one row per measurement, or four per exec
 /// measurement (its name, then one per side).
-fn header_and_rows(ms: &[&Measurement]) -> (Vec<&'static str>, Vec<Vec<String>>) {
+fn header_and_rows(ms: &[&Measurement]) -> (Vec<Column>, Vec<Vec<Cell>>) {
     if ms.iter().all(|m| m.tool.is_some()) {
         let rows = ms
             .iter()
@@ -240,16 +242,16 @@ fn legend(ms: &[&Measurement]) -> Option<String> {
     }
 }
 
-fn row(m: &Measurement) -> Vec<String> {
+fn row(m: &Measurement) -> Vec<Cell> {
     vec![
-        m.metric.clone(),
-        human_ns(m.single.p5),
-        human_ns(m.single.p95),
-        human_ns(m.multi.p5),
-        human_ns(m.multi.p95),
-        human_ns(m.single.median),
-        human_ns(m.multi.median),
-        m.ratio.text(),
+        Cell::Text(m.metric.clone()),
+        Cell::Ns(m.single.p5),
+        Cell::Ns(m.single.p95),
+        Cell::Ns(m.multi.p5),
+        Cell::Ns(m.multi.p95),
+        Cell::Ns(m.single.median),
+        Cell::Ns(m.multi.median),
+        columns::ratio(&m.ratio),
     ]
 }
 
@@ -277,47 +279,35 @@ fn header_text(r: &Report) -> String {
     s
 }
 
-/// Tables for a terminal.
-pub fn table(r: &Report) -> String {
-    let mut s = header_text(r);
+/// Tables for a terminal: within [`columns::WIDTH`] columns unless `wide`
+/// (every column; the prose is wrapped either way).
+pub fn table(r: &Report, wide: bool) -> String {
+    let mut s = columns::wrap(&header_text(r));
     for (method, entries, shards, ms) in groups(r) {
-        let _ = writeln!(
-            s,
-            "\n{method}: {} entries, {shards} shards, {}",
+        s.push('\n');
+        s.push_str(&columns::wrap(&format!(
+            "{method}: {} entries, {shards} shards, {}",
             entries,
             title(r, method)
-        );
+        )));
         if let Some(l) = legend(&ms) {
-            let _ = writeln!(s, "{l}");
+            s.push_str(&columns::wrap(&l));
         }
         let (header, rows) = header_and_rows(&ms);
-        let mut t = Table::new();
-        t.load_preset(NOTHING);
-        t.set_header(header.iter().map(Cell::new));
-        for r in rows {
-            t.add_row(r);
-        }
-        for i in 1..header.len() {
-            if let Some(c) = t.column_mut(i) {
-                c.set_cell_alignment(CellAlignment::Right);
-            }
-        }
-        for line in t.to_string().lines() {
-            let _ = writeln!(s, "{}", line.trim_end());
-        }
+        s.push_str(&columns::render(&header, &rows, wide));
     }
     if let Some(scale) = &r.scale {
         s.push('\n');
-        s.push_str(&super::scale_report::text(scale));
+        s.push_str(&super::scale_report::text(scale, wide));
     }
     if !r.verdicts.is_empty() {
         let _ = writeln!(s, "\nWhat the numbers say:");
         for v in &r.verdicts {
-            let _ = writeln!(s, "- {v}");
+            s.push_str(&columns::wrap(&format!("- {v}")));
         }
     }
     for n in &r.notes {
-        let _ = writeln!(s, "note: {n}");
+        s.push_str(&columns::wrap(&format!("note: {n}")));
     }
     s
 }
@@ -338,17 +328,13 @@ pub fn markdown(r: &Report) -> String {
             let _ = writeln!(s, "{}\n", l.replace('\n', "  \n"));
         }
         let (header, rows) = header_and_rows(&ms);
-        let _ = writeln!(s, "| {} |", header.join(" | "));
-        let _ = writeln!(s, "|---|{}", "---:|".repeat(header.len() - 1));
-        for row in rows {
-            let _ = writeln!(s, "| {} |", row.join(" | "));
-        }
+        s.push_str(&columns::markdown(&header, &rows));
     }
     if let Some(scale) = &r.scale {
         let _ = writeln!(
             s,
             "\n### At scale\n\n```\n{}```",
-            super::scale_report::text(scale)
+            super::scale_report::text(scale, true)
         );
     }
     if !r.verdicts.is_empty() {

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use super::columns::{self, col, own_unit, wide, Cell, Column};
 use super::stats::{Ratio, Summary};
 use crate::text::human_ns;
 
@@ -46,33 +47,44 @@ pub struct ScaleReport {
     pub capacity_family_default: u64,
 }
 
-/// The scale report in words and small tables.
-pub fn text(r: &ScaleReport) -> String {
-    let mut s = format!(
-        "At scale: growing to {} entries one add at a time (family: {} shards)\n",
+/// The growth table's columns (p99.9 with `--wide` only).
+const GROWTH: [Column; 7] = [
+    col(""),
+    col("median"),
+    col("p99"),
+    wide("p99.9"),
+    col("max"),
+    col("adds >1 ms"),
+    own_unit("total"),
+];
+
+/// The scale report in words and a table: within [`columns::WIDTH`]
+/// columns unless `wide` (every column).
+pub fn text(r: &ScaleReport, wide: bool) -> String {
+    let mut s = columns::wrap(&format!(
+        "At scale: growing to {} entries one add at a time (family: {} shards)",
         r.entries, r.shards
-    );
-    let _ = writeln!(
-        s,
-        "  {:<32} {:>9} {:>9} {:>9} {:>10} {:>8} {:>9}",
-        "", "median", "p99", "p99.9", "max", ">1 ms", "total"
-    );
-    for g in &r.growth {
-        let _ = writeln!(
-            s,
-            "  {:<32} {:>9} {:>9} {:>9} {:>10} {:>8} {:>9}",
-            g.label,
-            human_ns(g.latency.median),
-            human_ns(g.latency.p99),
-            human_ns(g.latency.p999),
-            human_ns(g.latency.max),
-            g.over_1ms,
-            human_ns(g.total_ns)
-        );
-    }
+    ));
+    let rows: Vec<Vec<Cell>> = r
+        .growth
+        .iter()
+        .map(|g| {
+            vec![
+                Cell::Text(format!("  {}", g.label)),
+                Cell::Ns(g.latency.median),
+                Cell::Ns(g.latency.p99),
+                Cell::Ns(g.latency.p999),
+                Cell::Ns(g.latency.max),
+                Cell::Num(g.over_1ms.to_string()),
+                Cell::Ns(g.total_ns),
+            ]
+        })
+        .collect();
+    s.push_str(&columns::render(&GROWTH, &rows, wide));
+    let mut prose = String::new();
     let rp = &r.replace;
     let _ = writeln!(
-        s,
+        prose,
         "Atomic replace (new set, batch fill, swap, destroy): whole set of {} entries {} (median of {}), one shard of {} entries {}: {:.2}x [{:.2}-{:.2}]",
         rp.whole_entries,
         human_ns(rp.whole.median),
@@ -85,7 +97,7 @@ pub fn text(r: &ScaleReport) -> String {
     );
     if r.memory_single > 0 {
         let _ = writeln!(
-            s,
+            prose,
             "Kernel memory for the same entries: one set {} KiB, family {} KiB ({:.2}x)",
             r.memory_single / 1024,
             r.memory_family / 1024,
@@ -93,9 +105,10 @@ pub fn text(r: &ScaleReport) -> String {
         );
     }
     let _ = writeln!(
-        s,
+        prose,
         "Capacity with ipset's default maxelem (65536 per set): one set {}, a family of {} such shards {}",
         r.capacity_single_default, r.shards, r.capacity_family_default
     );
+    s.push_str(&columns::wrap(&prose));
     s
 }

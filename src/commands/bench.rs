@@ -46,14 +46,14 @@ pub fn run(args: &BenchArgs, out: &mut Out) -> Result<ExitCode> {
     if out.json {
         out.write(report::json(&report).as_bytes());
     } else {
-        out.text(&report::render(&report, args.format));
+        out.text(&report::render(&report, args.format, args.wide));
     }
     // The measurement is done: a file that cannot be written is an output
     // failure (exit 4), not a usage error; each file is tried.
     let mut failed = Vec::new();
     if let Some(path) = &args.export {
         let format = Format::of_path(path).unwrap_or(Format::Json);
-        if let Err(e) = std::fs::write(path, report::render(&report, format)) {
+        if let Err(e) = std::fs::write(path, report::render(&report, format, true)) {
             failed.push(format!("--export {}: {e}", path.display()));
         }
     }
