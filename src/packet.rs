@@ -271,7 +271,11 @@ pub fn time_pair(
         let end = (from + CHUNK).min(a.len()).min(from + (count - sent));
         let mut spent = [0f64; 2];
         // A B B A: each side goes first half of the time.
-        let order = if turn % 2 == 0 { [0, 1] } else { [1, 0] };
+        let order = if turn.is_multiple_of(2) {
+            [0, 1]
+        } else {
+            [1, 0]
+        };
         let mut n = 0;
         for side in order {
             let targets = if side == 0 {

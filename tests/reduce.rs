@@ -111,7 +111,7 @@ impl Cover {
             let mut s = s;
             loop {
                 let mut host = s.trailing_zeros().min(width);
-                while host > 0 && s.checked_add(low(host)).map_or(true, |l| l > e) {
+                while host > 0 && s.checked_add(low(host)).is_none_or(|l| l > e) {
                     host -= 1;
                 }
                 out.insert(Net {

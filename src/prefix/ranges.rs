@@ -414,7 +414,7 @@ mod tests {
             while a < 1u128 << width {
                 if !model.contains(&a) { a += 1; continue; }
                 let mut h = 0;
-                while h < width && a % (1u128 << (h + 1)) == 0
+                while h < width && a.is_multiple_of(1u128 << (h + 1))
                     && (a..a + (1u128 << (h + 1))).all(|x| model.contains(&x)) {
                     h += 1;
                 }

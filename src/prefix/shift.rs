@@ -262,7 +262,7 @@ mod tests {
                 if shift == got.shift {
                     prop_assert_eq!((f, t), (got.fullest, got.total));
                 }
-                if best.map_or(true, |(bf, bt, _)| (f, t) <= (bf, bt)) {
+                if best.is_none_or(|(bf, bt, _)| (f, t) <= (bf, bt)) {
                     best = Some((f, t, shift));
                 }
             }

@@ -34,13 +34,13 @@ pub(crate) fn ip_text(addr: IpAddr, out: &mut String) {
         if w == 0 {
             cur = Some(cur.map_or((i, 1), |(b, l)| (b, l + 1)));
         } else if let Some(c) = cur.take() {
-            if best.map_or(true, |b| c.1 > b.1) {
+            if best.is_none_or(|b| c.1 > b.1) {
                 best = Some(c);
             }
         }
     }
     if let Some(c) = cur {
-        if best.map_or(true, |b| c.1 > b.1) {
+        if best.is_none_or(|b| c.1 > b.1) {
             best = Some(c);
         }
     }
