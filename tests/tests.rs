@@ -12,6 +12,7 @@ mod crash;
 mod deploy;
 mod equivalence;
 mod generated;
+mod image;
 mod kernel_faults;
 mod kernel_list;
 mod ownership;
