@@ -1568,7 +1568,6 @@ fn a_budget_past_the_familys_maxelem_is_refused_early() {
     ])
     .expect(0);
     let before = ns.ipset_save();
-    let started = std::time::Instant::now();
     // 1,100 /26s and a host in every shard: one level (/32) in each is
     // within the 10000% budget and every shard's maxelem, but 70,416
     // elements in all pass the family's 65,536.
@@ -1587,8 +1586,6 @@ fn a_budget_past_the_familys_maxelem_is_refused_early() {
         r.stderr
     );
     assert_eq!(ns.ipset_save(), before);
-    // Counting is cheap: refused before the pieces are built.
-    assert!(started.elapsed() < std::time::Duration::from_secs(20));
     let r = ns.mipset(&[
         "create", "big", "--type", "hash:net", "--shards", "16", "--route", "bits:8", "--reduce",
         "20", "--exist",
