@@ -650,22 +650,7 @@ fn packets(ns: &Netns, name: &str, within: Net, lengths: &[u32], shards: &str, r
     check_packets(ns, name, width, &cover_a, &dests, "after the first load");
     for layout in ["twolevel", "tree", "linear", "dispatch"] {
         ns.mipset(&["rule", "del", name, "--all"]).expect(0);
-        ns.mipset(&[
-            "rule",
-            "add",
-            name,
-            "--table",
-            "raw",
-            "--chain",
-            "PREROUTING",
-            "--match",
-            "dst",
-            "--jump",
-            "DROP",
-            "--layout",
-            layout,
-        ])
-        .expect(0);
+        add_drop_rule(ns, name, layout).expect(0);
         check_packets(ns, name, width, &cover_a, &dests, layout);
     }
     // Sync to half the list plus new networks: routing stays, rules too.
@@ -708,22 +693,7 @@ fn packets(ns: &Netns, name: &str, within: Net, lengths: &[u32], shards: &str, r
     // Emptied and filled again with hosts of one small block: routed
     // anew, and the tree layout's rules rebuilt for the new bits.
     ns.mipset(&["rule", "del", name, "--all"]).expect(0);
-    ns.mipset(&[
-        "rule",
-        "add",
-        name,
-        "--table",
-        "raw",
-        "--chain",
-        "PREROUTING",
-        "--match",
-        "dst",
-        "--jump",
-        "DROP",
-        "--layout",
-        "tree",
-    ])
-    .expect(0);
+    add_drop_rule(ns, name, "tree").expect(0);
     let shift_before = Family::read(ns, name).shift;
     ns.mipset(&["flush", name]).expect(0);
     let block = Net {
@@ -1596,4 +1566,23 @@ fn a_budget_past_the_familys_maxelem_is_refused_early() {
         "{}",
         r.stderr
     );
+}
+
+/// mipset's raw PREROUTING DROP rule for family `name`, with `layout`.
+fn add_drop_rule(ns: &Netns, name: &str, layout: &str) -> crate::util::Run {
+    ns.mipset(&[
+        "rule",
+        "add",
+        name,
+        "--table",
+        "raw",
+        "--chain",
+        "PREROUTING",
+        "--match",
+        "dst",
+        "--jump",
+        "DROP",
+        "--layout",
+        layout,
+    ])
 }

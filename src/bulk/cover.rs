@@ -129,8 +129,6 @@ pub fn apply_list(
 pub struct Targets {
     pub list: Vec<ListEntry>,
     incoming: Vec<(u32, Incoming)>,
-    /// The most distinct prefix lengths in one shard.
-    pub levels: usize,
 }
 
 impl Targets {
@@ -147,7 +145,6 @@ impl Targets {
 pub fn targets(g: &Geometry, spec: &FamilySpec, wanted: &[(u32, Ranges)]) -> Result<Targets> {
     let mut list = Vec::new();
     let mut incoming = Vec::with_capacity(wanted.len());
-    let mut levels = 0;
     let all: Vec<Ranges> = wanted.iter().map(|(_, c)| c.clone()).collect();
     if all.len() != spec.shards as usize {
         return Err(Error::Usage(format!(
@@ -191,7 +188,6 @@ pub fn targets(g: &Geometry, spec: &FamilySpec, wanted: &[(u32, Ranges)]) -> Res
                 ),
             ));
         }
-        levels = levels.max(target.levels);
         let mut keyed = Incoming::default();
         for c in target.cidrs {
             let entry = c.to_entry(spec.family).map_err(Error::Usage)?;
@@ -200,11 +196,7 @@ pub fn targets(g: &Geometry, spec: &FamilySpec, wanted: &[(u32, Ranges)]) -> Res
         }
         incoming.push((*t, keyed));
     }
-    Ok(Targets {
-        list,
-        incoming,
-        levels,
-    })
+    Ok(Targets { list, incoming })
 }
 
 /// Plan `shards` (as read) to hold exactly their targets.
